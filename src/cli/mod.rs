@@ -1,0 +1,6 @@
+//! The command line: arguments, and a run from start to exit code.
+
+mod args;
+mod run;
+
+pub use run::run;

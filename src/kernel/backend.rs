@@ -1,0 +1,146 @@
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fs::File;
+use std::future::Future;
+use std::io;
+
+use nix::errno::Errno;
+use rtnetlink::Handle;
+use tokio::runtime::{Builder, Runtime};
+
+use super::error::{KernelError, generic, io_errno};
+use super::netns;
+use crate::ops::{Netns, Op};
+
+/// The kernel as netscript sees it: one netlink socket per namespace, opened
+/// once from a thread inside that namespace and reused for every operation
+/// there, all driven by one current-thread runtime on the caller's thread.
+pub struct Kernel {
+    rt: Runtime,
+    host: Handle,
+    /// The namespace netscript runs in, to hand to the kernel when a link
+    /// moves (or a veth peer is born) there.
+    host_ns: File,
+    /// Sockets of named namespaces, with the inode they were opened in: a
+    /// namespace deleted and made again under the same name gets a new socket.
+    named: RefCell<HashMap<String, (u64, Handle)>>,
+}
+
+impl Kernel {
+    pub fn new() -> io::Result<Self> {
+        let rt = Builder::new_current_thread().enable_all().build()?;
+        let host_ns = File::open("/proc/thread-self/ns/net")?;
+        let host = {
+            let _entered = rt.enter();
+            let (connection, handle, _) = rtnetlink::new_connection()?;
+            rt.spawn(connection);
+            handle
+        };
+        Ok(Kernel {
+            rt,
+            host,
+            host_ns,
+            named: RefCell::new(HashMap::new()),
+        })
+    }
+
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.rt.block_on(future)
+    }
+
+    /// The netlink handle for a namespace, opening its socket on first use.
+    pub fn handle(&self, ns: &Netns) -> Result<Handle, KernelError> {
+        let name = match ns {
+            Netns::Host => return Ok(self.host.clone()),
+            Netns::Named(name) => name,
+        };
+        let inode = netns::inode(name).ok_or_else(|| no_netns(name))?;
+        if let Some((cached, handle)) = self.named.borrow().get(name)
+            && *cached == inode
+        {
+            return Ok(handle.clone());
+        }
+        let runtime = self.rt.handle().clone();
+        let (handle, inode) = netns::enter(&netns::path(name), || connect_here(&runtime))
+            .map_err(|err| generic(io_errno(&err), &err))?;
+        self.named
+            .borrow_mut()
+            .insert(name.clone(), (inode, handle.clone()));
+        Ok(handle)
+    }
+
+    /// An open file of the namespace, for IFLA_NET_NS_FD.
+    pub(super) fn ns_file(&self, ns: &Netns) -> Result<File, KernelError> {
+        match ns {
+            Netns::Host => self
+                .host_ns
+                .try_clone()
+                .map_err(|err| generic(io_errno(&err), &err)),
+            Netns::Named(name) => File::open(netns::path(name)).map_err(|_| no_netns(name)),
+        }
+    }
+
+    pub fn netns_add(&self, name: &str) -> Result<(), KernelError> {
+        let runtime = self.rt.handle().clone();
+        let (handle, inode) =
+            netns::create(name, || connect_here(&runtime)).map_err(|err| match io_errno(&err) {
+                Some(Errno::EEXIST) => KernelError::Failed(format!("namespace '{name}' already exists")),
+                errno => generic(errno, &err),
+            })?;
+        self.named.borrow_mut().insert(name.to_string(), (inode, handle));
+        Ok(())
+    }
+
+    pub fn netns_del(&self, name: &str) -> Result<(), KernelError> {
+        self.named.borrow_mut().remove(name);
+        netns::delete(name).map_err(|err| match io_errno(&err) {
+            Some(Errno::ENOENT) | None if err.kind() == io::ErrorKind::NotFound => no_netns(name),
+            errno => generic(errno, &err),
+        })
+    }
+
+    /// Executes one operation.
+    pub fn apply(&self, op: &Op) -> Result<(), KernelError> {
+        match op {
+            Op::NetnsAdd { name, lo_up } => {
+                self.netns_add(name)?;
+                if *lo_up {
+                    let ns = Netns::Named(name.clone());
+                    self.link_set_up(&ns, "lo", true)?;
+                }
+                Ok(())
+            }
+            Op::NetnsDel { name } => self.netns_del(name),
+            Op::VethAdd {
+                ns,
+                name,
+                peer_ns,
+                peer,
+            } => self.veth_add(ns, name, peer_ns, peer),
+            Op::BridgeAdd { ns, name } => self.bridge_add(ns, name),
+            Op::LinkSetUp { ns, dev, up } => self.link_set_up(ns, dev, *up),
+            Op::LinkSetMaster { ns, dev, master } => self.link_set_master(ns, dev, master.as_deref()),
+            Op::LinkSetNetns { ns, dev, target } => self.link_set_netns(ns, dev, target),
+            Op::LinkRename { ns, dev, new_name } => self.link_rename(ns, dev, new_name),
+            Op::LinkSetMtu { ns, dev, mtu } => self.link_set_mtu(ns, dev, *mtu),
+            Op::LinkDel { ns, dev } => self.link_del(ns, dev),
+            Op::AddrAdd { ns, dev, addr } => self.addr_add(ns, dev, *addr),
+            Op::AddrDel { ns, dev, addr } => self.addr_del(ns, dev, *addr),
+            Op::RouteAdd { ns, route } => self.route_add(ns, route),
+            Op::RouteDel { ns, route } => self.route_del(ns, route),
+        }
+    }
+}
+
+pub(super) fn no_netns(name: &str) -> KernelError {
+    KernelError::NotFound(format!("namespace '{name}' does not exist"))
+}
+
+/// Opens a netlink connection in the calling thread's namespace and hands its
+/// driver to the runtime; called on the short-lived namespace threads.
+fn connect_here(runtime: &tokio::runtime::Handle) -> io::Result<Handle> {
+    let _entered = runtime.enter();
+    let (connection, handle, _) = rtnetlink::new_connection()?;
+    runtime.spawn(connection);
+    Ok(handle)
+}

@@ -1,0 +1,333 @@
+use std::collections::HashMap;
+use std::os::fd::AsRawFd;
+
+use futures::TryStreamExt;
+use nix::errno::Errno;
+use rtnetlink::packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo as NlLinkInfo, LinkMessage, State,
+};
+use rtnetlink::{Handle, LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth};
+
+use super::Kernel;
+use super::error::{KernelError, errno_of, generic};
+use crate::ops::Netns;
+
+/// A link as scripts see it (the fields of `ip -j link` that labs care about).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkInfo {
+    pub index: u32,
+    pub name: String,
+    pub kind: String,
+    /// Operational state as `ip` prints it: UP, DOWN, LOWERLAYERDOWN, UNKNOWN.
+    pub state: String,
+    /// Administratively up (`ip link set up`).
+    pub up: bool,
+    pub mtu: u32,
+    pub mac: String,
+    pub master: Option<String>,
+    /// The other end of a veth: its name when it is in the same namespace,
+    /// `if<index>` when it is in another one (as `ip link` prints it).
+    pub peer: Option<String>,
+    pub addresses: Vec<String>,
+}
+
+fn no_link(ns: &Netns, dev: &str) -> KernelError {
+    KernelError::NotFound(format!("no link named '{dev}' in {ns}"))
+}
+
+impl Kernel {
+    pub(super) fn veth_add(
+        &self,
+        ns: &Netns,
+        name: &str,
+        peer_ns: &Netns,
+        peer: &str,
+    ) -> Result<(), KernelError> {
+        let handle = self.handle(ns)?;
+        // The peer is born straight in its namespace: one message, no move.
+        let peer_file = if peer_ns != ns {
+            Some(self.ns_file(peer_ns)?)
+        } else {
+            None
+        };
+        let mut peer_msg = LinkMessageBuilder::<LinkUnspec>::new().name(peer);
+        if let Some(file) = &peer_file {
+            peer_msg = peer_msg.setns_by_fd(file.as_raw_fd());
+        }
+        let message = LinkVeth::new(name, peer)
+            .set_info_data(InfoData::Veth(InfoVeth::Peer(peer_msg.build())))
+            .build();
+        let result = self.block_on(handle.link().add(message).execute());
+        drop(peer_file);
+        result.map_err(|err| match errno_of(&err) {
+            Some(Errno::EEXIST) => {
+                if self.link_exists(ns, name) {
+                    KernelError::Failed(format!("a link named '{name}' already exists in {ns}"))
+                } else {
+                    KernelError::Failed(format!("a link named '{peer}' already exists in {peer_ns}"))
+                }
+            }
+            errno => generic(errno, &err),
+        })
+    }
+
+    pub(super) fn bridge_add(&self, ns: &Netns, name: &str) -> Result<(), KernelError> {
+        let handle = self.handle(ns)?;
+        let message = LinkBridge::new(name).build();
+        self.block_on(handle.link().add(message).execute())
+            .map_err(|err| match errno_of(&err) {
+                Some(Errno::EEXIST) => {
+                    KernelError::Failed(format!("a link named '{name}' already exists in {ns}"))
+                }
+                errno => generic(errno, &err),
+            })
+    }
+
+    /// RTM_SETLINK addressed by name: the kernel looks the name up itself,
+    /// which saves a round trip per operation.
+    fn set_by_name(&self, ns: &Netns, dev: &str, message: LinkMessage) -> Result<(), KernelError> {
+        let handle = self.handle(ns)?;
+        self.block_on(handle.link().set(message).execute())
+            .map_err(|err| match errno_of(&err) {
+                Some(Errno::ENODEV) => no_link(ns, dev),
+                errno => generic(errno, &err),
+            })
+    }
+
+    pub(super) fn link_set_up(&self, ns: &Netns, dev: &str, up: bool) -> Result<(), KernelError> {
+        let builder = LinkUnspec::new_with_name(dev);
+        let builder = if up { builder.up() } else { builder.down() };
+        self.set_by_name(ns, dev, builder.build())
+    }
+
+    pub(super) fn link_set_master(
+        &self,
+        ns: &Netns,
+        dev: &str,
+        master: Option<&str>,
+    ) -> Result<(), KernelError> {
+        let builder = LinkUnspec::new_with_name(dev);
+        let Some(master) = master else {
+            return self.set_by_name(ns, dev, builder.nocontroller().build());
+        };
+        let master_index = self.link_index(ns, master)?;
+        let handle = self.handle(ns)?;
+        let message = builder.controller(master_index).build();
+        self.block_on(handle.link().set(message).execute())
+            .map_err(|err| match errno_of(&err) {
+                Some(Errno::ENODEV) => no_link(ns, dev),
+                Some(Errno::EOPNOTSUPP) | Some(Errno::EINVAL) => {
+                    KernelError::Failed(format!("'{master}' cannot take ports (is it a bridge?)"))
+                }
+                Some(Errno::ELOOP) => KernelError::Failed(format!("'{dev}' cannot be a port of itself")),
+                errno => generic(errno, &err),
+            })
+    }
+
+    pub(super) fn link_set_netns(&self, ns: &Netns, dev: &str, target: &Netns) -> Result<(), KernelError> {
+        let file = self.ns_file(target)?;
+        let handle = self.handle(ns)?;
+        let message = LinkUnspec::new_with_name(dev)
+            .setns_by_fd(file.as_raw_fd())
+            .build();
+        let result = self.block_on(handle.link().set(message).execute());
+        drop(file);
+        result.map_err(|err| match errno_of(&err) {
+            Some(Errno::ENODEV) => no_link(ns, dev),
+            Some(Errno::EEXIST) => KernelError::Failed(format!("{target} already has a link named '{dev}'")),
+            Some(Errno::EINVAL) if dev == "lo" => {
+                KernelError::Failed("'lo' cannot leave its namespace".into())
+            }
+            errno => generic(errno, &err),
+        })
+    }
+
+    pub(super) fn link_rename(&self, ns: &Netns, dev: &str, new_name: &str) -> Result<(), KernelError> {
+        // Addressed by index: by name, the new name would be read as the link to change.
+        let index = self.link_index(ns, dev)?;
+        let handle = self.handle(ns)?;
+        let message = LinkUnspec::new_with_index(index).name(new_name).build();
+        self.block_on(handle.link().set(message).execute())
+            .map_err(|err| match errno_of(&err) {
+                Some(Errno::EEXIST) => {
+                    KernelError::Failed(format!("a link named '{new_name}' already exists in {ns}"))
+                }
+                Some(Errno::EBUSY) => {
+                    KernelError::Failed(format!("'{dev}' is up; set it down before renaming it"))
+                }
+                errno => generic(errno, &err),
+            })
+    }
+
+    pub(super) fn link_set_mtu(&self, ns: &Netns, dev: &str, mtu: u32) -> Result<(), KernelError> {
+        let handle = self.handle(ns)?;
+        let message = LinkUnspec::new_with_name(dev).mtu(mtu).build();
+        self.block_on(handle.link().set(message).execute())
+            .map_err(|err| match errno_of(&err) {
+                Some(Errno::ENODEV) => no_link(ns, dev),
+                Some(Errno::EINVAL) => {
+                    KernelError::Failed(format!("mtu {mtu} is out of the range that '{dev}' accepts"))
+                }
+                errno => generic(errno, &err),
+            })
+    }
+
+    pub(super) fn link_del(&self, ns: &Netns, dev: &str) -> Result<(), KernelError> {
+        let handle = self.handle(ns)?;
+        let message = LinkUnspec::new_with_name(dev).build();
+        self.block_on(handle.link().del_with_message(message).execute())
+            .map_err(|err| match errno_of(&err) {
+                Some(Errno::ENODEV) => no_link(ns, dev),
+                Some(Errno::EOPNOTSUPP) => KernelError::Failed(format!("'{dev}' cannot be deleted")),
+                errno => generic(errno, &err),
+            })
+    }
+
+    /// The index of a link, or a NotFound error that names it.
+    pub fn link_index(&self, ns: &Netns, dev: &str) -> Result<u32, KernelError> {
+        let handle = self.handle(ns)?;
+        match self.block_on(get_link(&handle, dev)) {
+            Ok(Some(message)) => Ok(message.header.index),
+            Ok(None) => Err(no_link(ns, dev)),
+            Err(err) => Err(generic(errno_of(&err), &err)),
+        }
+    }
+
+    pub fn link_exists(&self, ns: &Netns, dev: &str) -> bool {
+        self.link_index(ns, dev).is_ok()
+    }
+
+    /// Every link of a namespace, with its addresses.
+    pub fn links(&self, ns: &Netns) -> Result<Vec<LinkInfo>, KernelError> {
+        let handle = self.handle(ns)?;
+        let messages: Vec<LinkMessage> = self
+            .block_on(handle.link().get().execute().try_collect())
+            .map_err(|err| generic(errno_of(&err), &err))?;
+        let mut addresses = self.addresses_by_index(ns)?;
+        let names: HashMap<u32, String> = messages
+            .iter()
+            .filter_map(|m| link_name(m).map(|name| (m.header.index, name)))
+            .collect();
+        Ok(messages
+            .iter()
+            .map(|m| link_info(m, &names, addresses.remove(&m.header.index).unwrap_or_default()))
+            .collect())
+    }
+
+    /// (index, name) of every link of a namespace.
+    pub(super) fn links_raw_names(&self, ns: &Netns) -> Result<Vec<(u32, String)>, KernelError> {
+        let handle = self.handle(ns)?;
+        let messages: Vec<LinkMessage> = self
+            .block_on(handle.link().get().execute().try_collect())
+            .map_err(|err| generic(errno_of(&err), &err))?;
+        Ok(messages
+            .iter()
+            .filter_map(|m| link_name(m).map(|name| (m.header.index, name)))
+            .collect())
+    }
+
+    pub fn link(&self, ns: &Netns, dev: &str) -> Result<LinkInfo, KernelError> {
+        self.links(ns)?
+            .into_iter()
+            .find(|link| link.name == dev)
+            .ok_or_else(|| no_link(ns, dev))
+    }
+}
+
+async fn get_link(handle: &Handle, dev: &str) -> Result<Option<LinkMessage>, rtnetlink::Error> {
+    match handle
+        .link()
+        .get()
+        .match_name(dev.to_string())
+        .execute()
+        .try_next()
+        .await
+    {
+        Ok(found) => Ok(found),
+        Err(err) if errno_of(&err) == Some(Errno::ENODEV) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+fn link_name(message: &LinkMessage) -> Option<String> {
+    message.attributes.iter().find_map(|attr| match attr {
+        LinkAttribute::IfName(name) => Some(name.clone()),
+        _ => None,
+    })
+}
+
+fn link_info(message: &LinkMessage, names: &HashMap<u32, String>, addresses: Vec<String>) -> LinkInfo {
+    let mut info = LinkInfo {
+        index: message.header.index,
+        name: String::new(),
+        kind: String::new(),
+        state: "UNKNOWN".into(),
+        up: message.header.flags.contains(LinkFlags::Up),
+        mtu: 0,
+        mac: String::new(),
+        master: None,
+        peer: None,
+        addresses,
+    };
+    let mut peer_index = None;
+    let mut peer_elsewhere = false;
+    for attr in &message.attributes {
+        match attr {
+            LinkAttribute::IfName(name) => info.name = name.clone(),
+            LinkAttribute::Mtu(mtu) => info.mtu = *mtu,
+            LinkAttribute::Address(mac) => info.mac = format_mac(mac),
+            LinkAttribute::Controller(index) => {
+                info.master = Some(names.get(index).cloned().unwrap_or_else(|| format!("if{index}")))
+            }
+            LinkAttribute::Link(index) => peer_index = Some(*index),
+            LinkAttribute::LinkNetNsId(_) => peer_elsewhere = true,
+            LinkAttribute::OperState(state) => info.state = operstate(state),
+            LinkAttribute::LinkInfo(infos) => {
+                for item in infos {
+                    if let NlLinkInfo::Kind(kind) = item {
+                        info.kind = kind.to_string();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if info.kind.is_empty() {
+        info.kind = if message.header.flags.contains(LinkFlags::Loopback) {
+            "loopback"
+        } else {
+            "device"
+        }
+        .into();
+    }
+    if info.kind == InfoKind::Veth.to_string()
+        && let Some(index) = peer_index
+    {
+        info.peer = Some(match names.get(&index) {
+            Some(name) if !peer_elsewhere => name.clone(),
+            _ => format!("if{index}"),
+        });
+    }
+    info
+}
+
+fn operstate(state: &State) -> String {
+    match state {
+        State::Up => "UP",
+        State::Down => "DOWN",
+        State::LowerLayerDown => "LOWERLAYERDOWN",
+        State::Dormant => "DORMANT",
+        State::Testing => "TESTING",
+        State::NotPresent => "NOTPRESENT",
+        _ => "UNKNOWN",
+    }
+    .into()
+}
+
+fn format_mac(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}

@@ -1,0 +1,141 @@
+//! Named network namespaces, made the way `ip netns add` makes them: a bind
+//! mount of the namespace on a file under /run/netns, which is itself a
+//! shared mount point. Nothing here forks; per-thread `unshare`/`setns` runs
+//! on short-lived threads so the caller's thread never changes namespace.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::sched::{CloneFlags, setns, unshare};
+
+pub const NETNS_RUN_DIR: &str = "/run/netns";
+
+pub fn path(name: &str) -> PathBuf {
+    Path::new(NETNS_RUN_DIR).join(name)
+}
+
+/// Names under /run/netns, sorted.
+pub fn list() -> io::Result<Vec<String>> {
+    let mut names = match fs::read_dir(NETNS_RUN_DIR) {
+        Ok(dir) => dir
+            .filter_map(|entry| entry.ok())
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .collect::<Vec<_>>(),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(err) => return Err(err),
+    };
+    names.sort();
+    Ok(names)
+}
+
+/// The inode of the namespace bound at /run/netns/NAME, if one is.
+/// A file left there without a mount (a crashed `ip netns add`) is not a namespace.
+pub fn inode(name: &str) -> Option<u64> {
+    let meta = fs::metadata(path(name)).ok()?;
+    // An unmounted placeholder is a regular file on the tmpfs; a namespace
+    // bind mount lives on the nsfs pseudo filesystem with its own device.
+    let dir = fs::metadata(NETNS_RUN_DIR).ok()?;
+    (meta.dev() != dir.dev()).then_some(meta.ino())
+}
+
+pub fn exists(name: &str) -> bool {
+    inode(name).is_some()
+}
+
+/// Makes /run/netns a shared mount point, as iproute2 does, so that
+/// namespaces mounted there are seen by every mount namespace.
+fn prepare_run_dir() -> io::Result<()> {
+    fs::create_dir_all(NETNS_RUN_DIR)?;
+    let shared = || {
+        mount(
+            None::<&str>,
+            NETNS_RUN_DIR,
+            None::<&str>,
+            MsFlags::MS_SHARED | MsFlags::MS_REC,
+            None::<&str>,
+        )
+    };
+    match shared() {
+        Ok(()) => Ok(()),
+        // Not a mount point yet: bind it onto itself first.
+        Err(Errno::EINVAL) => {
+            mount(
+                Some(NETNS_RUN_DIR),
+                NETNS_RUN_DIR,
+                None::<&str>,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None::<&str>,
+            )?;
+            shared()?;
+            Ok(())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Creates the named namespace and runs `inside` on a thread that is in it
+/// (to open a netlink socket there at no extra cost). Returns what `inside`
+/// returned and the namespace's inode. Fails with EEXIST if the name is taken.
+pub fn create<T: Send>(name: &str, inside: impl FnOnce() -> io::Result<T> + Send) -> io::Result<(T, u64)> {
+    prepare_run_dir()?;
+    let target = path(name);
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o444)
+        .open(&target)?;
+    let made = on_own_thread(|| {
+        unshare(CloneFlags::CLONE_NEWNET)?;
+        mount(
+            Some("/proc/thread-self/ns/net"),
+            &target,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )?;
+        let inode = fs::metadata("/proc/thread-self/ns/net")?.ino();
+        Ok((inside()?, inode))
+    });
+    if made.is_err() {
+        let _ = umount2(&target, MntFlags::MNT_DETACH);
+        let _ = fs::remove_file(&target);
+    }
+    made
+}
+
+/// Removes the named namespace: the kernel frees it once nothing holds it.
+pub fn delete(name: &str) -> io::Result<()> {
+    let target = path(name);
+    match umount2(&target, MntFlags::MNT_DETACH) {
+        Ok(()) | Err(Errno::EINVAL) => {}
+        Err(Errno::ENOENT) => return Err(io::ErrorKind::NotFound.into()),
+        Err(err) => return Err(err.into()),
+    }
+    fs::remove_file(&target)
+}
+
+/// Runs `inside` on a thread that has joined the namespace bound at
+/// `ns_file`; returns its result and the namespace's inode.
+pub fn enter<T: Send>(ns_file: &Path, inside: impl FnOnce() -> io::Result<T> + Send) -> io::Result<(T, u64)> {
+    on_own_thread(|| {
+        let ns = File::open(ns_file)?;
+        let inode = ns.metadata()?.ino();
+        setns(&ns, CloneFlags::CLONE_NEWNET)?;
+        Ok((inside()?, inode))
+    })
+}
+
+/// Namespace changes are per thread: doing them on a thread that ends right
+/// after keeps every other thread where it was.
+fn on_own_thread<T: Send>(work: impl FnOnce() -> io::Result<T> + Send) -> io::Result<T> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(work)
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("namespace thread panicked")))
+    })
+}

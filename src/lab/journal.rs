@@ -1,0 +1,369 @@
+use std::collections::HashSet;
+
+use crate::kernel::LinkInfo;
+use crate::ops::{Netns, Op};
+
+/// The undo log of a lab. Each applied operation leaves the operations that
+/// reverse it. Inside a namespace the lab made, nothing needs undoing one by
+/// one: deleting the namespace takes all of it along.
+#[derive(Debug, Default)]
+pub struct Journal {
+    undo: Vec<Op>,
+    owned_netns: HashSet<String>,
+    owned_links: HashSet<(Netns, String)>,
+}
+
+/// A position in the journal, to forget an operation the kernel refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark(usize);
+
+impl Journal {
+    fn owns_ns(&self, ns: &Netns) -> bool {
+        matches!(ns, Netns::Named(name) if self.owned_netns.contains(name))
+    }
+
+    fn owns_link(&self, ns: &Netns, dev: &str) -> bool {
+        self.owns_ns(ns) || self.owned_links.contains(&(ns.clone(), dev.to_string()))
+    }
+
+    /// Whether undoing `op` needs the link's state from before it: only
+    /// changes to links the lab did not create are restored that way.
+    pub fn needs_prior_state(&self, op: &Op) -> bool {
+        match op {
+            Op::LinkSetUp { ns, dev, .. }
+            | Op::LinkSetMaster { ns, dev, .. }
+            | Op::LinkSetMtu { ns, dev, .. } => !self.owns_link(ns, dev),
+            _ => false,
+        }
+    }
+
+    /// Records `op` before it is applied; `prior` is the link's state before
+    /// it when `needs_prior_state` said so.
+    pub fn record(&mut self, op: &Op, prior: Option<&LinkInfo>) -> Mark {
+        let mark = Mark(self.undo.len());
+        if let Some(inverse) = self.inverse(op, prior) {
+            self.undo.push(inverse);
+        }
+        self.track(op);
+        mark
+    }
+
+    /// Drops what `record` added for an operation that then failed.
+    pub fn forget(&mut self, mark: Mark, op: &Op) {
+        self.undo.truncate(mark.0);
+        self.untrack(op);
+    }
+
+    fn inverse(&self, op: &Op, prior: Option<&LinkInfo>) -> Option<Op> {
+        let all_owned = !op.namespaces().is_empty() && op.namespaces().iter().all(|ns| self.owns_ns(ns));
+        if all_owned {
+            return None;
+        }
+        match op {
+            Op::NetnsAdd { name, .. } => Some(Op::NetnsDel { name: name.clone() }),
+            Op::VethAdd { ns, name, .. } => Some(Op::LinkDel {
+                ns: ns.clone(),
+                dev: name.clone(),
+            }),
+            Op::BridgeAdd { ns, name } => Some(Op::LinkDel {
+                ns: ns.clone(),
+                dev: name.clone(),
+            }),
+            Op::LinkSetUp { ns, dev, up } => {
+                let was = prior?.up;
+                (was != *up && !self.owns_link(ns, dev)).then(|| Op::LinkSetUp {
+                    ns: ns.clone(),
+                    dev: dev.clone(),
+                    up: was,
+                })
+            }
+            Op::LinkSetMaster { ns, dev, master } => {
+                let was = prior?.master.clone();
+                (was != *master && !self.owns_link(ns, dev)).then(|| Op::LinkSetMaster {
+                    ns: ns.clone(),
+                    dev: dev.clone(),
+                    master: was,
+                })
+            }
+            Op::LinkSetMtu { ns, dev, mtu } => {
+                let was = prior?.mtu;
+                (was != *mtu && !self.owns_link(ns, dev)).then(|| Op::LinkSetMtu {
+                    ns: ns.clone(),
+                    dev: dev.clone(),
+                    mtu: was,
+                })
+            }
+            Op::LinkSetNetns { ns, dev, target } => Some(Op::LinkSetNetns {
+                ns: target.clone(),
+                dev: dev.clone(),
+                target: ns.clone(),
+            }),
+            Op::LinkRename { ns, dev, new_name } => Some(Op::LinkRename {
+                ns: ns.clone(),
+                dev: new_name.clone(),
+                new_name: dev.clone(),
+            }),
+            Op::AddrAdd { ns, dev, addr } => (!self.owns_link(ns, dev)).then(|| Op::AddrDel {
+                ns: ns.clone(),
+                dev: dev.clone(),
+                addr: *addr,
+            }),
+            Op::RouteAdd { ns, route } => Some(Op::RouteDel {
+                ns: ns.clone(),
+                route: route.clone(),
+            }),
+            // What the script deleted, the lab cannot bring back.
+            Op::NetnsDel { .. } | Op::LinkDel { .. } | Op::AddrDel { .. } | Op::RouteDel { .. } => None,
+        }
+    }
+
+    /// Keeps track of which namespaces and links belong to the lab.
+    fn track(&mut self, op: &Op) {
+        match op {
+            Op::NetnsAdd { name, .. } => {
+                self.owned_netns.insert(name.clone());
+            }
+            Op::NetnsDel { name } => {
+                self.owned_netns.remove(name);
+            }
+            Op::VethAdd {
+                ns,
+                name,
+                peer_ns,
+                peer,
+            } => {
+                self.owned_links.insert((ns.clone(), name.clone()));
+                self.owned_links.insert((peer_ns.clone(), peer.clone()));
+            }
+            Op::BridgeAdd { ns, name } => {
+                self.owned_links.insert((ns.clone(), name.clone()));
+            }
+            Op::LinkSetNetns { ns, dev, target } => self.follow((ns, dev), (target, dev)),
+            Op::LinkRename { ns, dev, new_name } => self.follow((ns, dev), (ns, new_name)),
+            Op::LinkDel { ns, dev } => {
+                self.owned_links.remove(&(ns.clone(), dev.clone()));
+            }
+            _ => {}
+        }
+    }
+
+    /// Reverses `track` for an operation the kernel refused.
+    fn untrack(&mut self, op: &Op) {
+        match op {
+            Op::NetnsAdd { name, .. } => {
+                self.owned_netns.remove(name);
+            }
+            Op::VethAdd {
+                ns,
+                name,
+                peer_ns,
+                peer,
+            } => {
+                self.owned_links.remove(&(ns.clone(), name.clone()));
+                self.owned_links.remove(&(peer_ns.clone(), peer.clone()));
+            }
+            Op::BridgeAdd { ns, name } => {
+                self.owned_links.remove(&(ns.clone(), name.clone()));
+            }
+            Op::LinkSetNetns { ns, dev, target } => self.follow((target, dev), (ns, dev)),
+            Op::LinkRename { ns, dev, new_name } => self.follow((ns, new_name), (ns, dev)),
+            _ => {}
+        }
+    }
+
+    /// An owned link moved or was renamed: it stays owned under its new key.
+    fn follow(&mut self, from: (&Netns, &String), to: (&Netns, &String)) {
+        if self.owned_links.remove(&(from.0.clone(), from.1.clone())) {
+            self.owned_links.insert((to.0.clone(), to.1.clone()));
+        }
+    }
+
+    /// The undo operations, newest first, leaving the journal empty.
+    pub fn take_undo(&mut self) -> Vec<Op> {
+        self.owned_netns.clear();
+        self.owned_links.clear();
+        let mut undo = std::mem::take(&mut self.undo);
+        undo.reverse();
+        undo
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(n: &str) -> Netns {
+        Netns::Named(n.into())
+    }
+
+    fn link(up: bool, mtu: u32) -> LinkInfo {
+        LinkInfo {
+            index: 2,
+            name: "eth1".into(),
+            kind: "device".into(),
+            state: "DOWN".into(),
+            up,
+            mtu,
+            mac: String::new(),
+            master: None,
+            peer: None,
+            addresses: vec![],
+        }
+    }
+
+    #[test]
+    fn work_inside_an_owned_namespace_needs_no_undo() {
+        let mut journal = Journal::default();
+        journal.record(
+            &Op::NetnsAdd {
+                name: "red".into(),
+                lo_up: true,
+            },
+            None,
+        );
+        let op = Op::AddrAdd {
+            ns: named("red"),
+            dev: "v0".into(),
+            addr: "10.0.0.1/24".parse().unwrap(),
+        };
+        assert!(!journal.needs_prior_state(&Op::LinkSetUp {
+            ns: named("red"),
+            dev: "v0".into(),
+            up: true
+        }));
+        journal.record(&op, None);
+        assert_eq!(journal.take_undo(), [Op::NetnsDel { name: "red".into() }]);
+    }
+
+    #[test]
+    fn host_side_links_are_undone_newest_first() {
+        let mut journal = Journal::default();
+        journal.record(
+            &Op::NetnsAdd {
+                name: "red".into(),
+                lo_up: true,
+            },
+            None,
+        );
+        journal.record(
+            &Op::VethAdd {
+                ns: Netns::Host,
+                name: "v0".into(),
+                peer_ns: named("red"),
+                peer: "eth0".into(),
+            },
+            None,
+        );
+        journal.record(
+            &Op::LinkSetUp {
+                ns: Netns::Host,
+                dev: "v0".into(),
+                up: true,
+            },
+            None,
+        );
+        assert_eq!(
+            journal.take_undo(),
+            [
+                Op::LinkDel {
+                    ns: Netns::Host,
+                    dev: "v0".into()
+                },
+                Op::NetnsDel { name: "red".into() },
+            ]
+        );
+        assert!(journal.take_undo().is_empty());
+    }
+
+    #[test]
+    fn changes_to_foreign_links_are_restored() {
+        let mut journal = Journal::default();
+        let up = Op::LinkSetUp {
+            ns: Netns::Host,
+            dev: "eth1".into(),
+            up: true,
+        };
+        assert!(journal.needs_prior_state(&up));
+        journal.record(&up, Some(&link(false, 1500)));
+        let mtu = Op::LinkSetMtu {
+            ns: Netns::Host,
+            dev: "eth1".into(),
+            mtu: 9000,
+        };
+        journal.record(&mtu, Some(&link(true, 1500)));
+        // Already up: nothing to restore.
+        journal.record(&up, Some(&link(true, 9000)));
+        assert_eq!(
+            journal.take_undo(),
+            [
+                Op::LinkSetMtu {
+                    ns: Netns::Host,
+                    dev: "eth1".into(),
+                    mtu: 1500
+                },
+                Op::LinkSetUp {
+                    ns: Netns::Host,
+                    dev: "eth1".into(),
+                    up: false
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_refused_operation_is_forgotten() {
+        let mut journal = Journal::default();
+        let op = Op::BridgeAdd {
+            ns: Netns::Host,
+            name: "br0".into(),
+        };
+        let mark = journal.record(&op, None);
+        journal.forget(mark, &op);
+        assert!(journal.take_undo().is_empty());
+        // A bridge that is not ours gets its state restored.
+        assert!(journal.needs_prior_state(&Op::LinkSetUp {
+            ns: Netns::Host,
+            dev: "br0".into(),
+            up: true
+        }));
+    }
+
+    #[test]
+    fn renames_and_moves_follow_the_link() {
+        let mut journal = Journal::default();
+        journal.record(
+            &Op::BridgeAdd {
+                ns: Netns::Host,
+                name: "br0".into(),
+            },
+            None,
+        );
+        journal.record(
+            &Op::LinkRename {
+                ns: Netns::Host,
+                dev: "br0".into(),
+                new_name: "lan".into(),
+            },
+            None,
+        );
+        assert!(!journal.needs_prior_state(&Op::LinkSetUp {
+            ns: Netns::Host,
+            dev: "lan".into(),
+            up: true
+        }));
+        assert_eq!(
+            journal.take_undo(),
+            [
+                Op::LinkRename {
+                    ns: Netns::Host,
+                    dev: "lan".into(),
+                    new_name: "br0".into()
+                },
+                Op::LinkDel {
+                    ns: Netns::Host,
+                    dev: "br0".into()
+                },
+            ]
+        );
+    }
+}

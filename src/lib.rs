@@ -1,0 +1,16 @@
+//! netscript: Linux network labs as Rhai scripts over netlink.
+//!
+//! The folders show the architecture:
+//! - `ops`: the vocabulary of kernel operations (and the `ip` commands they stand for);
+//! - `kernel`: executes operations over netlink, in any named namespace;
+//! - `lab`: what a run created, so a failed run rolls back;
+//! - `script`: the Rhai engine and the API it exposes;
+//! - `cli`: arguments, parameters and the run itself.
+
+mod cli;
+mod kernel;
+mod lab;
+mod ops;
+mod script;
+
+pub use cli::run;

@@ -1,0 +1,101 @@
+//! Name checks done before the kernel sees a request, so the error can say
+//! exactly what is wrong instead of EINVAL.
+
+/// Linux keeps interface names in IFNAMSIZ (16) bytes including the NUL.
+const IFNAME_MAX: usize = 15;
+/// A namespace name is a file name under /run/netns.
+const NETNS_NAME_MAX: usize = 255;
+
+pub fn check_ifname(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("an interface name cannot be empty".into());
+    }
+    if name.len() > IFNAME_MAX {
+        return Err(format!(
+            "interface name '{name}' is {} bytes; Linux allows {IFNAME_MAX}",
+            name.len()
+        ));
+    }
+    if name == "." || name == ".." {
+        return Err(format!("'{name}' cannot be an interface name"));
+    }
+    if let Some(bad) = name.chars().find(|c| *c == '/' || *c == ':' || c.is_whitespace()) {
+        return Err(format!(
+            "interface name '{name}' contains {}; Linux forbids '/', ':' and whitespace in interface names",
+            describe_char(bad)
+        ));
+    }
+    Ok(())
+}
+
+pub fn check_netns_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a namespace name cannot be empty".into());
+    }
+    if name.len() > NETNS_NAME_MAX {
+        return Err(format!(
+            "namespace name '{name}' is {} bytes; at most {NETNS_NAME_MAX} fit in /run/netns",
+            name.len()
+        ));
+    }
+    if name == "." || name == ".." {
+        return Err(format!("'{name}' cannot be a namespace name"));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| *c == '/' || *c == '\0' || c.is_whitespace())
+    {
+        return Err(format!(
+            "namespace name '{name}' contains {}; names are files in /run/netns",
+            describe_char(bad)
+        ));
+    }
+    Ok(())
+}
+
+fn describe_char(c: char) -> String {
+    match c {
+        ' ' => "a space".into(),
+        '\t' => "a tab".into(),
+        '\n' => "a newline".into(),
+        '\0' => "a NUL byte".into(),
+        c if c.is_whitespace() => format!("whitespace (U+{:04X})", c as u32),
+        c => format!("'{c}'"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ifname_limits() {
+        assert!(check_ifname("veth0").is_ok());
+        assert!(check_ifname("a234567890abcde").is_ok());
+        assert_eq!(
+            check_ifname("veth_internal_ns").unwrap_err(),
+            "interface name 'veth_internal_ns' is 16 bytes; Linux allows 15"
+        );
+        assert!(check_ifname("").unwrap_err().contains("empty"));
+        assert!(check_ifname("a/b").unwrap_err().contains("'/'"));
+        assert!(check_ifname("a:b").unwrap_err().contains("':'"));
+        assert!(check_ifname("a b").unwrap_err().contains("a space"));
+        assert!(check_ifname("..").is_err());
+    }
+
+    #[test]
+    fn ifname_counts_bytes_not_chars() {
+        // Eight two-byte characters: 16 bytes.
+        assert!(check_ifname("éééééééé").unwrap_err().contains("16 bytes"));
+    }
+
+    #[test]
+    fn netns_names() {
+        assert!(check_netns_name("web-ns").is_ok());
+        assert!(check_netns_name("ns_internal").is_ok());
+        assert!(check_netns_name("").is_err());
+        assert!(check_netns_name("a/b").unwrap_err().contains("'/'"));
+        assert!(check_netns_name("a b").is_err());
+        assert!(check_netns_name(&"x".repeat(256)).is_err());
+    }
+}

@@ -1,0 +1,271 @@
+use std::fmt;
+use std::net::IpAddr;
+
+use ipnetwork::IpNetwork;
+
+/// Where an operation happens: the namespace netscript runs in, or a named
+/// namespace (a bind mount under /run/netns, as `ip netns add` makes).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Netns {
+    Host,
+    Named(String),
+}
+
+impl Netns {
+    /// " in namespace 'x'" (nothing for the host), to end a sentence with.
+    pub fn location(&self) -> String {
+        match self {
+            Netns::Host => String::new(),
+            Netns::Named(name) => format!(" in namespace '{name}'"),
+        }
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Netns::Host => None,
+            Netns::Named(name) => Some(name),
+        }
+    }
+}
+
+impl fmt::Display for Netns {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Netns::Host => write!(f, "the host namespace"),
+            Netns::Named(name) => write!(f, "namespace '{name}'"),
+        }
+    }
+}
+
+/// A route as `ip route add` takes it: a destination (None for default),
+/// an optional gateway and an optional device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub dst: Option<IpNetwork>,
+    pub via: Option<IpAddr>,
+    pub dev: Option<String>,
+    pub metric: Option<u32>,
+    /// Address family, for a default route without gateway ("default dev x").
+    pub v6: bool,
+}
+
+impl RouteSpec {
+    pub fn describe_dst(&self) -> String {
+        match self.dst {
+            None => "default".to_string(),
+            Some(net) => net.to_string(),
+        }
+    }
+}
+
+/// One change to the kernel's network state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    NetnsAdd {
+        name: String,
+        lo_up: bool,
+    },
+    NetnsDel {
+        name: String,
+    },
+    VethAdd {
+        ns: Netns,
+        name: String,
+        peer_ns: Netns,
+        peer: String,
+    },
+    BridgeAdd {
+        ns: Netns,
+        name: String,
+    },
+    LinkSetUp {
+        ns: Netns,
+        dev: String,
+        up: bool,
+    },
+    LinkSetMaster {
+        ns: Netns,
+        dev: String,
+        master: Option<String>,
+    },
+    LinkSetNetns {
+        ns: Netns,
+        dev: String,
+        target: Netns,
+    },
+    LinkRename {
+        ns: Netns,
+        dev: String,
+        new_name: String,
+    },
+    LinkSetMtu {
+        ns: Netns,
+        dev: String,
+        mtu: u32,
+    },
+    LinkDel {
+        ns: Netns,
+        dev: String,
+    },
+    AddrAdd {
+        ns: Netns,
+        dev: String,
+        addr: IpNetwork,
+    },
+    AddrDel {
+        ns: Netns,
+        dev: String,
+        addr: IpNetwork,
+    },
+    RouteAdd {
+        ns: Netns,
+        route: RouteSpec,
+    },
+    RouteDel {
+        ns: Netns,
+        route: RouteSpec,
+    },
+}
+
+impl Op {
+    /// Checks what can be checked before the kernel sees the request.
+    pub fn validate(&self) -> Result<(), String> {
+        use super::{check_ifname, check_netns_name};
+        let ns_ok = |ns: &Netns| match ns {
+            Netns::Host => Ok(()),
+            Netns::Named(name) => check_netns_name(name),
+        };
+        match self {
+            Op::NetnsAdd { name, .. } | Op::NetnsDel { name } => check_netns_name(name),
+            Op::VethAdd {
+                ns,
+                name,
+                peer_ns,
+                peer,
+            } => {
+                ns_ok(ns)?;
+                ns_ok(peer_ns)?;
+                check_ifname(name)?;
+                check_ifname(peer)?;
+                if name == peer && ns == peer_ns {
+                    return Err(format!("both ends of the veth pair are named '{name}'"));
+                }
+                Ok(())
+            }
+            Op::BridgeAdd { ns, name } => ns_ok(ns).and(check_ifname(name)),
+            Op::LinkSetUp { ns, dev, .. }
+            | Op::LinkSetMtu { ns, dev, .. }
+            | Op::LinkDel { ns, dev }
+            | Op::AddrAdd { ns, dev, .. }
+            | Op::AddrDel { ns, dev, .. } => ns_ok(ns).and(check_ifname(dev)),
+            Op::LinkSetMaster { ns, dev, master } => {
+                ns_ok(ns)?;
+                check_ifname(dev)?;
+                master.as_deref().map_or(Ok(()), check_ifname)
+            }
+            Op::LinkSetNetns { ns, dev, target } => {
+                ns_ok(ns)?;
+                ns_ok(target)?;
+                check_ifname(dev)
+            }
+            Op::LinkRename { ns, dev, new_name } => {
+                ns_ok(ns)?;
+                check_ifname(dev)?;
+                check_ifname(new_name)
+            }
+            Op::RouteAdd { ns, route } | Op::RouteDel { ns, route } => {
+                ns_ok(ns)?;
+                if let Some(dev) = &route.dev {
+                    check_ifname(dev)?;
+                }
+                if let (Some(dst), Some(via)) = (route.dst, route.via)
+                    && dst.is_ipv4() != via.is_ipv4()
+                {
+                    return Err(format!(
+                        "gateway {via} and destination {dst} are of different address families"
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The namespaces an operation touches.
+    pub fn namespaces(&self) -> Vec<&Netns> {
+        match self {
+            Op::NetnsAdd { .. } | Op::NetnsDel { .. } => vec![],
+            Op::VethAdd { ns, peer_ns, .. } => vec![ns, peer_ns],
+            Op::LinkSetNetns { ns, target, .. } => vec![ns, target],
+            Op::BridgeAdd { ns, .. }
+            | Op::LinkSetUp { ns, .. }
+            | Op::LinkSetMaster { ns, .. }
+            | Op::LinkRename { ns, .. }
+            | Op::LinkSetMtu { ns, .. }
+            | Op::LinkDel { ns, .. }
+            | Op::AddrAdd { ns, .. }
+            | Op::AddrDel { ns, .. }
+            | Op::RouteAdd { ns, .. }
+            | Op::RouteDel { ns, .. } => vec![ns],
+        }
+    }
+
+    /// What the operation does, in words, for error messages and reports.
+    pub fn describe(&self) -> String {
+        let at = Netns::location;
+        match self {
+            Op::NetnsAdd { name, .. } => format!("add namespace '{name}'"),
+            Op::NetnsDel { name } => format!("delete namespace '{name}'"),
+            Op::VethAdd {
+                ns,
+                name,
+                peer_ns,
+                peer,
+            } => {
+                format!("add veth pair '{name}'{} <-> '{peer}'{}", at(ns), at(peer_ns))
+            }
+            Op::BridgeAdd { ns, name } => format!("add bridge '{name}'{}", at(ns)),
+            Op::LinkSetUp { ns, dev, up } => {
+                format!("set link '{dev}'{} {}", at(ns), if *up { "up" } else { "down" })
+            }
+            Op::LinkSetMaster {
+                ns,
+                dev,
+                master: Some(m),
+            } => {
+                format!("attach link '{dev}'{} to bridge '{m}'", at(ns))
+            }
+            Op::LinkSetMaster {
+                ns,
+                dev,
+                master: None,
+            } => {
+                format!("detach link '{dev}'{} from its bridge", at(ns))
+            }
+            Op::LinkSetNetns { ns, dev, target } => {
+                format!("move link '{dev}'{} into {target}", at(ns))
+            }
+            Op::LinkRename { ns, dev, new_name } => {
+                format!("rename link '{dev}'{} to '{new_name}'", at(ns))
+            }
+            Op::LinkSetMtu { ns, dev, mtu } => format!("set mtu {mtu} on link '{dev}'{}", at(ns)),
+            Op::LinkDel { ns, dev } => format!("delete link '{dev}'{}", at(ns)),
+            Op::AddrAdd { ns, dev, addr } => format!("add address {addr} to '{dev}'{}", at(ns)),
+            Op::AddrDel { ns, dev, addr } => {
+                format!("delete address {addr} from '{dev}'{}", at(ns))
+            }
+            Op::RouteAdd { ns, route } => format!("add route {}{}", route_words(route), at(ns)),
+            Op::RouteDel { ns, route } => format!("delete route {}{}", route_words(route), at(ns)),
+        }
+    }
+}
+
+fn route_words(route: &RouteSpec) -> String {
+    let mut words = route.describe_dst();
+    if let Some(via) = route.via {
+        words.push_str(&format!(" via {via}"));
+    }
+    if let Some(dev) = &route.dev {
+        words.push_str(&format!(" dev {dev}"));
+    }
+    words
+}

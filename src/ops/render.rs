@@ -1,0 +1,207 @@
+//! Renders operations as the iproute2 commands a person would type. The
+//! output is a runnable shell script: the host namespace, which has no name
+//! under /run/netns, is named by the shell's own PID (`netns $$`).
+
+use super::{Netns, Op, RouteSpec};
+
+impl Op {
+    /// The iproute2 commands equivalent to this operation, one per line.
+    pub fn render(&self) -> Vec<String> {
+        match self {
+            Op::NetnsAdd { name, lo_up } => {
+                let mut lines = vec![format!("ip netns add {}", quote(name))];
+                if *lo_up {
+                    lines.push(format!("ip -n {} link set dev lo up", quote(name)));
+                }
+                lines
+            }
+            Op::NetnsDel { name } => vec![format!("ip netns del {}", quote(name))],
+            Op::VethAdd {
+                ns,
+                name,
+                peer_ns,
+                peer,
+            } => {
+                let mut line = format!(
+                    "{}link add {} type veth peer name {}",
+                    ip(ns),
+                    quote(name),
+                    quote(peer)
+                );
+                if peer_ns != ns {
+                    line.push_str(&format!(" netns {}", ns_arg(peer_ns)));
+                }
+                vec![line]
+            }
+            Op::BridgeAdd { ns, name } => {
+                vec![format!("{}link add {} type bridge", ip(ns), quote(name))]
+            }
+            Op::LinkSetUp { ns, dev, up } => vec![format!(
+                "{}link set dev {} {}",
+                ip(ns),
+                quote(dev),
+                if *up { "up" } else { "down" }
+            )],
+            Op::LinkSetMaster { ns, dev, master } => vec![match master {
+                Some(m) => format!("{}link set dev {} master {}", ip(ns), quote(dev), quote(m)),
+                None => format!("{}link set dev {} nomaster", ip(ns), quote(dev)),
+            }],
+            Op::LinkSetNetns { ns, dev, target } => vec![format!(
+                "{}link set dev {} netns {}",
+                ip(ns),
+                quote(dev),
+                ns_arg(target)
+            )],
+            Op::LinkRename { ns, dev, new_name } => vec![format!(
+                "{}link set dev {} name {}",
+                ip(ns),
+                quote(dev),
+                quote(new_name)
+            )],
+            Op::LinkSetMtu { ns, dev, mtu } => {
+                vec![format!("{}link set dev {} mtu {mtu}", ip(ns), quote(dev))]
+            }
+            Op::LinkDel { ns, dev } => vec![format!("{}link del dev {}", ip(ns), quote(dev))],
+            Op::AddrAdd { ns, dev, addr } => {
+                let nodad = if addr.is_ipv6() { " nodad" } else { "" };
+                vec![format!("{}addr add {addr} dev {}{nodad}", ip(ns), quote(dev))]
+            }
+            Op::AddrDel { ns, dev, addr } => {
+                vec![format!("{}addr del {addr} dev {}", ip(ns), quote(dev))]
+            }
+            Op::RouteAdd { ns, route } => vec![route_cmd(ns, "add", route)],
+            Op::RouteDel { ns, route } => vec![route_cmd(ns, "del", route)],
+        }
+    }
+}
+
+fn ip(ns: &Netns) -> String {
+    match ns {
+        Netns::Host => "ip ".to_string(),
+        Netns::Named(name) => format!("ip -n {} ", quote(name)),
+    }
+}
+
+fn ns_arg(ns: &Netns) -> String {
+    match ns {
+        Netns::Host => "$$".to_string(),
+        Netns::Named(name) => quote(name),
+    }
+}
+
+fn route_cmd(ns: &Netns, verb: &str, route: &RouteSpec) -> String {
+    let family = if route.dst.is_none() && route.via.is_none() && route.v6 {
+        "-6 "
+    } else {
+        ""
+    };
+    let mut line = format!("{}{family}route {verb} {}", ip(ns), route.describe_dst());
+    if let Some(via) = route.via {
+        line.push_str(&format!(" via {via}"));
+    }
+    if let Some(dev) = &route.dev {
+        line.push_str(&format!(" dev {}", quote(dev)));
+    }
+    if let Some(metric) = route.metric {
+        line.push_str(&format!(" metric {metric}"));
+    }
+    line
+}
+
+/// Quotes a word for the shell when it holds anything but plain characters.
+fn quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-@%+=,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(n: &str) -> Netns {
+        Netns::Named(n.into())
+    }
+
+    #[test]
+    fn namespaces_and_links() {
+        let op = Op::NetnsAdd {
+            name: "red".into(),
+            lo_up: true,
+        };
+        assert_eq!(op.render(), ["ip netns add red", "ip -n red link set dev lo up"]);
+        let op = Op::VethAdd {
+            ns: Netns::Host,
+            name: "veth0".into(),
+            peer_ns: named("red"),
+            peer: "eth0".into(),
+        };
+        assert_eq!(
+            op.render(),
+            ["ip link add veth0 type veth peer name eth0 netns red"]
+        );
+        let op = Op::VethAdd {
+            ns: named("red"),
+            name: "a".into(),
+            peer_ns: Netns::Host,
+            peer: "b".into(),
+        };
+        assert_eq!(
+            op.render(),
+            ["ip -n red link add a type veth peer name b netns $$"]
+        );
+        let op = Op::LinkSetMaster {
+            ns: Netns::Host,
+            dev: "v0".into(),
+            master: Some("br0".into()),
+        };
+        assert_eq!(op.render(), ["ip link set dev v0 master br0"]);
+    }
+
+    #[test]
+    fn addresses_and_routes() {
+        let op = Op::AddrAdd {
+            ns: named("web-ns"),
+            dev: "eth0-web".into(),
+            addr: "192.168.15.5/24".parse().unwrap(),
+        };
+        assert_eq!(
+            op.render(),
+            ["ip -n web-ns addr add 192.168.15.5/24 dev eth0-web"]
+        );
+        let route = RouteSpec {
+            dst: None,
+            via: Some("192.168.15.1".parse().unwrap()),
+            dev: None,
+            metric: None,
+            v6: false,
+        };
+        let op = Op::RouteAdd {
+            ns: named("db-ns"),
+            route,
+        };
+        assert_eq!(op.render(), ["ip -n db-ns route add default via 192.168.15.1"]);
+        let route = RouteSpec {
+            dst: None,
+            via: None,
+            dev: Some("v0".into()),
+            metric: Some(5),
+            v6: true,
+        };
+        let op = Op::RouteDel {
+            ns: Netns::Host,
+            route,
+        };
+        assert_eq!(op.render(), ["ip -6 route del default dev v0 metric 5"]);
+    }
+
+    #[test]
+    fn odd_names_are_quoted() {
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote("a;b"), "'a;b'");
+        assert_eq!(quote("veth-1.2"), "veth-1.2");
+    }
+}

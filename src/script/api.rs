@@ -1,0 +1,364 @@
+//! The functions scripts call. Each kernel function comes in two forms: one
+//! that acts in the host namespace (`link_up("veth0")`) and one that takes a
+//! namespace first, which Rhai also lets a script call as a method
+//! (`red.link_up("eth0")`, like `ip -n red link set eth0 up`).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
+
+use super::cidr::{Cidr, parse_cidr};
+use super::convert::{addr_map, link_map, route_map, to_cidr, to_netns, to_route};
+use super::params::Params;
+use crate::kernel::netns;
+use crate::lab::Lab;
+use crate::ops::{Netns, Op};
+
+pub type Shared = Rc<RefCell<Lab>>;
+type Fallible<T> = Result<T, Box<EvalAltResult>>;
+
+fn apply(lab: &Shared, op: Op) -> Fallible<()> {
+    lab.borrow_mut().apply(op).map_err(Into::into)
+}
+
+/// Registers a function twice: acting in the host namespace, and with a
+/// namespace as its first argument.
+macro_rules! in_any_netns {
+    ($engine:ident, $lab:ident, $name:literal, |$l:ident, $ns:ident $(, $arg:ident : $ty:ty)*| $(-> $ret:ty)? $body:block) => {{
+        let lab = $lab.clone();
+        $engine.register_fn($name, move |$($arg: $ty),*| $(-> $ret)? {
+            let $l = &lab;
+            let $ns = Netns::Host;
+            $body
+        });
+        let lab = $lab.clone();
+        $engine.register_fn($name, move |ns: Netns, $($arg: $ty),*| $(-> $ret)? {
+            let $l = &lab;
+            let $ns = ns;
+            $body
+        });
+    }};
+}
+
+pub fn register(engine: &mut Engine, lab: &Shared, params: &Rc<RefCell<Params>>) {
+    register_netns(engine, lab);
+    register_links(engine, lab);
+    register_addrs_and_routes(engine, lab);
+    register_cidr(engine);
+    register_params(engine, params);
+}
+
+fn register_netns(engine: &mut Engine, lab: &Shared) {
+    engine
+        .register_type_with_name::<Netns>("Netns")
+        .register_get("name", |ns: &mut Netns| ns.name().unwrap_or("host").to_string())
+        .register_fn("to_string", |ns: &mut Netns| {
+            ns.name().unwrap_or("host").to_string()
+        })
+        .register_fn("to_debug", |ns: &mut Netns| format!("{ns}"))
+        .register_fn("==", |a: Netns, b: Netns| a == b)
+        .register_fn("!=", |a: Netns, b: Netns| a != b)
+        .register_fn("host", || Netns::Host);
+
+    let l = lab.clone();
+    engine.register_fn("netns_add", move |name: &str| -> Fallible<Netns> {
+        apply(
+            &l,
+            Op::NetnsAdd {
+                name: name.to_string(),
+                lo_up: true,
+            },
+        )?;
+        Ok(Netns::Named(name.to_string()))
+    });
+    let l = lab.clone();
+    engine.register_fn("netns_add", move |name: &str, options: Map| -> Fallible<Netns> {
+        let mut lo_up = true;
+        for (key, value) in options {
+            match key.as_str() {
+                "lo" => {
+                    lo_up = value
+                        .as_bool()
+                        .map_err(|_| format!("option lo must be true or false, not {value}"))?
+                }
+                other => {
+                    return Err(format!("unknown namespace option '{other}'; the options are: lo").into());
+                }
+            }
+        }
+        apply(
+            &l,
+            Op::NetnsAdd {
+                name: name.to_string(),
+                lo_up,
+            },
+        )?;
+        Ok(Netns::Named(name.to_string()))
+    });
+    let l = lab.clone();
+    engine.register_fn("netns_del", move |ns: Dynamic| -> Fallible<()> {
+        match to_netns(&ns)? {
+            Netns::Named(name) => apply(&l, Op::NetnsDel { name }),
+            Netns::Host => Err("the host namespace cannot be deleted".into()),
+        }
+    });
+    engine.register_fn("netns_list", || -> Fallible<Array> {
+        let names = netns::list().map_err(|err| format!("cannot read {}: {err}", netns::NETNS_RUN_DIR))?;
+        Ok(names.into_iter().map(Dynamic::from).collect())
+    });
+    engine.register_fn("netns_exists", |name: &str| netns::exists(name));
+    engine.register_fn("netns", |name: &str| -> Fallible<Netns> {
+        if netns::exists(name) {
+            Ok(Netns::Named(name.to_string()))
+        } else {
+            Err(format!("namespace '{name}' does not exist").into())
+        }
+    });
+}
+
+fn register_links(engine: &mut Engine, lab: &Shared) {
+    in_any_netns!(engine, lab, "veth_add", |l, ns, name: &str, peer: &str| {
+        apply(
+            l,
+            Op::VethAdd {
+                ns: ns.clone(),
+                name: name.into(),
+                peer_ns: ns,
+                peer: peer.into(),
+            },
+        )
+    });
+    let l = lab.clone();
+    engine.register_fn(
+        "veth_add",
+        move |ns: Dynamic, name: &str, peer_ns: Dynamic, peer: &str| -> Fallible<()> {
+            let (ns, peer_ns) = (to_netns(&ns)?, to_netns(&peer_ns)?);
+            apply(
+                &l,
+                Op::VethAdd {
+                    ns,
+                    name: name.into(),
+                    peer_ns,
+                    peer: peer.into(),
+                },
+            )
+        },
+    );
+    in_any_netns!(engine, lab, "bridge_add", |l, ns, name: &str| {
+        apply(
+            l,
+            Op::BridgeAdd {
+                ns,
+                name: name.into(),
+            },
+        )
+    });
+    in_any_netns!(engine, lab, "link_up", |l, ns, dev: &str| {
+        apply(
+            l,
+            Op::LinkSetUp {
+                ns,
+                dev: dev.into(),
+                up: true,
+            },
+        )
+    });
+    in_any_netns!(engine, lab, "link_down", |l, ns, dev: &str| {
+        apply(
+            l,
+            Op::LinkSetUp {
+                ns,
+                dev: dev.into(),
+                up: false,
+            },
+        )
+    });
+    in_any_netns!(
+        engine,
+        lab,
+        "link_set_master",
+        |l, ns, dev: &str, master: &str| {
+            apply(
+                l,
+                Op::LinkSetMaster {
+                    ns,
+                    dev: dev.into(),
+                    master: Some(master.into()),
+                },
+            )
+        }
+    );
+    in_any_netns!(engine, lab, "link_nomaster", |l, ns, dev: &str| {
+        apply(
+            l,
+            Op::LinkSetMaster {
+                ns,
+                dev: dev.into(),
+                master: None,
+            },
+        )
+    });
+    in_any_netns!(
+        engine,
+        lab,
+        "link_set_netns",
+        |l, ns, dev: &str, target: Dynamic| {
+            let target = to_netns(&target)?;
+            apply(
+                l,
+                Op::LinkSetNetns {
+                    ns,
+                    dev: dev.into(),
+                    target,
+                },
+            )
+        }
+    );
+    in_any_netns!(engine, lab, "link_rename", |l, ns, dev: &str, new_name: &str| {
+        apply(
+            l,
+            Op::LinkRename {
+                ns,
+                dev: dev.into(),
+                new_name: new_name.into(),
+            },
+        )
+    });
+    in_any_netns!(engine, lab, "link_set_mtu", |l, ns, dev: &str, mtu: i64| {
+        let mtu = u32::try_from(mtu).map_err(|_| format!("mtu {mtu} is out of range"))?;
+        apply(
+            l,
+            Op::LinkSetMtu {
+                ns,
+                dev: dev.into(),
+                mtu,
+            },
+        )
+    });
+    in_any_netns!(engine, lab, "link_del", |l, ns, dev: &str| {
+        apply(l, Op::LinkDel { ns, dev: dev.into() })
+    });
+    in_any_netns!(engine, lab, "link_show", |l, ns, dev: &str| -> Fallible<Map> {
+        let link = l
+            .borrow()
+            .kernel()
+            .link(&ns, dev)
+            .map_err(|err| err.to_string())?;
+        Ok(link_map(&link))
+    });
+    in_any_netns!(engine, lab, "link_list", |l, ns| -> Fallible<Array> {
+        let links = l.borrow().kernel().links(&ns).map_err(|err| err.to_string())?;
+        Ok(links.iter().map(|link| link_map(link).into()).collect())
+    });
+    in_any_netns!(engine, lab, "link_exists", |l, ns, dev: &str| -> Fallible<bool> {
+        if let Netns::Named(name) = &ns
+            && !netns::exists(name)
+        {
+            return Err(format!("namespace '{name}' does not exist").into());
+        }
+        Ok(l.borrow().kernel().link_exists(&ns, dev))
+    });
+}
+
+fn register_addrs_and_routes(engine: &mut Engine, lab: &Shared) {
+    in_any_netns!(engine, lab, "addr_add", |l, ns, dev: &str, addr: Dynamic| {
+        let addr = to_cidr(&addr)
+            .map_err(|why| format!("cannot add address to '{dev}'{}: {why}", ns.location()))?
+            .0;
+        apply(
+            l,
+            Op::AddrAdd {
+                ns,
+                dev: dev.into(),
+                addr,
+            },
+        )
+    });
+    in_any_netns!(engine, lab, "addr_del", |l, ns, dev: &str, addr: Dynamic| {
+        let addr = to_cidr(&addr)
+            .map_err(|why| format!("cannot delete address from '{dev}'{}: {why}", ns.location()))?
+            .0;
+        apply(
+            l,
+            Op::AddrDel {
+                ns,
+                dev: dev.into(),
+                addr,
+            },
+        )
+    });
+    in_any_netns!(engine, lab, "addr_list", |l, ns| -> Fallible<Array> {
+        let addrs = l
+            .borrow()
+            .kernel()
+            .addrs(&ns, None)
+            .map_err(|err| err.to_string())?;
+        Ok(addrs.iter().map(|addr| addr_map(addr).into()).collect())
+    });
+    in_any_netns!(engine, lab, "addr_list", |l, ns, dev: &str| -> Fallible<Array> {
+        let addrs = l
+            .borrow()
+            .kernel()
+            .addrs(&ns, Some(dev))
+            .map_err(|err| err.to_string())?;
+        Ok(addrs.iter().map(|addr| addr_map(addr).into()).collect())
+    });
+    in_any_netns!(engine, lab, "route_add", |l, ns, dst: Dynamic, spec: Dynamic| {
+        let route = to_route(&dst, &spec)
+            .map_err(|why| format!("cannot add route to {dst}{}: {why}", ns.location()))?;
+        apply(l, Op::RouteAdd { ns, route })
+    });
+    in_any_netns!(engine, lab, "route_del", |l, ns, dst: Dynamic, spec: Dynamic| {
+        let route = to_route(&dst, &spec)
+            .map_err(|why| format!("cannot delete route to {dst}{}: {why}", ns.location()))?;
+        apply(l, Op::RouteDel { ns, route })
+    });
+    in_any_netns!(engine, lab, "route_list", |l, ns| -> Fallible<Array> {
+        let routes = l.borrow().kernel().routes(&ns).map_err(|err| err.to_string())?;
+        Ok(routes.iter().map(|route| route_map(route).into()).collect())
+    });
+}
+
+fn register_cidr(engine: &mut Engine) {
+    engine
+        .register_type_with_name::<Cidr>("Cidr")
+        .register_fn("cidr", |text: &str| -> Fallible<Cidr> {
+            parse_cidr(text).map_err(Into::into)
+        })
+        .register_fn("to_string", |c: &mut Cidr| c.to_string())
+        .register_fn("to_debug", |c: &mut Cidr| format!("cidr(\"{c}\")"))
+        .register_fn("==", |a: Cidr, b: Cidr| a == b)
+        .register_fn("!=", |a: Cidr, b: Cidr| a != b)
+        .register_get("ip", |c: &mut Cidr| c.ip().to_string())
+        .register_get("prefix", |c: &mut Cidr| i64::from(c.prefix()))
+        .register_get("network", |c: &mut Cidr| c.network())
+        .register_get("netmask", |c: &mut Cidr| c.netmask().to_string())
+        .register_get("size", |c: &mut Cidr| c.size())
+        .register_get("broadcast", |c: &mut Cidr| -> Fallible<String> {
+            c.broadcast().map(|ip| ip.to_string()).map_err(Into::into)
+        })
+        .register_fn("host", |c: &mut Cidr, n: i64| -> Fallible<Cidr> {
+            c.host(n).map_err(Into::into)
+        })
+        .register_fn("contains", |c: &mut Cidr, other: Dynamic| -> Fallible<bool> {
+            Ok(c.contains(&to_cidr(&other)?))
+        })
+        .register_fn("split", |c: &mut Cidr, prefix: i64| -> Fallible<Array> {
+            Ok(c.split(prefix)?.into_iter().map(Dynamic::from).collect())
+        });
+}
+
+fn register_params(engine: &mut Engine, params: &Rc<RefCell<Params>>) {
+    let p = params.clone();
+    engine.register_fn(
+        "param",
+        move |name: &str, default: Dynamic| -> Fallible<Dynamic> {
+            p.borrow_mut().get(name, default).map_err(Into::into)
+        },
+    );
+    let p = params.clone();
+    engine.register_fn("param", move |name: &str| -> Fallible<Dynamic> {
+        p.borrow_mut().require(name).map_err(Into::into)
+    });
+}

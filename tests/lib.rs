@@ -1,0 +1,12 @@
+//! Integration tests: the built binary, run as a user would, inside a
+//! sandbox, checked against iproute2's own view and real packets.
+
+mod support;
+
+mod addresses_and_routes;
+mod bad_input;
+mod cli;
+mod equivalence;
+mod links;
+mod namespaces;
+mod traffic;

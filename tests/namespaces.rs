@@ -1,0 +1,93 @@
+//! Named namespaces are the ones `ip netns` knows, both ways.
+
+use crate::support::{Sandbox, privileged};
+
+#[test]
+fn iproute2_and_netscript_see_each_others_namespaces() {
+    if !privileged() {
+        return;
+    }
+    let out = Sandbox::new()
+        .file(
+            "ns.rhai",
+            r#"
+            if !netns_exists("made-by-ip") { throw "netscript does not see ip's namespace"; }
+            let mine = netns_add("made-by-netscript");
+            print(netns_list());
+            print(mine.link_show("lo").state);
+            netns("made-by-ip").bridge_add("br-in-ip-ns");
+            "#,
+        )
+        .step("ip netns add made-by-ip")
+        .step("netscript ns.rhai")
+        .step("ip netns list")
+        .step("ip netns exec made-by-netscript ip -j link show lo")
+        .step("ip -n made-by-ip -j -d link show br-in-ip-ns")
+        .run();
+    out[0].success();
+    out[1]
+        .success()
+        .stdout_has(r#"["made-by-ip", "made-by-netscript"]"#);
+    out[2]
+        .success()
+        .stdout_has("made-by-netscript")
+        .stdout_has("made-by-ip");
+    // Loopback comes up with the namespace.
+    let lo = out[3].json();
+    assert!(lo[0]["flags"].as_array().unwrap().contains(&"UP".into()), "{lo}");
+    assert_eq!(out[4].json()[0]["linkinfo"]["info_kind"], "bridge");
+}
+
+#[test]
+fn delete_and_options() {
+    if !privileged() {
+        return;
+    }
+    let out = Sandbox::new()
+        .file(
+            "del.rhai",
+            r#"
+            netns_add("gone");
+            netns_add("quiet", #{lo: false});
+            netns_del("gone");
+            if netns_exists("gone") { throw "still there"; }
+            "#,
+        )
+        .step("netscript del.rhai")
+        .step("ip netns list")
+        .step("ip -n quiet -j link show lo")
+        .run();
+    out[0].success();
+    assert_eq!(out[1].stdout.trim(), "quiet");
+    let lo = out[2].json();
+    assert!(!lo[0]["flags"].as_array().unwrap().contains(&"UP".into()), "{lo}");
+}
+
+#[test]
+fn sandbox_flag_keeps_everything_inside_the_process() {
+    if !privileged() {
+        return;
+    }
+    // The outer sandbox plays the host: it has a namespace and a link of its
+    // own, which the --sandbox run neither sees nor changes.
+    let out = Sandbox::new()
+        .file(
+            "inner.rhai",
+            r#"
+            if netns_list().len() != 0 { throw "the sandbox sees the host's namespaces"; }
+            if link_exists("outer0") { throw "the sandbox sees the host's links"; }
+            if link_show("lo").up != true { throw "lo is not up in the sandbox"; }
+            let a = netns_add("outer");
+            bridge_add("outer0");
+            veth_add(host(), "v0", a, "v1");
+            "#,
+        )
+        .step("ip netns add outer && ip link add outer0 type bridge")
+        .step("ip -br link; ls /run/netns")
+        .step("netscript --sandbox inner.rhai")
+        .step("ip -br link; ls /run/netns")
+        .run();
+    out[0].success();
+    out[2].success();
+    assert_eq!(out[1].stdout, out[3].stdout);
+}
