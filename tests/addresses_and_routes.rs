@@ -84,24 +84,13 @@ fn routes_via_gateway_device_and_default() {
         (&"192.0.2.9".into(), &"up0".into(), &50.into())
     );
     let onlink = find(&v4, "203.0.113.0/24");
-    assert_eq!(
-        (&onlink["dev"], &onlink["scope"]),
-        (&"up0".into(), &"link".into())
-    );
+    assert_eq!((&onlink["dev"], &onlink["scope"]), (&"up0".into(), &"link".into()));
     assert!(!v4.as_array().unwrap().iter().any(|r| r["dst"] == "10.0.0.0/8"));
     let v6 = out[2].json();
     assert_eq!(find(&v6, "default")["gateway"], "2001:db8::1");
     assert_eq!(find(&v6, "2001:db8:5::/48")["dev"], "up0");
-    assert!(
-        out[0].stdout.contains("default 192.0.2.1 up0 inet\n"),
-        "{}",
-        out[0].stdout
-    );
-    assert!(
-        out[0].stdout.contains("default 2001:db8::1 up0 inet6\n"),
-        "{}",
-        out[0].stdout
-    );
+    assert!(out[0].stdout.contains("default 192.0.2.1 up0 inet\n"), "{}", out[0].stdout);
+    assert!(out[0].stdout.contains("default 2001:db8::1 up0 inet6\n"), "{}", out[0].stdout);
 }
 
 #[test]
@@ -126,10 +115,7 @@ fn cidr_helpers() {
         "#,
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netscript"))
-        .arg(&script)
-        .output()
-        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netscript")).arg(&script).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),

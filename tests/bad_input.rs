@@ -32,11 +32,7 @@ fn fails_cleanly(body: &str, line: usize, expected: &[&str]) {
         run.stderr_has(text);
     }
     run.stderr_has("rolled back");
-    assert_eq!(
-        out[1].stdout, out[3].stdout,
-        "the sandbox changed:\n{}",
-        run.stderr
-    );
+    assert_eq!(out[1].stdout, out[3].stdout, "the sandbox changed:\n{}", run.stderr);
 }
 
 #[test]
@@ -44,10 +40,7 @@ fn interface_name_too_long() {
     fails_cleanly(
         r#"veth_add("veth_internal", "veth_internal_ns");"#,
         1,
-        &[
-            "interface name 'veth_internal_ns' is 16 bytes; Linux allows 15",
-            "add veth pair",
-        ],
+        &["interface name 'veth_internal_ns' is 16 bytes; Linux allows 15", "add veth pair"],
     );
 }
 
@@ -61,29 +54,18 @@ fn interface_name_empty_or_with_forbidden_characters() {
 
 #[test]
 fn missing_namespace_and_link() {
-    fails_cleanly(
-        r#"netns("nowhere").link_up("lo");"#,
-        1,
-        &["namespace 'nowhere' does not exist"],
-    );
+    fails_cleanly(r#"netns("nowhere").link_up("lo");"#, 1, &["namespace 'nowhere' does not exist"]);
     fails_cleanly(
         "let x = 1;\nkeep.link_set_master(\"v-in\", \"br-none\");",
         2,
-        &[
-            "attach link 'v-in' in namespace 'built-first' to bridge 'br-none'",
-            "no link named 'br-none'",
-        ],
+        &["attach link 'v-in' in namespace 'built-first' to bridge 'br-none'", "no link named 'br-none'"],
     );
     fails_cleanly(
         r#"link_up("eth9");"#,
         1,
         &["set link 'eth9' up", "no link named 'eth9' in the host namespace"],
     );
-    fails_cleanly(
-        r#"veth_add("nowhere", "a", "b", "c");"#,
-        1,
-        &["namespace 'nowhere' does not exist"],
-    );
+    fails_cleanly(r#"veth_add("nowhere", "a", "b", "c");"#, 1, &["namespace 'nowhere' does not exist"]);
 }
 
 #[test]
@@ -106,26 +88,11 @@ fn malformed_addresses_and_prefixes() {
     fails_cleanly(
         r#"addr_add("br-first", "10.0.0.300/24");"#,
         1,
-        &[
-            "cannot add address to 'br-first'",
-            "'10.0.0.300' is not a valid IPv4 address",
-        ],
+        &["cannot add address to 'br-first'", "'10.0.0.300' is not a valid IPv4 address"],
     );
-    fails_cleanly(
-        r#"addr_add("br-first", "10.0.0.1/40");"#,
-        1,
-        &["prefix length 40 is too long for IPv4"],
-    );
-    fails_cleanly(
-        r#"route_add("10.0.0.1/24", "10.0.0.9");"#,
-        1,
-        &["did you mean 10.0.0.0/24?"],
-    );
-    fails_cleanly(
-        r#"let c = cidr("fd00::zz/64");"#,
-        1,
-        &["'fd00::zz' is not a valid IPv6 address"],
-    );
+    fails_cleanly(r#"addr_add("br-first", "10.0.0.1/40");"#, 1, &["prefix length 40 is too long for IPv4"]);
+    fails_cleanly(r#"route_add("10.0.0.1/24", "10.0.0.9");"#, 1, &["did you mean 10.0.0.0/24?"]);
+    fails_cleanly(r#"let c = cidr("fd00::zz/64");"#, 1, &["'fd00::zz' is not a valid IPv6 address"]);
 }
 
 #[test]
@@ -142,10 +109,7 @@ fn error_inside_a_function_points_at_the_failing_line() {
     fails_cleanly(
         "fn add_host(name) {\n  bridge_add(name);\n}\nadd_host(\"much-too-long-name\");",
         2,
-        &[
-            "is 18 bytes; Linux allows 15",
-            "in function 'add_host', called at line 7",
-        ],
+        &["is 18 bytes; Linux allows 15", "in function 'add_host', called at line 7"],
     );
 }
 
@@ -159,9 +123,6 @@ fn syntax_error_runs_nothing() {
         .step("netscript syntax.rhai")
         .step("ls /run/netns")
         .run();
-    out[0]
-        .failure(1)
-        .stderr_has("syntax error")
-        .stderr_has("syntax.rhai:2:9");
+    out[0].failure(1).stderr_has("syntax error").stderr_has("syntax.rhai:2:9");
     assert_eq!(out[1].stdout, "");
 }

@@ -63,12 +63,8 @@ fn normalize(state: &Value) -> Value {
             .unwrap()
             .iter()
             .map(|l| {
-                let mut flags: Vec<String> = l["flags"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|f| f.as_str().unwrap().to_string())
-                    .collect();
+                let mut flags: Vec<String> =
+                    l["flags"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
                 flags.sort();
                 json!({"ifname": l["ifname"], "flags": flags, "mtu": l["mtu"], "master": l["master"],
                        "kind": l["linkinfo"]["info_kind"], "link_type": l["link_type"]})
@@ -112,17 +108,9 @@ fn bridge_lab_matches_iproute2_state() {
     if !privileged() {
         return;
     }
-    let ours = Sandbox::new()
-        .file("lab.rhai", SCRIPT)
-        .step("netscript lab.rhai")
-        .step(DUMP)
-        .run();
+    let ours = Sandbox::new().file("lab.rhai", SCRIPT).step("netscript lab.rhai").step(DUMP).run();
     ours[0].success();
-    let theirs = Sandbox::new()
-        .file("lab.sh", IPROUTE2)
-        .step("bash lab.sh")
-        .step(DUMP)
-        .run();
+    let theirs = Sandbox::new().file("lab.sh", IPROUTE2).step("bash lab.sh").step(DUMP).run();
     theirs[0].success();
     let (ours, theirs) = (normalize(&ours[1].json()), normalize(&theirs[1].json()));
     assert_eq!(
@@ -136,9 +124,6 @@ fn bridge_lab_matches_iproute2_state() {
     // `ip` leaves out the protocol when it is "boot", its default.
     let default = json!({"dst": "default", "gateway": "192.168.15.1", "dev": "eth0-web", "protocol": null,
                          "scope": null, "metric": null, "prefsrc": null});
-    assert!(
-        ours["web-ns"]["routes"].as_array().unwrap().contains(&default),
-        "{ours}"
-    );
+    assert!(ours["web-ns"]["routes"].as_array().unwrap().contains(&default), "{ours}");
     assert_eq!(ours["host"]["links"].as_array().unwrap().len(), 4);
 }

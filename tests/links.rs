@@ -41,20 +41,10 @@ fn rename_mtu_master_move_delete() {
     assert!(out[0].stdout.starts_with("veth 1400 br0 if"), "{}", out[0].stdout);
     let links = out[1].json();
     assert_eq!(link_names(&links), ["a0", "br0", "lo"]);
-    let a0 = links
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["ifname"] == "a0")
-        .unwrap();
+    let a0 = links.as_array().unwrap().iter().find(|l| l["ifname"] == "a0").unwrap();
     assert_eq!(a0["mtu"], 1400);
     assert_eq!(a0["master"], "br0");
-    let br0 = links
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["ifname"] == "br0")
-        .unwrap();
+    let br0 = links.as_array().unwrap().iter().find(|l| l["ifname"] == "br0").unwrap();
     assert!(!br0["flags"].as_array().unwrap().contains(&"UP".into()));
     let renamed = out[2].json();
     assert!(renamed[0]["flags"].as_array().unwrap().contains(&"UP".into()));

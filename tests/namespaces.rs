@@ -25,13 +25,8 @@ fn iproute2_and_netscript_see_each_others_namespaces() {
         .step("ip -n made-by-ip -j -d link show br-in-ip-ns")
         .run();
     out[0].success();
-    out[1]
-        .success()
-        .stdout_has(r#"["made-by-ip", "made-by-netscript"]"#);
-    out[2]
-        .success()
-        .stdout_has("made-by-netscript")
-        .stdout_has("made-by-ip");
+    out[1].success().stdout_has(r#"["made-by-ip", "made-by-netscript"]"#);
+    out[2].success().stdout_has("made-by-netscript").stdout_has("made-by-ip");
     // Loopback comes up with the namespace.
     let lo = out[3].json();
     assert!(lo[0]["flags"].as_array().unwrap().contains(&"UP".into()), "{lo}");

@@ -72,10 +72,7 @@ fn two_namespaces_on_a_bridge_reach_each_other_and_the_bridge() {
     out[1].success().stdout_has("2 received");
     out[2].success().stdout_has("2 received");
     out[3].success().stdout_has("2 received");
-    assert_eq!(
-        crate::support::link_names(&out[4].json()),
-        ["veth-db-br", "veth-web-br"]
-    );
+    assert_eq!(crate::support::link_names(&out[4].json()), ["veth-db-br", "veth-web-br"]);
 }
 
 #[test]
@@ -108,11 +105,7 @@ fn default_route_through_the_host() {
         .step("ip -n test -j route show default")
         .run();
     out[0].success();
-    assert_ne!(
-        out[1].code, 0,
-        "reachable before the default route exists:\n{}",
-        out[1].stdout
-    );
+    assert_ne!(out[1].code, 0, "reachable before the default route exists:\n{}", out[1].stdout);
     out[2].success();
     out[3].success().stdout_has("2 received");
     let routes = out[4].json();

@@ -1,27 +1,50 @@
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 const EXAMPLES: &str = "\
 Examples:
   netscript --sandbox scripts/veth-pair.rhai            run a lab in a private namespace
-  netscript scripts/bridge-lab.rhai subnet=10.9.0.0/24  run a lab with a parameter
-  sudo netscript lab.rhai hosts=4                       build a lab on this machine
+  sudo netscript scripts/bridge-lab.rhai subnet=10.9.0.0/24
+                                                        build a lab on this machine, with a parameter
+  netscript ls                                          the labs that are up
+  sudo netscript down bridge-lab                        remove everything that lab made
 
 Exit status: 0 success, 1 the script or an operation failed, 2 usage error.";
 
 /// Linux network labs as scripts: namespaces, veth pairs, bridges,
-/// addresses and routes, made in-process over netlink.
+/// addresses, routes and NAT, made in-process over netlink.
 #[derive(Debug, Parser)]
-#[command(name = "netscript", version, after_help = EXAMPLES)]
+#[command(name = "netscript", version, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
     /// Run in a private network and mount namespace; nothing outlives the process
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub sandbox: bool,
 
     /// Print every change, as the `ip` command it stands for, before making it
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Name of the lab (default: the script's file name without .rhai)
+    #[arg(long, value_name = "NAME")]
+    pub lab: Option<String>,
+
+    /// On failure, keep what the run built instead of rolling it back
+    #[arg(long)]
+    pub keep: bool,
+
+    /// If the lab is up already, take it down first
+    #[arg(long)]
+    pub recreate: bool,
 
     /// The lab script to run
     pub script: Option<PathBuf>,
@@ -29,4 +52,23 @@ pub struct Args {
     /// Script parameters, read by the script with param("key", default)
     #[arg(value_name = "KEY=VALUE")]
     pub params: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Remove everything a lab made, newest first, and nothing else
+    Down {
+        /// Labs to take down
+        #[arg(required_unless_present = "all")]
+        labs: Vec<String>,
+        /// Take down every lab that is up
+        #[arg(long, conflicts_with = "labs")]
+        all: bool,
+    },
+    /// List the labs that are up, with what they hold
+    Ls {
+        /// Print JSON for programs
+        #[arg(long)]
+        json: bool,
+    },
 }

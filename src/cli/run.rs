@@ -1,19 +1,22 @@
 use std::cell::RefCell;
 use std::ffi::OsString;
 use std::fs;
+use std::path::Path;
 use std::rc::Rc;
 
 use clap::Parser;
+use rhai::{Dynamic, EvalAltResult, Position};
 
-use super::args::Args;
+use super::args::{Args, Command, RunArgs};
+use super::labs;
 use crate::kernel::{Kernel, sandbox};
-use crate::lab::{Lab, Rollback};
-use crate::ops::{Netns, Op};
+use crate::lab::{self, Lab, LedgerName, Teardown};
+use crate::ops::{Netns, Op, check_netns_name};
 use crate::script::{self, Params, Source};
 
-const SUCCESS: i32 = 0;
-const FAILURE: i32 = 1;
-const USAGE: i32 = 2;
+pub const SUCCESS: i32 = 0;
+pub const FAILURE: i32 = 1;
+pub const USAGE: i32 = 2;
 
 /// Runs netscript with these arguments and returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
@@ -26,12 +29,20 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     // Before anything starts a thread: a new mount namespace needs a
     // single-threaded process.
-    if args.sandbox
+    if args.run.sandbox
         && let Err(err) = sandbox::enter()
     {
         eprintln!("error: {err}");
         return FAILURE;
     }
+    match &args.command {
+        Some(Command::Down { labs, all }) => labs::down(labs, *all),
+        Some(Command::Ls { json }) => labs::ls(*json),
+        None => run_script(&args.run),
+    }
+}
+
+fn run_script(args: &RunArgs) -> i32 {
     let Some(path) = args.script.as_ref() else {
         eprintln!("error: no script given (the interactive REPL is not there yet); see netscript --help");
         return USAGE;
@@ -50,11 +61,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return USAGE;
         }
     };
-    let name = path.display().to_string();
-    let source = Source {
-        name: &name,
-        text: &text,
+    let lab_name = match lab_name(args.lab.as_deref(), path) {
+        Ok(name) => name,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return USAGE;
+        }
     };
+    let name = path.display().to_string();
+    let source = Source { name: &name, text: &text };
 
     let kernel = match Kernel::new() {
         Ok(kernel) => kernel,
@@ -64,22 +79,45 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
     };
     if args.sandbox
-        && let Err(err) = kernel.apply(&Op::LinkSetUp {
-            ns: Netns::Host,
-            dev: "lo".into(),
-            up: true,
-        })
+        && let Err(err) = kernel.apply(&Op::LinkSetUp { ns: Netns::Host, dev: "lo".into(), up: true })
     {
         eprintln!("error: cannot bring up lo in the sandbox: {err}");
         return FAILURE;
     }
-    let lab: script::Shared = Rc::new(RefCell::new(Lab::new(kernel, args.verbose)));
-    let engine = script::engine(&lab, &params);
+    if args.recreate && lab::ledger::path(&lab_name).exists() {
+        match lab::down(&kernel, &lab_name) {
+            Ok(report) => eprintln!("{lab_name}: took the lab down first: {}", report.summary()),
+            Err(err) => {
+                eprintln!("error: --recreate: {err}");
+                return FAILURE;
+            }
+        }
+    }
+    if lab::ledger::path(&lab_name).exists() {
+        eprintln!(
+            "error: lab '{lab_name}' is already up; take it down with `netscript down {lab_name}`, \
+             or run again with --recreate (or name this one with --lab NAME)"
+        );
+        return FAILURE;
+    }
+    let ledger = LedgerName { lab: lab_name.clone(), script: Some(name.clone()) };
+    let lab: script::Shared = Rc::new(RefCell::new(Lab::new(kernel, Some(ledger), args.verbose)));
+    let interrupted = lab.borrow().interrupt_flag();
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register(signal, interrupted.clone());
+    }
+    let mut engine = script::engine(&lab, &params);
+    // Checked between steps of the script, so even an endless loop stops.
+    let flag = interrupted.clone();
+    engine.on_progress(move |_| {
+        flag.load(std::sync::atomic::Ordering::Relaxed).then(|| Dynamic::from("interrupted"))
+    });
 
     let ast = match engine.compile(&text) {
         Ok(ast) => ast,
         Err(err) => {
             eprint!("{}", script::render_parse_error(&source, &err));
+            let _ = lab.borrow_mut().rollback();
             return FAILURE;
         }
     };
@@ -88,27 +126,51 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             .borrow()
             .check_all_used()
             .err()
-            .map(|err| script::render(&source, &err, rhai::Position::NONE, &[])),
+            .map(|err| script::render(&source, &err, Position::NONE, &[])),
+        Err(err) if matches!(*err, EvalAltResult::ErrorTerminated(..)) => {
+            Some(script::render(&source, "interrupted by a signal (Ctrl-C or SIGTERM)", err.position(), &[]))
+        }
         Err(err) => Some(script::render_eval_error(&source, &err)),
     };
     let Some(message) = failure else {
+        if lab.borrow_mut().finish() && !args.sandbox {
+            eprintln!("lab '{lab_name}' is up; take it down with `netscript down {lab_name}`");
+        }
         return SUCCESS;
     };
     eprint!("{message}");
+    if args.keep {
+        eprintln!("kept what this run built (--keep); take it down with `netscript down {lab_name}`");
+        lab.borrow_mut().finish();
+        return FAILURE;
+    }
     let report = lab.borrow_mut().rollback();
     eprint!("{}", describe_rollback(&report));
     FAILURE
 }
 
-fn describe_rollback(report: &Rollback) -> String {
+/// The lab's name: given, or the script's file name without its extension.
+fn lab_name(given: Option<&str>, script: &Path) -> Result<String, String> {
+    let name = match given {
+        Some(name) => name.to_string(),
+        None => script
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .ok_or_else(|| {
+                format!("cannot name a lab after {}; give it a name with --lab NAME", script.display())
+            })?
+            .to_string(),
+    };
+    check_netns_name(&name).map_err(|why| format!("lab name: {}", why.replace("namespace", "lab")))?;
+    Ok(name)
+}
+
+fn describe_rollback(report: &Teardown) -> String {
     let mut out = String::new();
     if report.undone.is_empty() && report.errors.is_empty() {
         out.push_str("nothing to roll back: the run had changed nothing\n");
     } else {
-        out.push_str(&format!(
-            "rolled back {} change(s) of this run:\n",
-            report.undone.len()
-        ));
+        out.push_str(&format!("rolled back {} change(s) of this run:\n", report.undone.len()));
         for op in &report.undone {
             out.push_str(&format!("  {}\n", op.describe()));
         }

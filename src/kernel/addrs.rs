@@ -25,19 +25,16 @@ impl Kernel {
         let mut request = handle.address().add(index, addr.ip(), addr.prefix());
         // `ip addr add` sets no broadcast unless asked; keep the same state.
         let message = request.message_mut();
-        message
-            .attributes
-            .retain(|attr| !matches!(attr, AddressAttribute::Broadcast(_)));
+        message.attributes.retain(|attr| !matches!(attr, AddressAttribute::Broadcast(_)));
         if addr.is_ipv6() {
             // A lab's IPv6 address works at once, without the second or two
             // of duplicate address detection (`ip addr add ... nodad`).
             message.header.flags |= AddressHeaderFlags::Nodad;
         }
-        self.block_on(request.execute())
-            .map_err(|err| match errno_of(&err) {
-                Some(Errno::EEXIST) => KernelError::Failed(format!("'{dev}' already has address {addr}")),
-                errno => generic(errno, &err),
-            })
+        self.block_on(request.execute()).map_err(|err| match errno_of(&err) {
+            Some(Errno::EEXIST) => KernelError::Failed(format!("'{dev}' already has address {addr}")),
+            errno => generic(errno, &err),
+        })
     }
 
     pub(super) fn addr_del(&self, ns: &Netns, dev: &str, addr: IpNetwork) -> Result<(), KernelError> {
@@ -53,13 +50,12 @@ impl Kernel {
                 .address(ip, addr.prefix())
                 .build(),
         };
-        self.block_on(handle.address().del(message).execute())
-            .map_err(|err| match errno_of(&err) {
-                Some(Errno::EADDRNOTAVAIL) | Some(Errno::ESRCH) => {
-                    KernelError::NotFound(format!("'{dev}' has no address {addr} in {ns}"))
-                }
-                errno => generic(errno, &err),
-            })
+        self.block_on(handle.address().del(message).execute()).map_err(|err| match errno_of(&err) {
+            Some(Errno::EADDRNOTAVAIL) | Some(Errno::ESRCH) => {
+                KernelError::NotFound(format!("'{dev}' has no address {addr} in {ns}"))
+            }
+            errno => generic(errno, &err),
+        })
     }
 
     /// Every address of a namespace (or of one link in it).
@@ -85,10 +81,7 @@ impl Kernel {
         let mut by_index: HashMap<u32, Vec<String>> = HashMap::new();
         for message in self.addr_messages(ns)? {
             if let Some(addr) = address_of(&message) {
-                by_index
-                    .entry(message.header.index)
-                    .or_default()
-                    .push(addr.to_string());
+                by_index.entry(message.header.index).or_default().push(addr.to_string());
             }
         }
         Ok(by_index)

@@ -36,12 +36,7 @@ impl Kernel {
             rt.spawn(connection);
             handle
         };
-        Ok(Kernel {
-            rt,
-            host,
-            host_ns,
-            named: RefCell::new(HashMap::new()),
-        })
+        Ok(Kernel { rt, host, host_ns, named: RefCell::new(HashMap::new()) })
     }
 
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
@@ -63,20 +58,37 @@ impl Kernel {
         let runtime = self.rt.handle().clone();
         let (handle, inode) = netns::enter(&netns::path(name), || connect_here(&runtime))
             .map_err(|err| generic(io_errno(&err), &err))?;
-        self.named
-            .borrow_mut()
-            .insert(name.clone(), (inode, handle.clone()));
+        self.named.borrow_mut().insert(name.clone(), (inode, handle.clone()));
         Ok(handle)
     }
 
     /// An open file of the namespace, for IFLA_NET_NS_FD.
     pub(super) fn ns_file(&self, ns: &Netns) -> Result<File, KernelError> {
         match ns {
-            Netns::Host => self
-                .host_ns
-                .try_clone()
-                .map_err(|err| generic(io_errno(&err), &err)),
+            Netns::Host => self.host_ns.try_clone().map_err(|err| generic(io_errno(&err), &err)),
             Netns::Named(name) => File::open(netns::path(name)).map_err(|_| no_netns(name)),
+        }
+    }
+
+    /// Runs `work` on a thread inside the namespace (on this thread for the
+    /// host): for what is per-thread-namespace and not netlink, such as
+    /// /proc/sys/net or a child process.
+    pub(super) fn in_netns<T: Send>(
+        &self,
+        ns: &Netns,
+        work: impl FnOnce() -> io::Result<T> + Send,
+    ) -> Result<T, io::Error> {
+        match ns {
+            Netns::Host => work(),
+            Netns::Named(name) => {
+                if !netns::exists(name) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("namespace '{name}' does not exist"),
+                    ));
+                }
+                netns::enter(&netns::path(name), work).map(|(result, _)| result)
+            }
         }
     }
 
@@ -111,12 +123,7 @@ impl Kernel {
                 Ok(())
             }
             Op::NetnsDel { name } => self.netns_del(name),
-            Op::VethAdd {
-                ns,
-                name,
-                peer_ns,
-                peer,
-            } => self.veth_add(ns, name, peer_ns, peer),
+            Op::VethAdd { ns, name, peer_ns, peer } => self.veth_add(ns, name, peer_ns, peer),
             Op::BridgeAdd { ns, name } => self.bridge_add(ns, name),
             Op::LinkSetUp { ns, dev, up } => self.link_set_up(ns, dev, *up),
             Op::LinkSetMaster { ns, dev, master } => self.link_set_master(ns, dev, master.as_deref()),
@@ -128,6 +135,9 @@ impl Kernel {
             Op::AddrDel { ns, dev, addr } => self.addr_del(ns, dev, *addr),
             Op::RouteAdd { ns, route } => self.route_add(ns, route),
             Op::RouteDel { ns, route } => self.route_del(ns, route),
+            Op::SysctlSet { ns, key, value } => self.sysctl_set(ns, key, value),
+            Op::FirewallAdd { ns, rule } => self.firewall_add(ns, rule),
+            Op::FirewallDel { ns, rule } => self.firewall_del(ns, rule),
         }
     }
 }

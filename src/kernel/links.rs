@@ -45,18 +45,13 @@ impl Kernel {
     ) -> Result<(), KernelError> {
         let handle = self.handle(ns)?;
         // The peer is born straight in its namespace: one message, no move.
-        let peer_file = if peer_ns != ns {
-            Some(self.ns_file(peer_ns)?)
-        } else {
-            None
-        };
+        let peer_file = if peer_ns != ns { Some(self.ns_file(peer_ns)?) } else { None };
         let mut peer_msg = LinkMessageBuilder::<LinkUnspec>::new().name(peer);
         if let Some(file) = &peer_file {
             peer_msg = peer_msg.setns_by_fd(file.as_raw_fd());
         }
-        let message = LinkVeth::new(name, peer)
-            .set_info_data(InfoData::Veth(InfoVeth::Peer(peer_msg.build())))
-            .build();
+        let message =
+            LinkVeth::new(name, peer).set_info_data(InfoData::Veth(InfoVeth::Peer(peer_msg.build()))).build();
         let result = self.block_on(handle.link().add(message).execute());
         drop(peer_file);
         result.map_err(|err| match errno_of(&err) {
@@ -74,24 +69,22 @@ impl Kernel {
     pub(super) fn bridge_add(&self, ns: &Netns, name: &str) -> Result<(), KernelError> {
         let handle = self.handle(ns)?;
         let message = LinkBridge::new(name).build();
-        self.block_on(handle.link().add(message).execute())
-            .map_err(|err| match errno_of(&err) {
-                Some(Errno::EEXIST) => {
-                    KernelError::Failed(format!("a link named '{name}' already exists in {ns}"))
-                }
-                errno => generic(errno, &err),
-            })
+        self.block_on(handle.link().add(message).execute()).map_err(|err| match errno_of(&err) {
+            Some(Errno::EEXIST) => {
+                KernelError::Failed(format!("a link named '{name}' already exists in {ns}"))
+            }
+            errno => generic(errno, &err),
+        })
     }
 
     /// RTM_SETLINK addressed by name: the kernel looks the name up itself,
     /// which saves a round trip per operation.
     fn set_by_name(&self, ns: &Netns, dev: &str, message: LinkMessage) -> Result<(), KernelError> {
         let handle = self.handle(ns)?;
-        self.block_on(handle.link().set(message).execute())
-            .map_err(|err| match errno_of(&err) {
-                Some(Errno::ENODEV) => no_link(ns, dev),
-                errno => generic(errno, &err),
-            })
+        self.block_on(handle.link().set(message).execute()).map_err(|err| match errno_of(&err) {
+            Some(Errno::ENODEV) => no_link(ns, dev),
+            errno => generic(errno, &err),
+        })
     }
 
     pub(super) fn link_set_up(&self, ns: &Netns, dev: &str, up: bool) -> Result<(), KernelError> {
@@ -113,23 +106,20 @@ impl Kernel {
         let master_index = self.link_index(ns, master)?;
         let handle = self.handle(ns)?;
         let message = builder.controller(master_index).build();
-        self.block_on(handle.link().set(message).execute())
-            .map_err(|err| match errno_of(&err) {
-                Some(Errno::ENODEV) => no_link(ns, dev),
-                Some(Errno::EOPNOTSUPP) | Some(Errno::EINVAL) => {
-                    KernelError::Failed(format!("'{master}' cannot take ports (is it a bridge?)"))
-                }
-                Some(Errno::ELOOP) => KernelError::Failed(format!("'{dev}' cannot be a port of itself")),
-                errno => generic(errno, &err),
-            })
+        self.block_on(handle.link().set(message).execute()).map_err(|err| match errno_of(&err) {
+            Some(Errno::ENODEV) => no_link(ns, dev),
+            Some(Errno::EOPNOTSUPP) | Some(Errno::EINVAL) => {
+                KernelError::Failed(format!("'{master}' cannot take ports (is it a bridge?)"))
+            }
+            Some(Errno::ELOOP) => KernelError::Failed(format!("'{dev}' cannot be a port of itself")),
+            errno => generic(errno, &err),
+        })
     }
 
     pub(super) fn link_set_netns(&self, ns: &Netns, dev: &str, target: &Netns) -> Result<(), KernelError> {
         let file = self.ns_file(target)?;
         let handle = self.handle(ns)?;
-        let message = LinkUnspec::new_with_name(dev)
-            .setns_by_fd(file.as_raw_fd())
-            .build();
+        let message = LinkUnspec::new_with_name(dev).setns_by_fd(file.as_raw_fd()).build();
         let result = self.block_on(handle.link().set(message).execute());
         drop(file);
         result.map_err(|err| match errno_of(&err) {
@@ -147,40 +137,37 @@ impl Kernel {
         let index = self.link_index(ns, dev)?;
         let handle = self.handle(ns)?;
         let message = LinkUnspec::new_with_index(index).name(new_name).build();
-        self.block_on(handle.link().set(message).execute())
-            .map_err(|err| match errno_of(&err) {
-                Some(Errno::EEXIST) => {
-                    KernelError::Failed(format!("a link named '{new_name}' already exists in {ns}"))
-                }
-                Some(Errno::EBUSY) => {
-                    KernelError::Failed(format!("'{dev}' is up; set it down before renaming it"))
-                }
-                errno => generic(errno, &err),
-            })
+        self.block_on(handle.link().set(message).execute()).map_err(|err| match errno_of(&err) {
+            Some(Errno::EEXIST) => {
+                KernelError::Failed(format!("a link named '{new_name}' already exists in {ns}"))
+            }
+            Some(Errno::EBUSY) => {
+                KernelError::Failed(format!("'{dev}' is up; set it down before renaming it"))
+            }
+            errno => generic(errno, &err),
+        })
     }
 
     pub(super) fn link_set_mtu(&self, ns: &Netns, dev: &str, mtu: u32) -> Result<(), KernelError> {
         let handle = self.handle(ns)?;
         let message = LinkUnspec::new_with_name(dev).mtu(mtu).build();
-        self.block_on(handle.link().set(message).execute())
-            .map_err(|err| match errno_of(&err) {
-                Some(Errno::ENODEV) => no_link(ns, dev),
-                Some(Errno::EINVAL) => {
-                    KernelError::Failed(format!("mtu {mtu} is out of the range that '{dev}' accepts"))
-                }
-                errno => generic(errno, &err),
-            })
+        self.block_on(handle.link().set(message).execute()).map_err(|err| match errno_of(&err) {
+            Some(Errno::ENODEV) => no_link(ns, dev),
+            Some(Errno::EINVAL) => {
+                KernelError::Failed(format!("mtu {mtu} is out of the range that '{dev}' accepts"))
+            }
+            errno => generic(errno, &err),
+        })
     }
 
     pub(super) fn link_del(&self, ns: &Netns, dev: &str) -> Result<(), KernelError> {
         let handle = self.handle(ns)?;
         let message = LinkUnspec::new_with_name(dev).build();
-        self.block_on(handle.link().del_with_message(message).execute())
-            .map_err(|err| match errno_of(&err) {
-                Some(Errno::ENODEV) => no_link(ns, dev),
-                Some(Errno::EOPNOTSUPP) => KernelError::Failed(format!("'{dev}' cannot be deleted")),
-                errno => generic(errno, &err),
-            })
+        self.block_on(handle.link().del_with_message(message).execute()).map_err(|err| match errno_of(&err) {
+            Some(Errno::ENODEV) => no_link(ns, dev),
+            Some(Errno::EOPNOTSUPP) => KernelError::Failed(format!("'{dev}' cannot be deleted")),
+            errno => generic(errno, &err),
+        })
     }
 
     /// The index of a link, or a NotFound error that names it.
@@ -204,10 +191,8 @@ impl Kernel {
             .block_on(handle.link().get().execute().try_collect())
             .map_err(|err| generic(errno_of(&err), &err))?;
         let mut addresses = self.addresses_by_index(ns)?;
-        let names: HashMap<u32, String> = messages
-            .iter()
-            .filter_map(|m| link_name(m).map(|name| (m.header.index, name)))
-            .collect();
+        let names: HashMap<u32, String> =
+            messages.iter().filter_map(|m| link_name(m).map(|name| (m.header.index, name))).collect();
         Ok(messages
             .iter()
             .map(|m| link_info(m, &names, addresses.remove(&m.header.index).unwrap_or_default()))
@@ -220,29 +205,16 @@ impl Kernel {
         let messages: Vec<LinkMessage> = self
             .block_on(handle.link().get().execute().try_collect())
             .map_err(|err| generic(errno_of(&err), &err))?;
-        Ok(messages
-            .iter()
-            .filter_map(|m| link_name(m).map(|name| (m.header.index, name)))
-            .collect())
+        Ok(messages.iter().filter_map(|m| link_name(m).map(|name| (m.header.index, name))).collect())
     }
 
     pub fn link(&self, ns: &Netns, dev: &str) -> Result<LinkInfo, KernelError> {
-        self.links(ns)?
-            .into_iter()
-            .find(|link| link.name == dev)
-            .ok_or_else(|| no_link(ns, dev))
+        self.links(ns)?.into_iter().find(|link| link.name == dev).ok_or_else(|| no_link(ns, dev))
     }
 }
 
 async fn get_link(handle: &Handle, dev: &str) -> Result<Option<LinkMessage>, rtnetlink::Error> {
-    match handle
-        .link()
-        .get()
-        .match_name(dev.to_string())
-        .execute()
-        .try_next()
-        .await
-    {
+    match handle.link().get().match_name(dev.to_string()).execute().try_next().await {
         Ok(found) => Ok(found),
         Err(err) if errno_of(&err) == Some(Errno::ENODEV) => Ok(None),
         Err(err) => Err(err),
@@ -293,12 +265,8 @@ fn link_info(message: &LinkMessage, names: &HashMap<u32, String>, addresses: Vec
         }
     }
     if info.kind.is_empty() {
-        info.kind = if message.header.flags.contains(LinkFlags::Loopback) {
-            "loopback"
-        } else {
-            "device"
-        }
-        .into();
+        info.kind =
+            if message.header.flags.contains(LinkFlags::Loopback) { "loopback" } else { "device" }.into();
     }
     if info.kind == InfoKind::Veth.to_string()
         && let Some(index) = peer_index
@@ -325,9 +293,5 @@ fn operstate(state: &State) -> String {
 }
 
 fn format_mac(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
 }

@@ -4,10 +4,14 @@
 mod addrs;
 mod backend;
 mod error;
+mod firewall;
 mod links;
 pub mod netns;
+pub mod ping;
+mod probe;
 mod routes;
 pub mod sandbox;
+mod sysctl;
 
 pub use addrs::AddrInfo;
 pub use backend::Kernel;

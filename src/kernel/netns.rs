@@ -51,13 +51,7 @@ pub fn exists(name: &str) -> bool {
 fn prepare_run_dir() -> io::Result<()> {
     fs::create_dir_all(NETNS_RUN_DIR)?;
     let shared = || {
-        mount(
-            None::<&str>,
-            NETNS_RUN_DIR,
-            None::<&str>,
-            MsFlags::MS_SHARED | MsFlags::MS_REC,
-            None::<&str>,
-        )
+        mount(None::<&str>, NETNS_RUN_DIR, None::<&str>, MsFlags::MS_SHARED | MsFlags::MS_REC, None::<&str>)
     };
     match shared() {
         Ok(()) => Ok(()),
@@ -83,20 +77,10 @@ fn prepare_run_dir() -> io::Result<()> {
 pub fn create<T: Send>(name: &str, inside: impl FnOnce() -> io::Result<T> + Send) -> io::Result<(T, u64)> {
     prepare_run_dir()?;
     let target = path(name);
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o444)
-        .open(&target)?;
+    OpenOptions::new().write(true).create_new(true).mode(0o444).open(&target)?;
     let made = on_own_thread(|| {
         unshare(CloneFlags::CLONE_NEWNET)?;
-        mount(
-            Some("/proc/thread-self/ns/net"),
-            &target,
-            None::<&str>,
-            MsFlags::MS_BIND,
-            None::<&str>,
-        )?;
+        mount(Some("/proc/thread-self/ns/net"), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
         let inode = fs::metadata("/proc/thread-self/ns/net")?.ino();
         Ok((inside()?, inode))
     });
@@ -133,9 +117,6 @@ pub fn enter<T: Send>(ns_file: &Path, inside: impl FnOnce() -> io::Result<T> + S
 /// after keeps every other thread where it was.
 fn on_own_thread<T: Send>(work: impl FnOnce() -> io::Result<T> + Send) -> io::Result<T> {
     std::thread::scope(|scope| {
-        scope
-            .spawn(work)
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("namespace thread panicked")))
+        scope.spawn(work).join().unwrap_or_else(|_| Err(io::Error::other("namespace thread panicked")))
     })
 }

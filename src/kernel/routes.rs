@@ -31,43 +31,39 @@ impl Kernel {
         let message = self.route_message(ns, route, false)?;
         let handle = self.handle(ns)?;
         let target = route.describe_dst();
-        self.block_on(handle.route().add(message).execute())
-            .map_err(|err| match errno_of(&err) {
-                Some(Errno::ENETUNREACH) => match route.via {
-                    Some(via) => KernelError::Failed(format!(
-                        "gateway {via} is not reachable from any route in {ns}: \
+        self.block_on(handle.route().add(message).execute()).map_err(|err| match errno_of(&err) {
+            Some(Errno::ENETUNREACH) => match route.via {
+                Some(via) => KernelError::Failed(format!(
+                    "gateway {via} is not reachable from any route in {ns}: \
                      give a link there an address in the gateway's subnet first"
-                    )),
-                    None => KernelError::Failed(format!("no route in {ns} reaches {target}")),
-                },
-                Some(Errno::EEXIST) => {
-                    KernelError::Failed(format!("a route to {target} already exists in {ns}"))
-                }
-                Some(Errno::ENODEV) => KernelError::Failed(format!(
-                    "link '{}' in {ns} cannot carry the route (is it down?)",
-                    route.dev.as_deref().unwrap_or("?")
                 )),
-                Some(Errno::EINVAL) if route.via.is_some() && route.dev.is_some() => {
-                    KernelError::Failed(format!(
-                        "gateway {} is not on link '{}'",
-                        route.via.map(|v| v.to_string()).unwrap_or_default(),
-                        route.dev.as_deref().unwrap_or_default()
-                    ))
-                }
-                errno => generic(errno, &err),
-            })
+                None => KernelError::Failed(format!("no route in {ns} reaches {target}")),
+            },
+            Some(Errno::EEXIST) => KernelError::Failed(format!("a route to {target} already exists in {ns}")),
+            Some(Errno::ENODEV) => KernelError::Failed(format!(
+                "link '{}' in {ns} cannot carry the route (is it down?)",
+                route.dev.as_deref().unwrap_or("?")
+            )),
+            Some(Errno::EINVAL) if route.via.is_some() && route.dev.is_some() => {
+                KernelError::Failed(format!(
+                    "gateway {} is not on link '{}'",
+                    route.via.map(|v| v.to_string()).unwrap_or_default(),
+                    route.dev.as_deref().unwrap_or_default()
+                ))
+            }
+            errno => generic(errno, &err),
+        })
     }
 
     pub(super) fn route_del(&self, ns: &Netns, route: &RouteSpec) -> Result<(), KernelError> {
         let message = self.route_message(ns, route, true)?;
         let handle = self.handle(ns)?;
-        self.block_on(handle.route().del(message).execute())
-            .map_err(|err| match errno_of(&err) {
-                Some(Errno::ESRCH) => {
-                    KernelError::NotFound(format!("no route to {} in {ns} matches", route.describe_dst()))
-                }
-                errno => generic(errno, &err),
-            })
+        self.block_on(handle.route().del(message).execute()).map_err(|err| match errno_of(&err) {
+            Some(Errno::ESRCH) => {
+                KernelError::NotFound(format!("no route to {} in {ns} matches", route.describe_dst()))
+            }
+            errno => generic(errno, &err),
+        })
     }
 
     /// The RTM_NEWROUTE/RTM_DELROUTE message `ip route add|del` would send.
@@ -77,18 +73,10 @@ impl Kernel {
         route: &RouteSpec,
         delete: bool,
     ) -> Result<RouteMessage, KernelError> {
-        let v6 = route
-            .dst
-            .map(|d| d.is_ipv6())
-            .or(route.via.map(|v| v.is_ipv6()))
-            .unwrap_or(route.v6);
+        let v6 = route.dst.map(|d| d.is_ipv6()).or(route.via.map(|v| v.is_ipv6())).unwrap_or(route.v6);
         let mut message = RouteMessage::default();
         let header = &mut message.header;
-        header.address_family = if v6 {
-            AddressFamily::Inet6
-        } else {
-            AddressFamily::Inet
-        };
+        header.address_family = if v6 { AddressFamily::Inet6 } else { AddressFamily::Inet };
         header.table = RouteHeader::RT_TABLE_MAIN;
         header.kind = RouteType::Unicast;
         if delete {
@@ -105,19 +93,13 @@ impl Kernel {
         }
         if let Some(dst) = route.dst {
             header.destination_prefix_length = dst.prefix();
-            message
-                .attributes
-                .push(RouteAttribute::Destination(route_address(dst.ip())));
+            message.attributes.push(RouteAttribute::Destination(route_address(dst.ip())));
         }
         if let Some(via) = route.via {
-            message
-                .attributes
-                .push(RouteAttribute::Gateway(route_address(via)));
+            message.attributes.push(RouteAttribute::Gateway(route_address(via)));
         }
         if let Some(dev) = &route.dev {
-            message
-                .attributes
-                .push(RouteAttribute::Oif(self.link_index(ns, dev)?));
+            message.attributes.push(RouteAttribute::Oif(self.link_index(ns, dev)?));
         }
         if let Some(metric) = route.metric {
             message.attributes.push(RouteAttribute::Priority(metric));

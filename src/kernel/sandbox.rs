@@ -22,13 +22,7 @@ pub fn enter() -> io::Result<()> {
         )
     })?;
     // Nothing mounted from here on propagates back to the host.
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )?;
+    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)?;
     // A tmpfs over all of /run, so that not even an empty directory is
     // left on the host; /run/netns and the state directory live in it.
     mount(
@@ -43,13 +37,7 @@ pub fn enter() -> io::Result<()> {
     }
     // A fresh /sys shows this namespace's interfaces, as `ip netns exec` does.
     if umount2("/sys", MntFlags::MNT_DETACH).is_ok() {
-        let _ = mount(
-            Some("sysfs"),
-            "/sys",
-            Some("sysfs"),
-            MsFlags::empty(),
-            None::<&str>,
-        );
+        let _ = mount(Some("sysfs"), "/sys", Some("sysfs"), MsFlags::empty(), None::<&str>);
     }
     Ok(())
 }

@@ -9,13 +9,27 @@ use crate::ops::{Netns, Op};
 #[derive(Debug, Default)]
 pub struct Journal {
     undo: Vec<Op>,
+    /// The operations recorded, so a partial rollback can forget them.
+    applied: Vec<Op>,
     owned_netns: HashSet<String>,
     owned_links: HashSet<(Netns, String)>,
 }
 
+/// The state an operation changes, read before it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prior {
+    Link(LinkInfo),
+    Sysctl(String),
+    /// Whether the firewall rule was already there (then it is not ours).
+    RulePresent(bool),
+}
+
 /// A position in the journal, to forget an operation the kernel refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mark(usize);
+pub struct Mark {
+    undo: usize,
+    applied: usize,
+}
 
 impl Journal {
     fn owns_ns(&self, ns: &Netns) -> bool {
@@ -26,51 +40,67 @@ impl Journal {
         self.owns_ns(ns) || self.owned_links.contains(&(ns.clone(), dev.to_string()))
     }
 
-    /// Whether undoing `op` needs the link's state from before it: only
-    /// changes to links the lab did not create are restored that way.
+    /// Whether undoing `op` needs the state from before it: changes to what
+    /// the lab did not create are set back to what they were.
     pub fn needs_prior_state(&self, op: &Op) -> bool {
         match op {
             Op::LinkSetUp { ns, dev, .. }
             | Op::LinkSetMaster { ns, dev, .. }
             | Op::LinkSetMtu { ns, dev, .. } => !self.owns_link(ns, dev),
+            Op::SysctlSet { ns, .. } | Op::FirewallAdd { ns, .. } => !self.owns_ns(ns),
             _ => false,
         }
     }
 
-    /// Records `op` before it is applied; `prior` is the link's state before
-    /// it when `needs_prior_state` said so.
-    pub fn record(&mut self, op: &Op, prior: Option<&LinkInfo>) -> Mark {
-        let mark = Mark(self.undo.len());
+    /// Records `op` before it is applied; `prior` is the state before it
+    /// when `needs_prior_state` said so.
+    pub fn record(&mut self, op: &Op, prior: Option<&Prior>) -> Mark {
+        let mark = self.mark();
         if let Some(inverse) = self.inverse(op, prior) {
             self.undo.push(inverse);
         }
         self.track(op);
+        self.applied.push(op.clone());
         mark
+    }
+
+    /// The journal as it is now, to roll back to later.
+    pub fn mark(&self) -> Mark {
+        Mark { undo: self.undo.len(), applied: self.applied.len() }
+    }
+
+    /// Whether anything recorded needs undoing: the lab holds something.
+    pub fn has_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    /// The undo operations recorded since `mark`.
+    pub fn undo_since(&self, mark: Mark) -> &[Op] {
+        &self.undo[mark.undo..]
     }
 
     /// Drops what `record` added for an operation that then failed.
     pub fn forget(&mut self, mark: Mark, op: &Op) {
-        self.undo.truncate(mark.0);
+        self.undo.truncate(mark.undo);
+        self.applied.truncate(mark.applied);
         self.untrack(op);
     }
 
-    fn inverse(&self, op: &Op, prior: Option<&LinkInfo>) -> Option<Op> {
+    fn inverse(&self, op: &Op, prior: Option<&Prior>) -> Option<Op> {
         let all_owned = !op.namespaces().is_empty() && op.namespaces().iter().all(|ns| self.owns_ns(ns));
         if all_owned {
             return None;
         }
+        let link = match prior {
+            Some(Prior::Link(link)) => Some(link),
+            _ => None,
+        };
         match op {
             Op::NetnsAdd { name, .. } => Some(Op::NetnsDel { name: name.clone() }),
-            Op::VethAdd { ns, name, .. } => Some(Op::LinkDel {
-                ns: ns.clone(),
-                dev: name.clone(),
-            }),
-            Op::BridgeAdd { ns, name } => Some(Op::LinkDel {
-                ns: ns.clone(),
-                dev: name.clone(),
-            }),
+            Op::VethAdd { ns, name, .. } => Some(Op::LinkDel { ns: ns.clone(), dev: name.clone() }),
+            Op::BridgeAdd { ns, name } => Some(Op::LinkDel { ns: ns.clone(), dev: name.clone() }),
             Op::LinkSetUp { ns, dev, up } => {
-                let was = prior?.up;
+                let was = link?.up;
                 (was != *up && !self.owns_link(ns, dev)).then(|| Op::LinkSetUp {
                     ns: ns.clone(),
                     dev: dev.clone(),
@@ -78,7 +108,7 @@ impl Journal {
                 })
             }
             Op::LinkSetMaster { ns, dev, master } => {
-                let was = prior?.master.clone();
+                let was = link?.master.clone();
                 (was != *master && !self.owns_link(ns, dev)).then(|| Op::LinkSetMaster {
                     ns: ns.clone(),
                     dev: dev.clone(),
@@ -86,34 +116,41 @@ impl Journal {
                 })
             }
             Op::LinkSetMtu { ns, dev, mtu } => {
-                let was = prior?.mtu;
+                let was = link?.mtu;
                 (was != *mtu && !self.owns_link(ns, dev)).then(|| Op::LinkSetMtu {
                     ns: ns.clone(),
                     dev: dev.clone(),
                     mtu: was,
                 })
             }
-            Op::LinkSetNetns { ns, dev, target } => Some(Op::LinkSetNetns {
-                ns: target.clone(),
-                dev: dev.clone(),
-                target: ns.clone(),
-            }),
-            Op::LinkRename { ns, dev, new_name } => Some(Op::LinkRename {
-                ns: ns.clone(),
-                dev: new_name.clone(),
-                new_name: dev.clone(),
-            }),
+            Op::LinkSetNetns { ns, dev, target } => {
+                Some(Op::LinkSetNetns { ns: target.clone(), dev: dev.clone(), target: ns.clone() })
+            }
+            Op::LinkRename { ns, dev, new_name } => {
+                Some(Op::LinkRename { ns: ns.clone(), dev: new_name.clone(), new_name: dev.clone() })
+            }
             Op::AddrAdd { ns, dev, addr } => (!self.owns_link(ns, dev)).then(|| Op::AddrDel {
                 ns: ns.clone(),
                 dev: dev.clone(),
                 addr: *addr,
             }),
-            Op::RouteAdd { ns, route } => Some(Op::RouteDel {
-                ns: ns.clone(),
-                route: route.clone(),
-            }),
+            Op::RouteAdd { ns, route } => Some(Op::RouteDel { ns: ns.clone(), route: route.clone() }),
+            Op::SysctlSet { ns, key, value } => match prior {
+                Some(Prior::Sysctl(was)) if was != value => {
+                    Some(Op::SysctlSet { ns: ns.clone(), key: key.clone(), value: was.clone() })
+                }
+                _ => None,
+            },
+            Op::FirewallAdd { ns, rule } => match prior {
+                Some(Prior::RulePresent(true)) => None,
+                _ => Some(Op::FirewallDel { ns: ns.clone(), rule: rule.clone() }),
+            },
             // What the script deleted, the lab cannot bring back.
-            Op::NetnsDel { .. } | Op::LinkDel { .. } | Op::AddrDel { .. } | Op::RouteDel { .. } => None,
+            Op::NetnsDel { .. }
+            | Op::LinkDel { .. }
+            | Op::AddrDel { .. }
+            | Op::RouteDel { .. }
+            | Op::FirewallDel { .. } => None,
         }
     }
 
@@ -126,12 +163,7 @@ impl Journal {
             Op::NetnsDel { name } => {
                 self.owned_netns.remove(name);
             }
-            Op::VethAdd {
-                ns,
-                name,
-                peer_ns,
-                peer,
-            } => {
+            Op::VethAdd { ns, name, peer_ns, peer } => {
                 self.owned_links.insert((ns.clone(), name.clone()));
                 self.owned_links.insert((peer_ns.clone(), peer.clone()));
             }
@@ -153,12 +185,7 @@ impl Journal {
             Op::NetnsAdd { name, .. } => {
                 self.owned_netns.remove(name);
             }
-            Op::VethAdd {
-                ns,
-                name,
-                peer_ns,
-                peer,
-            } => {
+            Op::VethAdd { ns, name, peer_ns, peer } => {
                 self.owned_links.remove(&(ns.clone(), name.clone()));
                 self.owned_links.remove(&(peer_ns.clone(), peer.clone()));
             }
@@ -180,9 +207,16 @@ impl Journal {
 
     /// The undo operations, newest first, leaving the journal empty.
     pub fn take_undo(&mut self) -> Vec<Op> {
-        self.owned_netns.clear();
-        self.owned_links.clear();
-        let mut undo = std::mem::take(&mut self.undo);
+        self.take_undo_since(Mark { undo: 0, applied: 0 })
+    }
+
+    /// The undo operations recorded since `mark`, newest first, forgetting
+    /// them and what they undo.
+    pub fn take_undo_since(&mut self, mark: Mark) -> Vec<Op> {
+        for op in self.applied.split_off(mark.applied).iter().rev() {
+            self.untrack(op);
+        }
+        let mut undo = self.undo.split_off(mark.undo);
         undo.reverse();
         undo
     }
@@ -214,23 +248,9 @@ mod tests {
     #[test]
     fn work_inside_an_owned_namespace_needs_no_undo() {
         let mut journal = Journal::default();
-        journal.record(
-            &Op::NetnsAdd {
-                name: "red".into(),
-                lo_up: true,
-            },
-            None,
-        );
-        let op = Op::AddrAdd {
-            ns: named("red"),
-            dev: "v0".into(),
-            addr: "10.0.0.1/24".parse().unwrap(),
-        };
-        assert!(!journal.needs_prior_state(&Op::LinkSetUp {
-            ns: named("red"),
-            dev: "v0".into(),
-            up: true
-        }));
+        journal.record(&Op::NetnsAdd { name: "red".into(), lo_up: true }, None);
+        let op = Op::AddrAdd { ns: named("red"), dev: "v0".into(), addr: "10.0.0.1/24".parse().unwrap() };
+        assert!(!journal.needs_prior_state(&Op::LinkSetUp { ns: named("red"), dev: "v0".into(), up: true }));
         journal.record(&op, None);
         assert_eq!(journal.take_undo(), [Op::NetnsDel { name: "red".into() }]);
     }
@@ -238,39 +258,15 @@ mod tests {
     #[test]
     fn host_side_links_are_undone_newest_first() {
         let mut journal = Journal::default();
+        journal.record(&Op::NetnsAdd { name: "red".into(), lo_up: true }, None);
         journal.record(
-            &Op::NetnsAdd {
-                name: "red".into(),
-                lo_up: true,
-            },
+            &Op::VethAdd { ns: Netns::Host, name: "v0".into(), peer_ns: named("red"), peer: "eth0".into() },
             None,
         );
-        journal.record(
-            &Op::VethAdd {
-                ns: Netns::Host,
-                name: "v0".into(),
-                peer_ns: named("red"),
-                peer: "eth0".into(),
-            },
-            None,
-        );
-        journal.record(
-            &Op::LinkSetUp {
-                ns: Netns::Host,
-                dev: "v0".into(),
-                up: true,
-            },
-            None,
-        );
+        journal.record(&Op::LinkSetUp { ns: Netns::Host, dev: "v0".into(), up: true }, None);
         assert_eq!(
             journal.take_undo(),
-            [
-                Op::LinkDel {
-                    ns: Netns::Host,
-                    dev: "v0".into()
-                },
-                Op::NetnsDel { name: "red".into() },
-            ]
+            [Op::LinkDel { ns: Netns::Host, dev: "v0".into() }, Op::NetnsDel { name: "red".into() },]
         );
         assert!(journal.take_undo().is_empty());
     }
@@ -278,34 +274,18 @@ mod tests {
     #[test]
     fn changes_to_foreign_links_are_restored() {
         let mut journal = Journal::default();
-        let up = Op::LinkSetUp {
-            ns: Netns::Host,
-            dev: "eth1".into(),
-            up: true,
-        };
+        let up = Op::LinkSetUp { ns: Netns::Host, dev: "eth1".into(), up: true };
         assert!(journal.needs_prior_state(&up));
-        journal.record(&up, Some(&link(false, 1500)));
-        let mtu = Op::LinkSetMtu {
-            ns: Netns::Host,
-            dev: "eth1".into(),
-            mtu: 9000,
-        };
-        journal.record(&mtu, Some(&link(true, 1500)));
+        journal.record(&up, Some(&Prior::Link(link(false, 1500))));
+        let mtu = Op::LinkSetMtu { ns: Netns::Host, dev: "eth1".into(), mtu: 9000 };
+        journal.record(&mtu, Some(&Prior::Link(link(true, 1500))));
         // Already up: nothing to restore.
-        journal.record(&up, Some(&link(true, 9000)));
+        journal.record(&up, Some(&Prior::Link(link(true, 9000))));
         assert_eq!(
             journal.take_undo(),
             [
-                Op::LinkSetMtu {
-                    ns: Netns::Host,
-                    dev: "eth1".into(),
-                    mtu: 1500
-                },
-                Op::LinkSetUp {
-                    ns: Netns::Host,
-                    dev: "eth1".into(),
-                    up: false
-                },
+                Op::LinkSetMtu { ns: Netns::Host, dev: "eth1".into(), mtu: 1500 },
+                Op::LinkSetUp { ns: Netns::Host, dev: "eth1".into(), up: false },
             ]
         );
     }
@@ -313,57 +293,57 @@ mod tests {
     #[test]
     fn a_refused_operation_is_forgotten() {
         let mut journal = Journal::default();
-        let op = Op::BridgeAdd {
-            ns: Netns::Host,
-            name: "br0".into(),
-        };
+        let op = Op::BridgeAdd { ns: Netns::Host, name: "br0".into() };
         let mark = journal.record(&op, None);
         journal.forget(mark, &op);
         assert!(journal.take_undo().is_empty());
         // A bridge that is not ours gets its state restored.
-        assert!(journal.needs_prior_state(&Op::LinkSetUp {
-            ns: Netns::Host,
-            dev: "br0".into(),
-            up: true
-        }));
+        assert!(journal.needs_prior_state(&Op::LinkSetUp { ns: Netns::Host, dev: "br0".into(), up: true }));
     }
 
     #[test]
     fn renames_and_moves_follow_the_link() {
         let mut journal = Journal::default();
-        journal.record(
-            &Op::BridgeAdd {
-                ns: Netns::Host,
-                name: "br0".into(),
-            },
-            None,
-        );
-        journal.record(
-            &Op::LinkRename {
-                ns: Netns::Host,
-                dev: "br0".into(),
-                new_name: "lan".into(),
-            },
-            None,
-        );
-        assert!(!journal.needs_prior_state(&Op::LinkSetUp {
-            ns: Netns::Host,
-            dev: "lan".into(),
-            up: true
-        }));
+        journal.record(&Op::BridgeAdd { ns: Netns::Host, name: "br0".into() }, None);
+        journal.record(&Op::LinkRename { ns: Netns::Host, dev: "br0".into(), new_name: "lan".into() }, None);
+        assert!(!journal.needs_prior_state(&Op::LinkSetUp { ns: Netns::Host, dev: "lan".into(), up: true }));
         assert_eq!(
             journal.take_undo(),
             [
-                Op::LinkRename {
-                    ns: Netns::Host,
-                    dev: "lan".into(),
-                    new_name: "br0".into()
-                },
-                Op::LinkDel {
-                    ns: Netns::Host,
-                    dev: "br0".into()
-                },
+                Op::LinkRename { ns: Netns::Host, dev: "lan".into(), new_name: "br0".into() },
+                Op::LinkDel { ns: Netns::Host, dev: "br0".into() },
             ]
         );
+    }
+
+    #[test]
+    fn sysctls_are_restored_and_foreign_rules_kept() {
+        let mut journal = Journal::default();
+        let fwd = Op::SysctlSet { ns: Netns::Host, key: "net.ipv4.ip_forward".into(), value: "1".into() };
+        assert!(journal.needs_prior_state(&fwd));
+        journal.record(&fwd, Some(&Prior::Sysctl("0".into())));
+        let masq = Op::FirewallAdd {
+            ns: Netns::Host,
+            rule: crate::ops::Rule::Masquerade { subnet: "10.0.0.0/24".parse().unwrap(), out: "eth0".into() },
+        };
+        // Already there before the lab: not the lab's to remove.
+        journal.record(&masq, Some(&Prior::RulePresent(true)));
+        let accept = Op::FirewallAdd {
+            ns: Netns::Host,
+            rule: crate::ops::Rule::ForwardAccept { from: "br0".into(), to: "eth0".into() },
+        };
+        journal.record(&accept, Some(&Prior::RulePresent(false)));
+        let Op::FirewallAdd { rule, .. } = accept else { unreachable!() };
+        assert_eq!(
+            journal.take_undo(),
+            [
+                Op::FirewallDel { ns: Netns::Host, rule },
+                Op::SysctlSet { ns: Netns::Host, key: "net.ipv4.ip_forward".into(), value: "0".into() },
+            ]
+        );
+        // Inside a namespace of the lab's own, nothing needs restoring.
+        journal.record(&Op::NetnsAdd { name: "r".into(), lo_up: true }, None);
+        let inside = Op::SysctlSet { ns: named("r"), key: "net.ipv4.ip_forward".into(), value: "1".into() };
+        assert!(!journal.needs_prior_state(&inside));
     }
 }

@@ -11,10 +11,7 @@ pub fn check_ifname(name: &str) -> Result<(), String> {
         return Err("an interface name cannot be empty".into());
     }
     if name.len() > IFNAME_MAX {
-        return Err(format!(
-            "interface name '{name}' is {} bytes; Linux allows {IFNAME_MAX}",
-            name.len()
-        ));
+        return Err(format!("interface name '{name}' is {} bytes; Linux allows {IFNAME_MAX}", name.len()));
     }
     if name == "." || name == ".." {
         return Err(format!("'{name}' cannot be an interface name"));
@@ -41,14 +38,20 @@ pub fn check_netns_name(name: &str) -> Result<(), String> {
     if name == "." || name == ".." {
         return Err(format!("'{name}' cannot be a namespace name"));
     }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| *c == '/' || *c == '\0' || c.is_whitespace())
-    {
+    if let Some(bad) = name.chars().find(|c| *c == '/' || *c == '\0' || c.is_whitespace()) {
         return Err(format!(
             "namespace name '{name}' contains {}; names are files in /run/netns",
             describe_char(bad)
         ));
+    }
+    Ok(())
+}
+
+/// A sysctl key such as net.ipv4.ip_forward: a path under /proc/sys.
+pub fn check_sysctl_key(key: &str) -> Result<(), String> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
+    if key.is_empty() || !key.chars().all(plain) || key.split('.').any(|part| part.is_empty()) {
+        return Err(format!("'{key}' is not a sysctl name (like net.ipv4.ip_forward)"));
     }
     Ok(())
 }
@@ -87,6 +90,15 @@ mod tests {
     fn ifname_counts_bytes_not_chars() {
         // Eight two-byte characters: 16 bytes.
         assert!(check_ifname("éééééééé").unwrap_err().contains("16 bytes"));
+    }
+
+    #[test]
+    fn sysctl_keys() {
+        assert!(check_sysctl_key("net.ipv4.ip_forward").is_ok());
+        assert!(check_sysctl_key("net.ipv6.conf.all.forwarding").is_ok());
+        assert!(check_sysctl_key("net/../../etc").is_err());
+        assert!(check_sysctl_key("net..x").is_err());
+        assert!(check_sysctl_key("").is_err());
     }
 
     #[test]

@@ -2,10 +2,14 @@ use std::fmt;
 use std::net::IpAddr;
 
 use ipnetwork::IpNetwork;
+use serde::{Deserialize, Serialize};
+
+use super::Rule;
 
 /// Where an operation happens: the namespace netscript runs in, or a named
 /// namespace (a bind mount under /run/netns, as `ip netns add` makes).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Netns {
     Host,
     Named(String),
@@ -39,7 +43,7 @@ impl fmt::Display for Netns {
 
 /// A route as `ip route add` takes it: a destination (None for default),
 /// an optional gateway and an optional device.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteSpec {
     pub dst: Option<IpNetwork>,
     pub via: Option<IpAddr>,
@@ -59,7 +63,8 @@ impl RouteSpec {
 }
 
 /// One change to the kernel's network state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     NetnsAdd {
         name: String,
@@ -125,6 +130,20 @@ pub enum Op {
         ns: Netns,
         route: RouteSpec,
     },
+    /// Write a sysctl as seen from inside the namespace.
+    SysctlSet {
+        ns: Netns,
+        key: String,
+        value: String,
+    },
+    FirewallAdd {
+        ns: Netns,
+        rule: Rule,
+    },
+    FirewallDel {
+        ns: Netns,
+        rule: Rule,
+    },
 }
 
 impl Op {
@@ -137,12 +156,7 @@ impl Op {
         };
         match self {
             Op::NetnsAdd { name, .. } | Op::NetnsDel { name } => check_netns_name(name),
-            Op::VethAdd {
-                ns,
-                name,
-                peer_ns,
-                peer,
-            } => {
+            Op::VethAdd { ns, name, peer_ns, peer } => {
                 ns_ok(ns)?;
                 ns_ok(peer_ns)?;
                 check_ifname(name)?;
@@ -187,6 +201,19 @@ impl Op {
                 }
                 Ok(())
             }
+            Op::SysctlSet { ns, key, .. } => ns_ok(ns).and(super::check_sysctl_key(key)),
+            Op::FirewallAdd { ns, rule } | Op::FirewallDel { ns, rule } => {
+                ns_ok(ns)?;
+                for dev in rule.interfaces() {
+                    check_ifname(dev)?;
+                    if dev.contains('"') {
+                        return Err(format!(
+                            "interface name '{dev}' contains '\"', which nft rules cannot hold"
+                        ));
+                    }
+                }
+                Ok(())
+            }
         }
     }
 
@@ -205,7 +232,10 @@ impl Op {
             | Op::AddrAdd { ns, .. }
             | Op::AddrDel { ns, .. }
             | Op::RouteAdd { ns, .. }
-            | Op::RouteDel { ns, .. } => vec![ns],
+            | Op::RouteDel { ns, .. }
+            | Op::SysctlSet { ns, .. }
+            | Op::FirewallAdd { ns, .. }
+            | Op::FirewallDel { ns, .. } => vec![ns],
         }
     }
 
@@ -215,30 +245,17 @@ impl Op {
         match self {
             Op::NetnsAdd { name, .. } => format!("add namespace '{name}'"),
             Op::NetnsDel { name } => format!("delete namespace '{name}'"),
-            Op::VethAdd {
-                ns,
-                name,
-                peer_ns,
-                peer,
-            } => {
+            Op::VethAdd { ns, name, peer_ns, peer } => {
                 format!("add veth pair '{name}'{} <-> '{peer}'{}", at(ns), at(peer_ns))
             }
             Op::BridgeAdd { ns, name } => format!("add bridge '{name}'{}", at(ns)),
             Op::LinkSetUp { ns, dev, up } => {
                 format!("set link '{dev}'{} {}", at(ns), if *up { "up" } else { "down" })
             }
-            Op::LinkSetMaster {
-                ns,
-                dev,
-                master: Some(m),
-            } => {
+            Op::LinkSetMaster { ns, dev, master: Some(m) } => {
                 format!("attach link '{dev}'{} to bridge '{m}'", at(ns))
             }
-            Op::LinkSetMaster {
-                ns,
-                dev,
-                master: None,
-            } => {
+            Op::LinkSetMaster { ns, dev, master: None } => {
                 format!("detach link '{dev}'{} from its bridge", at(ns))
             }
             Op::LinkSetNetns { ns, dev, target } => {
@@ -255,6 +272,9 @@ impl Op {
             }
             Op::RouteAdd { ns, route } => format!("add route {}{}", route_words(route), at(ns)),
             Op::RouteDel { ns, route } => format!("delete route {}{}", route_words(route), at(ns)),
+            Op::SysctlSet { ns, key, value } => format!("set {key} = {value}{}", at(ns)),
+            Op::FirewallAdd { ns, rule } => format!("{}{}", rule.describe(), at(ns)),
+            Op::FirewallDel { ns, rule } => format!("remove the rule to {}{}", rule.describe(), at(ns)),
         }
     }
 }

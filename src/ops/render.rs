@@ -2,6 +2,7 @@
 //! output is a runnable shell script: the host namespace, which has no name
 //! under /run/netns, is named by the shell's own PID (`netns $$`).
 
+use super::firewall::{TABLE, table_declaration};
 use super::{Netns, Op, RouteSpec};
 
 impl Op {
@@ -16,18 +17,9 @@ impl Op {
                 lines
             }
             Op::NetnsDel { name } => vec![format!("ip netns del {}", quote(name))],
-            Op::VethAdd {
-                ns,
-                name,
-                peer_ns,
-                peer,
-            } => {
-                let mut line = format!(
-                    "{}link add {} type veth peer name {}",
-                    ip(ns),
-                    quote(name),
-                    quote(peer)
-                );
+            Op::VethAdd { ns, name, peer_ns, peer } => {
+                let mut line =
+                    format!("{}link add {} type veth peer name {}", ip(ns), quote(name), quote(peer));
                 if peer_ns != ns {
                     line.push_str(&format!(" netns {}", ns_arg(peer_ns)));
                 }
@@ -36,28 +28,19 @@ impl Op {
             Op::BridgeAdd { ns, name } => {
                 vec![format!("{}link add {} type bridge", ip(ns), quote(name))]
             }
-            Op::LinkSetUp { ns, dev, up } => vec![format!(
-                "{}link set dev {} {}",
-                ip(ns),
-                quote(dev),
-                if *up { "up" } else { "down" }
-            )],
+            Op::LinkSetUp { ns, dev, up } => {
+                vec![format!("{}link set dev {} {}", ip(ns), quote(dev), if *up { "up" } else { "down" })]
+            }
             Op::LinkSetMaster { ns, dev, master } => vec![match master {
                 Some(m) => format!("{}link set dev {} master {}", ip(ns), quote(dev), quote(m)),
                 None => format!("{}link set dev {} nomaster", ip(ns), quote(dev)),
             }],
-            Op::LinkSetNetns { ns, dev, target } => vec![format!(
-                "{}link set dev {} netns {}",
-                ip(ns),
-                quote(dev),
-                ns_arg(target)
-            )],
-            Op::LinkRename { ns, dev, new_name } => vec![format!(
-                "{}link set dev {} name {}",
-                ip(ns),
-                quote(dev),
-                quote(new_name)
-            )],
+            Op::LinkSetNetns { ns, dev, target } => {
+                vec![format!("{}link set dev {} netns {}", ip(ns), quote(dev), ns_arg(target))]
+            }
+            Op::LinkRename { ns, dev, new_name } => {
+                vec![format!("{}link set dev {} name {}", ip(ns), quote(dev), quote(new_name))]
+            }
             Op::LinkSetMtu { ns, dev, mtu } => {
                 vec![format!("{}link set dev {} mtu {mtu}", ip(ns), quote(dev))]
             }
@@ -71,6 +54,29 @@ impl Op {
             }
             Op::RouteAdd { ns, route } => vec![route_cmd(ns, "add", route)],
             Op::RouteDel { ns, route } => vec![route_cmd(ns, "del", route)],
+            Op::SysctlSet { ns, key, value } => vec![format!("{}sysctl -qw {key}={}", exec(ns), quote(value))],
+            Op::FirewallAdd { ns, rule } => {
+                let mut script = table_declaration();
+                for nft in rule.nft_rules() {
+                    script.push_str(&nft.add_command());
+                    script.push('\n');
+                }
+                vec![format!("{}nft -f - <<'NFT'\n{script}NFT", exec(ns))]
+            }
+            // nft deletes a rule by handle; find it by the comment netscript gave it.
+            Op::FirewallDel { ns, rule } => rule
+                .nft_rules()
+                .into_iter()
+                .map(|nft| {
+                    let chain = nft.chain;
+                    format!(
+                        "{x}nft delete rule inet {TABLE} {chain} handle \"$({x}nft -a list chain inet {TABLE} {chain} \
+                         | grep -F {} | sed 's/.*# handle //')\"",
+                        quote(&format!("comment \"{}\"", nft.comment)),
+                        x = exec(ns)
+                    )
+                })
+                .collect(),
         }
     }
 }
@@ -82,6 +88,14 @@ fn ip(ns: &Netns) -> String {
     }
 }
 
+/// Runs a command inside a namespace, for what `ip -n` does not cover.
+fn exec(ns: &Netns) -> String {
+    match ns {
+        Netns::Host => String::new(),
+        Netns::Named(name) => format!("ip netns exec {} ", quote(name)),
+    }
+}
+
 fn ns_arg(ns: &Netns) -> String {
     match ns {
         Netns::Host => "$$".to_string(),
@@ -90,11 +104,7 @@ fn ns_arg(ns: &Netns) -> String {
 }
 
 fn route_cmd(ns: &Netns, verb: &str, route: &RouteSpec) -> String {
-    let family = if route.dst.is_none() && route.via.is_none() && route.v6 {
-        "-6 "
-    } else {
-        ""
-    };
+    let family = if route.dst.is_none() && route.via.is_none() && route.v6 { "-6 " } else { "" };
     let mut line = format!("{}{family}route {verb} {}", ip(ns), route.describe_dst());
     if let Some(via) = route.via {
         line.push_str(&format!(" via {via}"));
@@ -128,36 +138,14 @@ mod tests {
 
     #[test]
     fn namespaces_and_links() {
-        let op = Op::NetnsAdd {
-            name: "red".into(),
-            lo_up: true,
-        };
+        let op = Op::NetnsAdd { name: "red".into(), lo_up: true };
         assert_eq!(op.render(), ["ip netns add red", "ip -n red link set dev lo up"]);
-        let op = Op::VethAdd {
-            ns: Netns::Host,
-            name: "veth0".into(),
-            peer_ns: named("red"),
-            peer: "eth0".into(),
-        };
-        assert_eq!(
-            op.render(),
-            ["ip link add veth0 type veth peer name eth0 netns red"]
-        );
-        let op = Op::VethAdd {
-            ns: named("red"),
-            name: "a".into(),
-            peer_ns: Netns::Host,
-            peer: "b".into(),
-        };
-        assert_eq!(
-            op.render(),
-            ["ip -n red link add a type veth peer name b netns $$"]
-        );
-        let op = Op::LinkSetMaster {
-            ns: Netns::Host,
-            dev: "v0".into(),
-            master: Some("br0".into()),
-        };
+        let op =
+            Op::VethAdd { ns: Netns::Host, name: "veth0".into(), peer_ns: named("red"), peer: "eth0".into() };
+        assert_eq!(op.render(), ["ip link add veth0 type veth peer name eth0 netns red"]);
+        let op = Op::VethAdd { ns: named("red"), name: "a".into(), peer_ns: Netns::Host, peer: "b".into() };
+        assert_eq!(op.render(), ["ip -n red link add a type veth peer name b netns $$"]);
+        let op = Op::LinkSetMaster { ns: Netns::Host, dev: "v0".into(), master: Some("br0".into()) };
         assert_eq!(op.render(), ["ip link set dev v0 master br0"]);
     }
 
@@ -168,10 +156,7 @@ mod tests {
             dev: "eth0-web".into(),
             addr: "192.168.15.5/24".parse().unwrap(),
         };
-        assert_eq!(
-            op.render(),
-            ["ip -n web-ns addr add 192.168.15.5/24 dev eth0-web"]
-        );
+        assert_eq!(op.render(), ["ip -n web-ns addr add 192.168.15.5/24 dev eth0-web"]);
         let route = RouteSpec {
             dst: None,
             via: Some("192.168.15.1".parse().unwrap()),
@@ -179,22 +164,10 @@ mod tests {
             metric: None,
             v6: false,
         };
-        let op = Op::RouteAdd {
-            ns: named("db-ns"),
-            route,
-        };
+        let op = Op::RouteAdd { ns: named("db-ns"), route };
         assert_eq!(op.render(), ["ip -n db-ns route add default via 192.168.15.1"]);
-        let route = RouteSpec {
-            dst: None,
-            via: None,
-            dev: Some("v0".into()),
-            metric: Some(5),
-            v6: true,
-        };
-        let op = Op::RouteDel {
-            ns: Netns::Host,
-            route,
-        };
+        let route = RouteSpec { dst: None, via: None, dev: Some("v0".into()), metric: Some(5), v6: true };
+        let op = Op::RouteDel { ns: Netns::Host, route };
         assert_eq!(op.render(), ["ip -6 route del default dev v0 metric 5"]);
     }
 

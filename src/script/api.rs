@@ -16,9 +16,9 @@ use crate::lab::Lab;
 use crate::ops::{Netns, Op};
 
 pub type Shared = Rc<RefCell<Lab>>;
-type Fallible<T> = Result<T, Box<EvalAltResult>>;
+pub(super) type Fallible<T> = Result<T, Box<EvalAltResult>>;
 
-fn apply(lab: &Shared, op: Op) -> Fallible<()> {
+pub(super) fn apply(lab: &Shared, op: Op) -> Fallible<()> {
     lab.borrow_mut().apply(op).map_err(Into::into)
 }
 
@@ -40,12 +40,15 @@ macro_rules! in_any_netns {
         });
     }};
 }
+pub(super) use in_any_netns;
 
 pub fn register(engine: &mut Engine, lab: &Shared, params: &Rc<RefCell<Params>>) {
     register_netns(engine, lab);
     register_links(engine, lab);
     register_addrs_and_routes(engine, lab);
     register_cidr(engine);
+    super::probe_api::register(engine, lab);
+    super::firewall_api::register(engine, lab);
     register_params(engine, params);
 }
 
@@ -53,9 +56,7 @@ fn register_netns(engine: &mut Engine, lab: &Shared) {
     engine
         .register_type_with_name::<Netns>("Netns")
         .register_get("name", |ns: &mut Netns| ns.name().unwrap_or("host").to_string())
-        .register_fn("to_string", |ns: &mut Netns| {
-            ns.name().unwrap_or("host").to_string()
-        })
+        .register_fn("to_string", |ns: &mut Netns| ns.name().unwrap_or("host").to_string())
         .register_fn("to_debug", |ns: &mut Netns| format!("{ns}"))
         .register_fn("==", |a: Netns, b: Netns| a == b)
         .register_fn("!=", |a: Netns, b: Netns| a != b)
@@ -63,13 +64,7 @@ fn register_netns(engine: &mut Engine, lab: &Shared) {
 
     let l = lab.clone();
     engine.register_fn("netns_add", move |name: &str| -> Fallible<Netns> {
-        apply(
-            &l,
-            Op::NetnsAdd {
-                name: name.to_string(),
-                lo_up: true,
-            },
-        )?;
+        apply(&l, Op::NetnsAdd { name: name.to_string(), lo_up: true })?;
         Ok(Netns::Named(name.to_string()))
     });
     let l = lab.clone();
@@ -87,13 +82,7 @@ fn register_netns(engine: &mut Engine, lab: &Shared) {
                 }
             }
         }
-        apply(
-            &l,
-            Op::NetnsAdd {
-                name: name.to_string(),
-                lo_up,
-            },
-        )?;
+        apply(&l, Op::NetnsAdd { name: name.to_string(), lo_up })?;
         Ok(Netns::Named(name.to_string()))
     });
     let l = lab.clone();
@@ -119,132 +108,47 @@ fn register_netns(engine: &mut Engine, lab: &Shared) {
 
 fn register_links(engine: &mut Engine, lab: &Shared) {
     in_any_netns!(engine, lab, "veth_add", |l, ns, name: &str, peer: &str| {
-        apply(
-            l,
-            Op::VethAdd {
-                ns: ns.clone(),
-                name: name.into(),
-                peer_ns: ns,
-                peer: peer.into(),
-            },
-        )
+        apply(l, Op::VethAdd { ns: ns.clone(), name: name.into(), peer_ns: ns, peer: peer.into() })
     });
     let l = lab.clone();
     engine.register_fn(
         "veth_add",
         move |ns: Dynamic, name: &str, peer_ns: Dynamic, peer: &str| -> Fallible<()> {
             let (ns, peer_ns) = (to_netns(&ns)?, to_netns(&peer_ns)?);
-            apply(
-                &l,
-                Op::VethAdd {
-                    ns,
-                    name: name.into(),
-                    peer_ns,
-                    peer: peer.into(),
-                },
-            )
+            apply(&l, Op::VethAdd { ns, name: name.into(), peer_ns, peer: peer.into() })
         },
     );
     in_any_netns!(engine, lab, "bridge_add", |l, ns, name: &str| {
-        apply(
-            l,
-            Op::BridgeAdd {
-                ns,
-                name: name.into(),
-            },
-        )
+        apply(l, Op::BridgeAdd { ns, name: name.into() })
     });
     in_any_netns!(engine, lab, "link_up", |l, ns, dev: &str| {
-        apply(
-            l,
-            Op::LinkSetUp {
-                ns,
-                dev: dev.into(),
-                up: true,
-            },
-        )
+        apply(l, Op::LinkSetUp { ns, dev: dev.into(), up: true })
     });
     in_any_netns!(engine, lab, "link_down", |l, ns, dev: &str| {
-        apply(
-            l,
-            Op::LinkSetUp {
-                ns,
-                dev: dev.into(),
-                up: false,
-            },
-        )
+        apply(l, Op::LinkSetUp { ns, dev: dev.into(), up: false })
     });
-    in_any_netns!(
-        engine,
-        lab,
-        "link_set_master",
-        |l, ns, dev: &str, master: &str| {
-            apply(
-                l,
-                Op::LinkSetMaster {
-                    ns,
-                    dev: dev.into(),
-                    master: Some(master.into()),
-                },
-            )
-        }
-    );
+    in_any_netns!(engine, lab, "link_set_master", |l, ns, dev: &str, master: &str| {
+        apply(l, Op::LinkSetMaster { ns, dev: dev.into(), master: Some(master.into()) })
+    });
     in_any_netns!(engine, lab, "link_nomaster", |l, ns, dev: &str| {
-        apply(
-            l,
-            Op::LinkSetMaster {
-                ns,
-                dev: dev.into(),
-                master: None,
-            },
-        )
+        apply(l, Op::LinkSetMaster { ns, dev: dev.into(), master: None })
     });
-    in_any_netns!(
-        engine,
-        lab,
-        "link_set_netns",
-        |l, ns, dev: &str, target: Dynamic| {
-            let target = to_netns(&target)?;
-            apply(
-                l,
-                Op::LinkSetNetns {
-                    ns,
-                    dev: dev.into(),
-                    target,
-                },
-            )
-        }
-    );
+    in_any_netns!(engine, lab, "link_set_netns", |l, ns, dev: &str, target: Dynamic| {
+        let target = to_netns(&target)?;
+        apply(l, Op::LinkSetNetns { ns, dev: dev.into(), target })
+    });
     in_any_netns!(engine, lab, "link_rename", |l, ns, dev: &str, new_name: &str| {
-        apply(
-            l,
-            Op::LinkRename {
-                ns,
-                dev: dev.into(),
-                new_name: new_name.into(),
-            },
-        )
+        apply(l, Op::LinkRename { ns, dev: dev.into(), new_name: new_name.into() })
     });
     in_any_netns!(engine, lab, "link_set_mtu", |l, ns, dev: &str, mtu: i64| {
         let mtu = u32::try_from(mtu).map_err(|_| format!("mtu {mtu} is out of range"))?;
-        apply(
-            l,
-            Op::LinkSetMtu {
-                ns,
-                dev: dev.into(),
-                mtu,
-            },
-        )
+        apply(l, Op::LinkSetMtu { ns, dev: dev.into(), mtu })
     });
     in_any_netns!(engine, lab, "link_del", |l, ns, dev: &str| {
         apply(l, Op::LinkDel { ns, dev: dev.into() })
     });
     in_any_netns!(engine, lab, "link_show", |l, ns, dev: &str| -> Fallible<Map> {
-        let link = l
-            .borrow()
-            .kernel()
-            .link(&ns, dev)
-            .map_err(|err| err.to_string())?;
+        let link = l.borrow().kernel().link(&ns, dev).map_err(|err| err.to_string())?;
         Ok(link_map(&link))
     });
     in_any_netns!(engine, lab, "link_list", |l, ns| -> Fallible<Array> {
@@ -263,45 +167,22 @@ fn register_links(engine: &mut Engine, lab: &Shared) {
 
 fn register_addrs_and_routes(engine: &mut Engine, lab: &Shared) {
     in_any_netns!(engine, lab, "addr_add", |l, ns, dev: &str, addr: Dynamic| {
-        let addr = to_cidr(&addr)
-            .map_err(|why| format!("cannot add address to '{dev}'{}: {why}", ns.location()))?
-            .0;
-        apply(
-            l,
-            Op::AddrAdd {
-                ns,
-                dev: dev.into(),
-                addr,
-            },
-        )
+        let addr =
+            to_cidr(&addr).map_err(|why| format!("cannot add address to '{dev}'{}: {why}", ns.location()))?.0;
+        apply(l, Op::AddrAdd { ns, dev: dev.into(), addr })
     });
     in_any_netns!(engine, lab, "addr_del", |l, ns, dev: &str, addr: Dynamic| {
         let addr = to_cidr(&addr)
             .map_err(|why| format!("cannot delete address from '{dev}'{}: {why}", ns.location()))?
             .0;
-        apply(
-            l,
-            Op::AddrDel {
-                ns,
-                dev: dev.into(),
-                addr,
-            },
-        )
+        apply(l, Op::AddrDel { ns, dev: dev.into(), addr })
     });
     in_any_netns!(engine, lab, "addr_list", |l, ns| -> Fallible<Array> {
-        let addrs = l
-            .borrow()
-            .kernel()
-            .addrs(&ns, None)
-            .map_err(|err| err.to_string())?;
+        let addrs = l.borrow().kernel().addrs(&ns, None).map_err(|err| err.to_string())?;
         Ok(addrs.iter().map(|addr| addr_map(addr).into()).collect())
     });
     in_any_netns!(engine, lab, "addr_list", |l, ns, dev: &str| -> Fallible<Array> {
-        let addrs = l
-            .borrow()
-            .kernel()
-            .addrs(&ns, Some(dev))
-            .map_err(|err| err.to_string())?;
+        let addrs = l.borrow().kernel().addrs(&ns, Some(dev)).map_err(|err| err.to_string())?;
         Ok(addrs.iter().map(|addr| addr_map(addr).into()).collect())
     });
     in_any_netns!(engine, lab, "route_add", |l, ns, dst: Dynamic, spec: Dynamic| {
@@ -323,9 +204,7 @@ fn register_addrs_and_routes(engine: &mut Engine, lab: &Shared) {
 fn register_cidr(engine: &mut Engine) {
     engine
         .register_type_with_name::<Cidr>("Cidr")
-        .register_fn("cidr", |text: &str| -> Fallible<Cidr> {
-            parse_cidr(text).map_err(Into::into)
-        })
+        .register_fn("cidr", |text: &str| -> Fallible<Cidr> { parse_cidr(text).map_err(Into::into) })
         .register_fn("to_string", |c: &mut Cidr| c.to_string())
         .register_fn("to_debug", |c: &mut Cidr| format!("cidr(\"{c}\")"))
         .register_fn("==", |a: Cidr, b: Cidr| a == b)
@@ -338,9 +217,7 @@ fn register_cidr(engine: &mut Engine) {
         .register_get("broadcast", |c: &mut Cidr| -> Fallible<String> {
             c.broadcast().map(|ip| ip.to_string()).map_err(Into::into)
         })
-        .register_fn("host", |c: &mut Cidr, n: i64| -> Fallible<Cidr> {
-            c.host(n).map_err(Into::into)
-        })
+        .register_fn("host", |c: &mut Cidr, n: i64| -> Fallible<Cidr> { c.host(n).map_err(Into::into) })
         .register_fn("contains", |c: &mut Cidr, other: Dynamic| -> Fallible<bool> {
             Ok(c.contains(&to_cidr(&other)?))
         })
@@ -351,12 +228,9 @@ fn register_cidr(engine: &mut Engine) {
 
 fn register_params(engine: &mut Engine, params: &Rc<RefCell<Params>>) {
     let p = params.clone();
-    engine.register_fn(
-        "param",
-        move |name: &str, default: Dynamic| -> Fallible<Dynamic> {
-            p.borrow_mut().get(name, default).map_err(Into::into)
-        },
-    );
+    engine.register_fn("param", move |name: &str, default: Dynamic| -> Fallible<Dynamic> {
+        p.borrow_mut().get(name, default).map_err(Into::into)
+    });
     let p = params.clone();
     engine.register_fn("param", move |name: &str| -> Fallible<Dynamic> {
         p.borrow_mut().require(name).map_err(Into::into)

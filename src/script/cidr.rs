@@ -38,9 +38,7 @@ pub fn parse_cidr(text: &str) -> Result<Cidr, String> {
             Err(_) => return Err(format!("'{text}': '{p}' is not a prefix length (0 to {max})")),
         },
     };
-    IpNetwork::new(ip, prefix)
-        .map(Cidr)
-        .map_err(|err| format!("'{text}': {err}"))
+    IpNetwork::new(ip, prefix).map(Cidr).map_err(|err| format!("'{text}': {err}"))
 }
 
 /// Parses an address alone, with an error that says what is wrong with it.
@@ -122,8 +120,7 @@ impl Cidr {
         let offset: u128 = if n >= 0 {
             n as u128
         } else {
-            last.checked_sub(n.unsigned_abs() as u128 - 1)
-                .unwrap_or(u128::MAX)
+            last.checked_sub(n.unsigned_abs() as u128 - 1).unwrap_or(u128::MAX)
         };
         if offset < first || offset > last {
             let hosts = last - first + 1;
@@ -205,11 +202,7 @@ mod tests {
             parse_cidr("10.0.0.1/33").unwrap_err(),
             "'10.0.0.1/33': prefix length 33 is too long for IPv4 (at most 32)"
         );
-        assert!(
-            parse_cidr("10.0.0.1/x")
-                .unwrap_err()
-                .contains("not a prefix length")
-        );
+        assert!(parse_cidr("10.0.0.1/x").unwrap_err().contains("not a prefix length"));
         assert!(parse_cidr("fd00::zz/64").unwrap_err().contains("IPv6"));
     }
 
@@ -251,10 +244,7 @@ mod tests {
         assert!(!net.contains(&c("fd00::1")));
         let parts = c("10.0.0.0/24").split(26).unwrap();
         let parts: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
-        assert_eq!(
-            parts,
-            ["10.0.0.0/26", "10.0.0.64/26", "10.0.0.128/26", "10.0.0.192/26"]
-        );
+        assert_eq!(parts, ["10.0.0.0/26", "10.0.0.64/26", "10.0.0.128/26", "10.0.0.192/26"]);
         assert!(c("10.0.0.0/24").split(20).is_err());
         assert!(c("10.0.0.0/8").split(30).is_err());
     }

@@ -29,32 +29,22 @@ pub fn to_cidr(value: &Dynamic) -> Result<Cidr, String> {
     if value.is_string() {
         return parse_cidr(&value.to_string());
     }
-    Err(format!(
-        "expected an address like \"10.0.0.1/24\", not {}",
-        value.type_name()
-    ))
+    Err(format!("expected an address like \"10.0.0.1/24\", not {}", value.type_name()))
 }
 
 /// A route as scripts write it: `route_add(dst, gateway)` or
 /// `route_add(dst, #{via: ..., dev: ..., metric: ...})`, where dst is
 /// "default" or a prefix.
 pub fn to_route(dst: &Dynamic, spec: &Dynamic) -> Result<RouteSpec, String> {
-    let mut route = RouteSpec {
-        dst: None,
-        via: None,
-        dev: None,
-        metric: None,
-        v6: false,
-    };
+    let mut route = RouteSpec { dst: None, via: None, dev: None, metric: None, v6: false };
     if let Some(map) = spec.clone().try_cast::<Map>() {
         for (key, value) in map {
             match key.as_str() {
                 "via" => route.via = Some(parse_ip(&value.to_string())?),
                 "dev" => route.dev = Some(value.to_string()),
                 "metric" => {
-                    let metric = value
-                        .as_int()
-                        .map_err(|_| format!("metric must be a number, not {value}"))?;
+                    let metric =
+                        value.as_int().map_err(|_| format!("metric must be a number, not {value}"))?;
                     route.metric =
                         Some(u32::try_from(metric).map_err(|_| format!("metric {metric} is out of range"))?);
                 }
@@ -96,9 +86,7 @@ pub fn to_route(dst: &Dynamic, spec: &Dynamic) -> Result<RouteSpec, String> {
     if let (Some(dst), Some(via)) = (route.dst, route.via)
         && dst.is_ipv4() != via.is_ipv4()
     {
-        return Err(format!(
-            "gateway {via} and destination {dst} are of different address families"
-        ));
+        return Err(format!("gateway {via} and destination {dst} are of different address families"));
     }
     if let Some(via) = route.via {
         route.v6 = via.is_ipv6();
@@ -126,10 +114,7 @@ pub fn addr_map(addr: &AddrInfo) -> Map {
     let mut map = Map::new();
     map.insert("dev".into(), addr.dev.clone().into());
     map.insert("address".into(), addr.address.to_string().into());
-    map.insert(
-        "family".into(),
-        if addr.address.is_ipv4() { "inet" } else { "inet6" }.into(),
-    );
+    map.insert("family".into(), if addr.address.is_ipv4() { "inet" } else { "inet6" }.into());
     map.insert("scope".into(), addr.scope.clone().into());
     map
 }
@@ -142,12 +127,7 @@ pub fn route_map(route: &RouteInfo) -> Map {
     map.insert("family".into(), if route.v6 { "inet6" } else { "inet" }.into());
     map.insert("protocol".into(), route.protocol.clone().into());
     map.insert("scope".into(), route.scope.clone().into());
-    map.insert(
-        "metric".into(),
-        route
-            .metric
-            .map_or(Dynamic::UNIT, |m| Dynamic::from(i64::from(m))),
-    );
+    map.insert("metric".into(), route.metric.map_or(Dynamic::UNIT, |m| Dynamic::from(i64::from(m))));
     map
 }
 
@@ -170,15 +150,9 @@ mod tests {
     #[test]
     fn routes_as_scripts_write_them() {
         let route = to_route(&"default".into(), &"192.168.15.1".into()).unwrap();
-        assert_eq!(
-            (route.dst, route.via.unwrap().to_string()),
-            (None, "192.168.15.1".into())
-        );
-        let route = to_route(
-            &"10.0.0.0/24".into(),
-            &map(&[("dev", "v0".into()), ("metric", 10_i64.into())]),
-        )
-        .unwrap();
+        assert_eq!((route.dst, route.via.unwrap().to_string()), (None, "192.168.15.1".into()));
+        let route = to_route(&"10.0.0.0/24".into(), &map(&[("dev", "v0".into()), ("metric", 10_i64.into())]))
+            .unwrap();
         assert_eq!(route.dst.unwrap().to_string(), "10.0.0.0/24");
         assert_eq!((route.dev.as_deref(), route.metric), (Some("v0"), Some(10)));
         let route = to_route(&"default".into(), &"fd00::1".into()).unwrap();
@@ -192,21 +166,13 @@ mod tests {
                 .unwrap_err()
                 .contains("did you mean 10.0.0.0/24")
         );
-        assert!(
-            to_route(&"default".into(), &map(&[]))
-                .unwrap_err()
-                .contains("gateway (via) or a device")
-        );
+        assert!(to_route(&"default".into(), &map(&[])).unwrap_err().contains("gateway (via) or a device"));
         assert!(
             to_route(&"default".into(), &map(&[("gw", "1.2.3.4".into())]))
                 .unwrap_err()
                 .contains("unknown route option 'gw'")
         );
-        assert!(
-            to_route(&"default".into(), &"10.0.0.256".into())
-                .unwrap_err()
-                .contains("'256'")
-        );
+        assert!(to_route(&"default".into(), &"10.0.0.256".into()).unwrap_err().contains("'256'"));
         assert!(
             to_route(&"fd00::/64".into(), &"10.0.0.1".into())
                 .unwrap_err()

@@ -28,10 +28,7 @@ pub fn render_eval_error(source: &Source, err: &EvalAltResult) -> String {
     let mut notes = Vec::new();
     let mut current = err;
     while let EvalAltResult::ErrorInFunctionCall(name, _, inner, pos) = current {
-        notes.push(format!(
-            "in function '{name}', called at line {}",
-            pos.line().unwrap_or(0)
-        ));
+        notes.push(format!("in function '{name}', called at line {}", pos.line().unwrap_or(0)));
         current = inner;
     }
     notes.reverse();
@@ -77,10 +74,7 @@ mod tests {
 
     #[test]
     fn caret_under_the_column() {
-        let source = Source {
-            name: "lab.rhai",
-            text: "let a = 1;\nveth_add(\"a\", \"b\");\n",
-        };
+        let source = Source { name: "lab.rhai", text: "let a = 1;\nveth_add(\"a\", \"b\");\n" };
         let out = render(&source, "cannot add veth pair: no", Position::new(2, 5), &[]);
         assert_eq!(
             out,
@@ -90,10 +84,7 @@ mod tests {
 
     #[test]
     fn runtime_errors_keep_their_words() {
-        let source = Source {
-            name: "x.rhai",
-            text: "boom();",
-        };
+        let source = Source { name: "x.rhai", text: "boom();" };
         let err = EvalAltResult::ErrorRuntime("it broke".into(), Position::new(1, 1));
         assert!(render_eval_error(&source, &err).starts_with("error: it broke\n --> x.rhai:1:1\n"));
     }

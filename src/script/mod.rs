@@ -5,7 +5,9 @@ mod api;
 mod cidr;
 mod convert;
 mod error;
+mod firewall_api;
 mod params;
+mod probe_api;
 
 use std::cell::RefCell;
 use std::rc::Rc;

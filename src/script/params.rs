@@ -19,27 +19,18 @@ impl Params {
         for word in words {
             let word = word.as_ref();
             let Some((key, value)) = word.split_once('=') else {
-                return Err(format!(
-                    "'{word}' is not a parameter; parameters are written key=value"
-                ));
+                return Err(format!("'{word}' is not a parameter; parameters are written key=value"));
             };
-            let valid = !key.is_empty()
-                && key
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            let valid =
+                !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
             if !valid {
-                return Err(format!(
-                    "'{key}' is not a parameter name (letters, digits, '_' and '-' only)"
-                ));
+                return Err(format!("'{key}' is not a parameter name (letters, digits, '_' and '-' only)"));
             }
             if given.insert(key.to_string(), value.to_string()).is_some() {
                 return Err(format!("parameter '{key}' is given twice"));
             }
         }
-        Ok(Params {
-            given,
-            asked: Vec::new(),
-        })
+        Ok(Params { given, asked: Vec::new() })
     }
 
     fn note_asked(&mut self, name: &str) {
@@ -62,21 +53,17 @@ impl Params {
         self.note_asked(name);
         match self.given.get(name) {
             Some(text) => Ok(Dynamic::from(text.clone())),
-            None => Err(format!(
-                "this script needs the parameter '{name}': add {name}=VALUE to the command line"
-            )),
+            None => {
+                Err(format!("this script needs the parameter '{name}': add {name}=VALUE to the command line"))
+            }
         }
     }
 
     /// Given on the command line but never read by the script: a typo, most
     /// likely. Checked after the run, since only the run knows what it reads.
     pub fn check_all_used(&self) -> Result<(), String> {
-        let unknown: Vec<&str> = self
-            .given
-            .keys()
-            .filter(|key| !self.asked.contains(key))
-            .map(String::as_str)
-            .collect();
+        let unknown: Vec<&str> =
+            self.given.keys().filter(|key| !self.asked.contains(key)).map(String::as_str).collect();
         if unknown.is_empty() {
             return Ok(());
         }
@@ -85,16 +72,8 @@ impl Params {
         } else {
             format!("the script reads: {}", self.asked.join(", "))
         };
-        let noun = if unknown.len() == 1 {
-            "parameter"
-        } else {
-            "parameters"
-        };
-        let names = unknown
-            .iter()
-            .map(|name| format!("'{name}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let noun = if unknown.len() == 1 { "parameter" } else { "parameters" };
+        let names = unknown.iter().map(|name| format!("'{name}'")).collect::<Vec<_>>().join(", ");
         Err(format!("unknown {noun} {names}; {reads}"))
     }
 }
@@ -104,15 +83,9 @@ fn convert(name: &str, text: &str, default: &Dynamic) -> Result<Dynamic, String>
         format!("parameter {name}={text}: expected {what} (like the default, {default}), not '{text}'")
     };
     if default.is_int() {
-        text.trim()
-            .parse::<i64>()
-            .map(Dynamic::from)
-            .map_err(|_| wrong("a whole number"))
+        text.trim().parse::<i64>().map(Dynamic::from).map_err(|_| wrong("a whole number"))
     } else if default.is_float() {
-        text.trim()
-            .parse::<f64>()
-            .map(Dynamic::from)
-            .map_err(|_| wrong("a number"))
+        text.trim().parse::<f64>().map(Dynamic::from).map_err(|_| wrong("a number"))
     } else if default.is_bool() {
         match text.trim().to_ascii_lowercase().as_str() {
             "true" | "yes" | "on" | "1" => Ok(Dynamic::TRUE),
@@ -131,39 +104,11 @@ mod tests {
     #[test]
     fn converts_to_the_type_of_the_default() {
         let mut params = Params::parse(&["hosts=4", "ratio=0.5", "check=yes", "subnet=10.1.0.0/16"]).unwrap();
-        assert_eq!(
-            params
-                .get("hosts", Dynamic::from(2_i64))
-                .unwrap()
-                .as_int()
-                .unwrap(),
-            4
-        );
-        assert_eq!(
-            params
-                .get("ratio", Dynamic::from(1.0_f64))
-                .unwrap()
-                .as_float()
-                .unwrap(),
-            0.5
-        );
+        assert_eq!(params.get("hosts", Dynamic::from(2_i64)).unwrap().as_int().unwrap(), 4);
+        assert_eq!(params.get("ratio", Dynamic::from(1.0_f64)).unwrap().as_float().unwrap(), 0.5);
         assert!(params.get("check", Dynamic::FALSE).unwrap().as_bool().unwrap());
-        assert_eq!(
-            params
-                .get("subnet", Dynamic::from("x"))
-                .unwrap()
-                .into_string()
-                .unwrap(),
-            "10.1.0.0/16"
-        );
-        assert_eq!(
-            params
-                .get("missing", Dynamic::from(7_i64))
-                .unwrap()
-                .as_int()
-                .unwrap(),
-            7
-        );
+        assert_eq!(params.get("subnet", Dynamic::from("x")).unwrap().into_string().unwrap(), "10.1.0.0/16");
+        assert_eq!(params.get("missing", Dynamic::from(7_i64)).unwrap().as_int().unwrap(), 7);
         assert!(params.check_all_used().is_ok());
     }
 
@@ -175,12 +120,7 @@ mod tests {
             "parameter hosts=four: expected a whole number (like the default, 2), not 'four'"
         );
         let mut params = Params::parse(&["check=maybe"]).unwrap();
-        assert!(
-            params
-                .get("check", Dynamic::FALSE)
-                .unwrap_err()
-                .contains("true or false")
-        );
+        assert!(params.get("check", Dynamic::FALSE).unwrap_err().contains("true or false"));
     }
 
     #[test]
@@ -201,14 +141,7 @@ mod tests {
         assert!(Params::parse(&["a=1", "a=2"]).unwrap_err().contains("twice"));
         // A value may hold '='.
         let mut params = Params::parse(&["opt=a=b"]).unwrap();
-        assert_eq!(
-            params
-                .get("opt", Dynamic::from(""))
-                .unwrap()
-                .into_string()
-                .unwrap(),
-            "a=b"
-        );
+        assert_eq!(params.get("opt", Dynamic::from("")).unwrap().into_string().unwrap(), "a=b");
     }
 
     #[test]

@@ -42,23 +42,13 @@ impl Output {
 
     #[track_caller]
     pub fn stderr_has(&self, text: &str) -> &Self {
-        assert!(
-            self.stderr.contains(text),
-            "stderr of `{}` lacks {text:?}:\n{}",
-            self.command,
-            self.stderr
-        );
+        assert!(self.stderr.contains(text), "stderr of `{}` lacks {text:?}:\n{}", self.command, self.stderr);
         self
     }
 
     #[track_caller]
     pub fn stdout_has(&self, text: &str) -> &Self {
-        assert!(
-            self.stdout.contains(text),
-            "stdout of `{}` lacks {text:?}:\n{}",
-            self.command,
-            self.stdout
-        );
+        assert!(self.stdout.contains(text), "stdout of `{}` lacks {text:?}:\n{}", self.command, self.stdout);
         self
     }
 
@@ -106,10 +96,7 @@ fn nix_is_root() -> bool {
 
 impl Sandbox {
     pub fn new() -> Self {
-        Sandbox {
-            dir: tempfile::tempdir().expect("temp dir"),
-            steps: Vec::new(),
-        }
+        Sandbox { dir: tempfile::tempdir().expect("temp dir"), steps: Vec::new() }
     }
 
     /// Writes a file (a script, usually) into the sandbox's working directory.
@@ -127,36 +114,19 @@ impl Sandbox {
     /// Runs every step and returns their outputs, in order.
     pub fn run(self) -> Vec<Output> {
         let dir = self.dir.path();
-        let bin_dir = PathBuf::from(env!("CARGO_BIN_EXE_netscript"))
-            .parent()
-            .unwrap()
-            .to_path_buf();
+        let bin_dir = PathBuf::from(env!("CARGO_BIN_EXE_netscript")).parent().unwrap().to_path_buf();
         let mut script = String::from(
             "set -u\n\
              mount -t tmpfs sandbox /run && mkdir -p /run/netns /run/netscript || exit 90\n\
              umount -l /sys && mount -t sysfs sysfs /sys || exit 91\n\
              ip link set lo up || exit 92\n",
         );
-        script.push_str(&format!(
-            "export PATH={}:$PATH\ncd {}\n",
-            bin_dir.display(),
-            dir.display()
-        ));
+        script.push_str(&format!("export PATH={}:$PATH\ncd {}\n", bin_dir.display(), dir.display()));
         for (i, step) in self.steps.iter().enumerate() {
-            script.push_str(&format!(
-                "( {step}\n) >{i}.out 2>{i}.err </dev/null; echo $? >{i}.rc\n"
-            ));
+            script.push_str(&format!("( {step}\n) >{i}.out 2>{i}.err </dev/null; echo $? >{i}.rc\n"));
         }
         let status = Command::new("unshare")
-            .args([
-                "--net",
-                "--mount",
-                "--propagation",
-                "private",
-                "bash",
-                "-c",
-                &script,
-            ])
+            .args(["--net", "--mount", "--propagation", "private", "bash", "-c", &script])
             .status()
             .expect("run unshare (util-linux)");
         assert!(status.success(), "the sandbox itself failed: {status}");

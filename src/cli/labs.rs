@@ -1,0 +1,167 @@
+//! `netscript down` and `netscript ls`: labs that are up, from their ledgers.
+
+use serde::Serialize;
+
+use crate::kernel::Kernel;
+use crate::lab::{self, ledger};
+use crate::ops::{Netns, Op};
+
+use super::run::{FAILURE, SUCCESS};
+
+pub fn down(labs: &[String], all: bool) -> i32 {
+    let kernel = match Kernel::new() {
+        Ok(kernel) => kernel,
+        Err(err) => {
+            eprintln!("error: cannot open a netlink socket: {err}");
+            return FAILURE;
+        }
+    };
+    let labs = if all { ledger::list().unwrap_or_default() } else { labs.to_vec() };
+    let mut code = SUCCESS;
+    for name in &labs {
+        if !ledger::path(name).exists() {
+            // Taking down a lab that is not up is done already.
+            let up = ledger::list().unwrap_or_default();
+            let others = if up.is_empty() {
+                "no lab is up".to_string()
+            } else {
+                format!("labs up: {}", up.join(", "))
+            };
+            println!("{name}: not up, nothing to do ({others})");
+            continue;
+        }
+        match lab::down(&kernel, name) {
+            Ok(report) => {
+                println!("{name}: {}", report.summary());
+                for why in &report.skipped {
+                    println!("{name}: {why}");
+                }
+                for err in &report.errors {
+                    eprintln!("error: {name}: {err}");
+                    code = FAILURE;
+                }
+            }
+            Err(err) => {
+                eprintln!("error: {err}");
+                code = FAILURE;
+            }
+        }
+    }
+    code
+}
+
+/// A lab as `ls` shows it.
+#[derive(Debug, Serialize)]
+struct LabInfo {
+    lab: String,
+    script: Option<String>,
+    pid: Option<u32>,
+    running: bool,
+    namespaces: Vec<String>,
+    links: Vec<String>,
+    rules: Vec<String>,
+    settings: Vec<String>,
+}
+
+fn describe(name: &str) -> Result<LabInfo, String> {
+    let replay =
+        ledger::read(name).map_err(|err| format!("cannot read the ledger of lab '{name}': {err}"))?;
+    let mut info = LabInfo {
+        lab: name.to_string(),
+        script: replay.script.clone(),
+        pid: replay.pid,
+        running: replay.pid.is_some_and(ledger::still_running),
+        namespaces: Vec::new(),
+        links: Vec::new(),
+        rules: Vec::new(),
+        settings: Vec::new(),
+    };
+    let place = |ns: &Netns| ns.name().map(|n| format!("{n}/")).unwrap_or_default();
+    for op in &replay.applied {
+        match op {
+            Op::NetnsAdd { name, .. } => info.namespaces.push(name.clone()),
+            Op::NetnsDel { name } => info.namespaces.retain(|n| n != name),
+            Op::VethAdd { ns, name, peer_ns, peer } => {
+                if !info.namespaces.iter().any(|n| Some(n.as_str()) == ns.name()) {
+                    info.links.push(format!("{}{name}", place(ns)));
+                }
+                if !info.namespaces.iter().any(|n| Some(n.as_str()) == peer_ns.name()) {
+                    info.links.push(format!("{}{peer}", place(peer_ns)));
+                }
+            }
+            Op::BridgeAdd { ns, name } if !info.namespaces.iter().any(|n| Some(n.as_str()) == ns.name()) => {
+                info.links.push(format!("{}{name}", place(ns)));
+            }
+            Op::FirewallAdd { ns, rule } => info.rules.push(format!("{}{}", place(ns), rule.describe())),
+            Op::SysctlSet { ns, key, value } => info.settings.push(format!("{}{key}={value}", place(ns))),
+            _ => {}
+        }
+    }
+    Ok(info)
+}
+
+pub fn ls(json: bool) -> i32 {
+    let names = match ledger::list() {
+        Ok(names) => names,
+        Err(err) => {
+            eprintln!("error: cannot read {}: {err}", ledger::labs_dir().display());
+            return FAILURE;
+        }
+    };
+    let mut labs = Vec::new();
+    for name in &names {
+        match describe(name) {
+            Ok(info) => labs.push(info),
+            Err(err) => eprintln!("warning: {err}"),
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&labs).expect("plain data serializes"));
+        return SUCCESS;
+    }
+    if labs.is_empty() {
+        println!("no lab is up");
+        return SUCCESS;
+    }
+    let rows: Vec<[String; 5]> = labs
+        .iter()
+        .map(|lab| {
+            let state = if lab.running { "in use" } else { "up" };
+            [
+                lab.lab.clone(),
+                state.to_string(),
+                count_and_names(&lab.namespaces),
+                count_and_names(&lab.links),
+                lab.rules.len().to_string(),
+            ]
+        })
+        .collect();
+    print_table(&["LAB", "STATE", "NAMESPACES", "HOST LINKS", "RULES"], &rows);
+    SUCCESS
+}
+
+fn count_and_names(names: &[String]) -> String {
+    const SHOWN: usize = 4;
+    let mut text = names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(" ");
+    if names.len() > SHOWN {
+        text.push_str(&format!(" ... ({} in all)", names.len()));
+    }
+    if text.is_empty() { "-".into() } else { text }
+}
+
+fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}

@@ -1,0 +1,160 @@
+//! Forwarding, NAT and forward rules: sysctls and netscript's own nftables
+//! table, in the host or any namespace.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rhai::{Dynamic, Engine, Map};
+
+use super::api::{Fallible, Shared, apply, in_any_netns};
+use super::cidr::parse_ip;
+use super::convert::{to_cidr, to_netns};
+use crate::ops::{Netns, Op, Proto, Rule};
+
+const IPV4_FORWARD: &str = "net.ipv4.ip_forward";
+const IPV6_FORWARD: &str = "net.ipv6.conf.all.forwarding";
+
+pub fn register(engine: &mut Engine, lab: &Shared) {
+    in_any_netns!(engine, lab, "forwarding", |l, ns, on: bool| {
+        set(l, &ns, IPV4_FORWARD, on)?;
+        set(l, &ns, IPV6_FORWARD, on)
+    });
+    in_any_netns!(engine, lab, "ipv4_forwarding", |l, ns, on: bool| { set(l, &ns, IPV4_FORWARD, on) });
+    in_any_netns!(engine, lab, "ipv6_forwarding", |l, ns, on: bool| { set(l, &ns, IPV6_FORWARD, on) });
+    in_any_netns!(engine, lab, "sysctl_set", |l, ns, key: &str, value: Dynamic| {
+        apply(l, Op::SysctlSet { ns, key: key.into(), value: value.to_string() })
+    });
+    in_any_netns!(engine, lab, "sysctl_get", |l, ns, key: &str| -> Fallible<String> {
+        l.borrow().kernel().sysctl_get(&ns, key).map_err(|err| err.to_string().into())
+    });
+    in_any_netns!(engine, lab, "masquerade", |l, ns, subnet: Dynamic, out: &str| {
+        let subnet = to_cidr(&subnet)
+            .map_err(|why| format!("cannot masquerade out of '{out}'{}: {why}", ns.location()))?
+            .0;
+        apply(l, Op::FirewallAdd { ns, rule: Rule::Masquerade { subnet, out: out.into() } })
+    });
+    in_any_netns!(engine, lab, "forward_accept", |l, ns, from: &str, to: &str| {
+        apply(l, Op::FirewallAdd { ns, rule: Rule::ForwardAccept { from: from.into(), to: to.into() } })
+    });
+    in_any_netns!(engine, lab, "port_forward", |l, ns, port: i64, to: &str| {
+        port_forward(l, ns, port, to, Map::new())
+    });
+    in_any_netns!(engine, lab, "port_forward", |l, ns, port: i64, to: &str, options: Map| {
+        port_forward(l, ns, port, to, options)
+    });
+    in_any_netns!(engine, lab, "uplink", |l, ns| -> Fallible<String> { uplink(l, &ns) });
+    in_any_netns!(engine, lab, "source_seen", |l,
+                                               ns,
+                                               listen_ns: Dynamic,
+                                               target: &str|
+     -> Fallible<String> {
+        source_seen(l, ns, listen_ns, target, Map::new())
+    });
+    in_any_netns!(engine, lab, "source_seen", |l,
+                                               ns,
+                                               listen_ns: Dynamic,
+                                               target: &str,
+                                               options: Map|
+     -> Fallible<String> {
+        source_seen(l, ns, listen_ns, target, options)
+    });
+}
+
+fn set(lab: &Shared, ns: &Netns, key: &str, on: bool) -> Fallible<()> {
+    let value = if on { "1" } else { "0" };
+    apply(lab, Op::SysctlSet { ns: ns.clone(), key: key.into(), value: value.into() })
+}
+
+fn port_forward(lab: &Shared, ns: Netns, port: i64, to: &str, options: Map) -> Fallible<()> {
+    let fail = |why: String| format!("cannot forward port {port}{} to {to}: {why}", ns.location());
+    let port =
+        u16::try_from(port).ok().filter(|p| *p > 0).ok_or_else(|| fail("ports go from 1 to 65535".into()))?;
+    let target: SocketAddr = match to.parse() {
+        Ok(target) => target,
+        // An address alone keeps the port.
+        Err(_) => SocketAddr::new(parse_ip(to).map_err(fail)?, port),
+    };
+    let mut proto = Proto::Tcp;
+    let mut iif = None;
+    for (key, value) in options {
+        match (key.as_str(), value.to_string().as_str()) {
+            ("proto", "tcp") => proto = Proto::Tcp,
+            ("proto", "udp") => proto = Proto::Udp,
+            ("proto", other) => return Err(fail(format!("proto is tcp or udp, not '{other}'")).into()),
+            ("iif", name) => iif = Some(name.to_string()),
+            (other, _) => {
+                return Err(fail(format!("unknown option '{other}'; the options are proto, iif")).into());
+            }
+        }
+    }
+    let rule = Rule::PortForward { proto, port, to: target.ip(), to_port: target.port(), iif };
+    apply(lab, Op::FirewallAdd { ns, rule })
+}
+
+/// A TCP connection from `ns` to `target` ("198.51.100.1:8080", or an
+/// address alone for port 7777), accepted by a listener in `listen_ns`:
+/// returns the source address the listener saw.
+fn source_seen(lab: &Shared, ns: Netns, listen_ns: Dynamic, target: &str, options: Map) -> Fallible<String> {
+    const DEFAULT_PORT: u16 = 7777;
+    let listen_ns = to_netns(&listen_ns)?;
+    let fail = |why: String| format!("cannot probe {target} from {}: {why}", describe(&ns));
+    let target: SocketAddr = match target.parse() {
+        Ok(target) => target,
+        Err(_) => SocketAddr::new(parse_ip(target).map_err(fail)?, DEFAULT_PORT),
+    };
+    let mut timeout = Duration::from_secs(2);
+    let mut listen_port = target.port();
+    for (key, value) in options {
+        match key.as_str() {
+            "timeout" => timeout = seconds(&value).map_err(fail)?,
+            "listen_port" => {
+                listen_port = value
+                    .as_int()
+                    .ok()
+                    .and_then(|p| u16::try_from(p).ok())
+                    .ok_or_else(|| fail(format!("listen_port {value} is not a port")))?
+            }
+            other => {
+                return Err(
+                    fail(format!("unknown option '{other}'; the options are: timeout, listen_port")).into()
+                );
+            }
+        }
+    }
+    let kernel = lab.borrow();
+    let seen = kernel
+        .kernel()
+        .source_seen(&ns, &listen_ns, target, listen_port, timeout)
+        .map_err(|err| err.to_string())?;
+    Ok(seen.to_string())
+}
+
+/// Seconds as a script writes them: 2 or 0.5.
+pub(super) fn seconds(value: &Dynamic) -> Result<Duration, String> {
+    let secs = value
+        .as_float()
+        .or_else(|_| value.as_int().map(|i| i as f64))
+        .map_err(|_| format!("{value} is not a number of seconds"))?;
+    if !(0.0..=3600.0).contains(&secs) {
+        return Err(format!("{secs} seconds is out of range"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn describe(ns: &Netns) -> String {
+    match ns {
+        Netns::Host => "the host namespace".to_string(),
+        Netns::Named(name) => format!("namespace '{name}'"),
+    }
+}
+
+/// The interface of the default route: where a NAT lab's traffic leaves.
+fn uplink(lab: &Shared, ns: &Netns) -> Fallible<String> {
+    let routes = lab.borrow().kernel().routes(ns).map_err(|err| err.to_string())?;
+    routes
+        .iter()
+        .filter(|route| route.dst == "default" && !route.v6)
+        .chain(routes.iter().filter(|route| route.dst == "default"))
+        .find_map(|route| route.dev.clone())
+        .ok_or_else(|| format!("no default route in {}; pass uplink=IFNAME", describe(ns)).into())
+}
