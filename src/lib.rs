@@ -5,9 +5,11 @@
 //! - `kernel`: executes operations over netlink, in any named namespace;
 //! - `lab`: what a run created, so a failed run rolls back;
 //! - `script`: the Rhai engine and the API it exposes;
+//! - `dryrun`: a model of the network that prints commands instead;
 //! - `cli`: arguments, parameters and the run itself.
 
 mod cli;
+mod dryrun;
 mod kernel;
 mod lab;
 mod ops;

@@ -1,11 +1,11 @@
 //! A lab written from the README gives the same kernel state as the
 //! iproute2 commands it stands for.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::{Sandbox, privileged};
+use crate::support::{DUMP, Sandbox, assert_same_state, normalize, privileged};
 
-const SCRIPT: &str = r#"
+pub const SCRIPT: &str = r#"
 let web = netns_add("web-ns");
 let db = netns_add("db-ns");
 bridge_add("vnet-0");
@@ -47,62 +47,6 @@ ip -n web-ns route add default via 192.168.15.1
 ip -n db-ns route add default via 192.168.15.1
 ";
 
-/// `ip -j` state of the host and both namespaces, as one JSON document.
-const DUMP: &str = r#"echo '{'; for ns in "" web-ns db-ns; do
-  n=${ns:+-n $ns}
-  echo "\"${ns:-host}\": {\"link\": $(ip $n -j -d link), \"addr\": $(ip $n -j addr), \"route\": $(ip $n -j route), \"route6\": $(ip $n -j -6 route)},"
-done; echo '"end": 0}'"#;
-
-/// What of `ip -j` output is the lab's state, not this boot's accident
-/// (indexes, MAC addresses, timers, counters, link-local addresses).
-fn normalize(state: &Value) -> Value {
-    let mut out = serde_json::Map::new();
-    for ns in ["host", "web-ns", "db-ns"] {
-        let links: Vec<Value> = state[ns]["link"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| {
-                let mut flags: Vec<String> =
-                    l["flags"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
-                flags.sort();
-                json!({"ifname": l["ifname"], "flags": flags, "mtu": l["mtu"], "master": l["master"],
-                       "kind": l["linkinfo"]["info_kind"], "link_type": l["link_type"]})
-            })
-            .collect();
-        let addrs: Vec<Value> = state[ns]["addr"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|l| {
-                let name = l["ifname"].clone();
-                l["addr_info"].as_array().unwrap().iter().filter(|a| a["scope"] != "link").map(move |a| {
-                    json!({"dev": name, "local": a["local"], "prefixlen": a["prefixlen"], "scope": a["scope"],
-                           "broadcast": a["broadcast"], "family": a["family"]})
-                }).collect::<Vec<_>>()
-            })
-            .collect();
-        let routes: Vec<Value> = ["route", "route6"]
-            .iter()
-            .flat_map(|key| state[ns][key].as_array().unwrap().clone())
-            .map(|r| {
-                json!({"dst": r["dst"], "gateway": r["gateway"], "dev": r["dev"], "protocol": r["protocol"],
-                            "scope": r["scope"], "metric": r["metric"], "prefsrc": r["prefsrc"]})
-            })
-            .collect();
-        out.insert(
-            ns.into(),
-            json!({"links": sorted(links), "addrs": sorted(addrs), "routes": sorted(routes)}),
-        );
-    }
-    Value::Object(out)
-}
-
-fn sorted(mut items: Vec<Value>) -> Vec<Value> {
-    items.sort_by_key(|v| v.to_string());
-    items
-}
-
 #[test]
 fn bridge_lab_matches_iproute2_state() {
     if !privileged() {
@@ -113,13 +57,7 @@ fn bridge_lab_matches_iproute2_state() {
     let theirs = Sandbox::new().file("lab.sh", IPROUTE2).step("bash lab.sh").step(DUMP).run();
     theirs[0].success();
     let (ours, theirs) = (normalize(&ours[1].json()), normalize(&theirs[1].json()));
-    assert_eq!(
-        ours,
-        theirs,
-        "netscript:\n{}\niproute2:\n{}",
-        serde_json::to_string_pretty(&ours).unwrap(),
-        serde_json::to_string_pretty(&theirs).unwrap()
-    );
+    assert_same_state(&ours, &theirs, "netscript, then iproute2");
     // The comparison is about something: the lab is all there.
     // `ip` leaves out the protocol when it is "boot", its default.
     let default = json!({"dst": "default", "gateway": "192.168.15.1", "dev": "eth0-web", "protocol": null,

@@ -7,6 +7,7 @@ mod addresses_and_routes;
 mod bad_input;
 mod cli;
 mod connectivity;
+mod dryrun;
 mod equivalence;
 mod lifecycle;
 mod links;

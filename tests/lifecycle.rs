@@ -8,7 +8,7 @@ const SNAPSHOT: &str = "ls /run/netns; ip -br link; ip -br addr; ip route; nft l
      cat /proc/sys/net/ipv4/ip_forward; for ns in $(ls /run/netns); do echo \"== $ns\"; ip -n $ns -br link; done";
 
 /// `hosts` namespaces, each with a veth to a host bridge.
-const STAR: &str = r#"
+pub const STAR: &str = r#"
 let hosts = param("hosts", 3);
 let fail_at = param("fail_at", 0);
 bridge_add("br0");

@@ -9,7 +9,7 @@ use crate::support::{Sandbox, privileged};
 /// it), a router namespace with its uplink `up0` = 203.0.113.2 and a LAN
 /// bridge 10.0.0.1/24, and two LAN hosts h1, h2. The internet has no route
 /// back to the LAN: only masquerade gets replies home.
-const TOPOLOGY: &str = r#"
+pub const TOPOLOGY: &str = r#"
 let inet = netns_add("inet");
 let router = netns_add("router");
 veth_add(router, "up0", inet, "isp0");
@@ -48,7 +48,7 @@ try {
 }
 "#;
 
-const NAT: &str = r#"
+pub const NAT: &str = r#"
 let router = netns("router");
 router.forwarding(true);
 router.masquerade("10.0.0.0/24", router.uplink());

@@ -42,6 +42,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep: bool,
 
+    /// Print the ip/nft commands that would build the lab, as a shell script; change nothing
+    #[arg(long, conflicts_with_all = ["keep", "recreate"])]
+    pub dry_run: bool,
+
     /// If the lab is up already, take it down first
     #[arg(long)]
     pub recreate: bool,

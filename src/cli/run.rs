@@ -5,10 +5,12 @@ use std::path::Path;
 use std::rc::Rc;
 
 use clap::Parser;
+use nix::sys::signal::{SigHandler, Signal, signal};
 use rhai::{Dynamic, EvalAltResult, Position};
 
 use super::args::{Args, Command, RunArgs};
 use super::labs;
+use crate::dryrun::{self, World};
 use crate::kernel::{Kernel, sandbox};
 use crate::lab::{self, Lab, LedgerName, Teardown};
 use crate::ops::{Netns, Op, check_netns_name};
@@ -20,6 +22,9 @@ pub const USAGE: i32 = 2;
 
 /// Runs netscript with these arguments and returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    // Quietly end when a reader such as `head` closes the pipe.
+    // SAFETY: restoring the default action of a signal touches no Rust state.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
     let args = match Args::try_parse_from(args) {
         Ok(args) => args,
         Err(err) => {
@@ -84,29 +89,39 @@ fn run_script(args: &RunArgs) -> i32 {
         eprintln!("error: cannot bring up lo in the sandbox: {err}");
         return FAILURE;
     }
-    if args.recreate && lab::ledger::path(&lab_name).exists() {
-        match lab::down(&kernel, &lab_name) {
-            Ok(report) => eprintln!("{lab_name}: took the lab down first: {}", report.summary()),
-            Err(err) => {
-                eprintln!("error: --recreate: {err}");
-                return FAILURE;
+    let lab = if args.dry_run {
+        print!("{}", dryrun::header(&name, &lab_name));
+        Lab::new(Box::new(World::from_host(&kernel)), None, args.verbose)
+    } else {
+        if args.recreate && lab::ledger::path(&lab_name).exists() {
+            match lab::down(&kernel, &lab_name) {
+                Ok(report) => eprintln!("{lab_name}: took the lab down first: {}", report.summary()),
+                Err(err) => {
+                    eprintln!("error: --recreate: {err}");
+                    return FAILURE;
+                }
             }
         }
-    }
-    if lab::ledger::path(&lab_name).exists() {
-        eprintln!(
-            "error: lab '{lab_name}' is already up; take it down with `netscript down {lab_name}`, \
-             or run again with --recreate (or name this one with --lab NAME)"
-        );
-        return FAILURE;
-    }
-    let ledger = LedgerName { lab: lab_name.clone(), script: Some(name.clone()) };
-    let lab: script::Shared = Rc::new(RefCell::new(Lab::new(kernel, Some(ledger), args.verbose)));
+        if lab::ledger::path(&lab_name).exists() {
+            eprintln!(
+                "error: lab '{lab_name}' is already up; take it down with `netscript down {lab_name}`, \
+                 or run again with --recreate (or name this one with --lab NAME)"
+            );
+            return FAILURE;
+        }
+        let ledger = LedgerName { lab: lab_name.clone(), script: Some(name.clone()) };
+        Lab::new(Box::new(kernel), Some(ledger), args.verbose)
+    };
+    let lab: script::Shared = Rc::new(RefCell::new(lab));
     let interrupted = lab.borrow().interrupt_flag();
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register(signal, interrupted.clone());
     }
     let mut engine = script::engine(&lab, &params);
+    if args.dry_run {
+        // What the script prints stays in the printed script, as comments.
+        engine.on_print(|text| println!("# {text}"));
+    }
     // Checked between steps of the script, so even an endless loop stops.
     let flag = interrupted.clone();
     engine.on_progress(move |_| {
@@ -133,7 +148,7 @@ fn run_script(args: &RunArgs) -> i32 {
         Err(err) => Some(script::render_eval_error(&source, &err)),
     };
     let Some(message) = failure else {
-        if lab.borrow_mut().finish() && !args.sandbox {
+        if lab.borrow_mut().finish() && !args.sandbox && !args.dry_run {
             eprintln!("lab '{lab_name}' is up; take it down with `netscript down {lab_name}`");
         }
         return SUCCESS;
@@ -143,6 +158,9 @@ fn run_script(args: &RunArgs) -> i32 {
         eprintln!("kept what this run built (--keep); take it down with `netscript down {lab_name}`");
         lab.borrow_mut().finish();
         return FAILURE;
+    }
+    if args.dry_run {
+        println!("# The script failed here; netscript undoes what it did, newest first:");
     }
     let report = lab.borrow_mut().rollback();
     eprint!("{}", describe_rollback(&report));

@@ -59,7 +59,7 @@ impl Kernel {
     }
 
     /// Every address of a namespace (or of one link in it).
-    pub fn addrs(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<AddrInfo>, KernelError> {
+    pub(super) fn addrs(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<AddrInfo>, KernelError> {
         let only = dev.map(|dev| self.link_index(ns, dev)).transpose()?;
         let names: HashMap<u32, String> = self.links_raw_names(ns)?.into_iter().collect();
         Ok(self

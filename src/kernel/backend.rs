@@ -9,7 +9,7 @@ use rtnetlink::Handle;
 use tokio::runtime::{Builder, Runtime};
 
 use super::error::{KernelError, generic, io_errno};
-use super::netns;
+use super::{netns, no_netns};
 use crate::ops::{Netns, Op};
 
 /// The kernel as netscript sees it: one netlink socket per namespace, opened
@@ -142,10 +142,6 @@ impl Kernel {
     }
 }
 
-pub(super) fn no_netns(name: &str) -> KernelError {
-    KernelError::NotFound(format!("namespace '{name}' does not exist"))
-}
-
 /// Opens a netlink connection in the calling thread's namespace and hands its
 /// driver to the runtime; called on the short-lived namespace threads.
 fn connect_here(runtime: &tokio::runtime::Handle) -> io::Result<Handle> {
@@ -153,4 +149,75 @@ fn connect_here(runtime: &tokio::runtime::Handle) -> io::Result<Handle> {
     let (connection, handle, _) = rtnetlink::new_connection()?;
     runtime.spawn(connection);
     Ok(handle)
+}
+
+impl super::Network for Kernel {
+    fn apply(&self, op: &Op) -> Result<(), KernelError> {
+        Kernel::apply(self, op)
+    }
+
+    fn netns_list(&self) -> Result<Vec<String>, KernelError> {
+        netns::list()
+            .map_err(|err| KernelError::Failed(format!("cannot read {}: {err}", netns::NETNS_RUN_DIR)))
+    }
+
+    fn netns_exists(&self, name: &str) -> bool {
+        netns::exists(name)
+    }
+
+    fn netns_identity(&self, name: &str) -> Option<u64> {
+        netns::inode(name)
+    }
+
+    fn links(&self, ns: &Netns) -> Result<Vec<super::LinkInfo>, KernelError> {
+        Kernel::links(self, ns)
+    }
+
+    fn link_index(&self, ns: &Netns, dev: &str) -> Result<u32, KernelError> {
+        Kernel::link_index(self, ns, dev)
+    }
+
+    fn addrs(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<super::AddrInfo>, KernelError> {
+        Kernel::addrs(self, ns, dev)
+    }
+
+    fn routes(&self, ns: &Netns) -> Result<Vec<super::RouteInfo>, KernelError> {
+        Kernel::routes(self, ns)
+    }
+
+    fn sysctl_get(&self, ns: &Netns, key: &str) -> Result<String, KernelError> {
+        Kernel::sysctl_get(self, ns, key)
+    }
+
+    fn firewall_has(&self, ns: &Netns, rule: &crate::ops::Rule) -> Result<bool, KernelError> {
+        Kernel::firewall_has(self, ns, rule)
+    }
+
+    fn ping_many(
+        &self,
+        probes: &[(Netns, std::net::IpAddr)],
+        options: &super::ping::PingOptions,
+    ) -> Result<Vec<super::ping::PingStats>, KernelError> {
+        let mut located = Vec::with_capacity(probes.len());
+        for (ns, target) in probes {
+            let file = match ns {
+                Netns::Host => None,
+                Netns::Named(name) if netns::exists(name) => Some(netns::path(name)),
+                Netns::Named(name) => return Err(no_netns(name)),
+            };
+            located.push((file, *target));
+        }
+        super::ping::ping_many(&located, options).map_err(|err| generic(io_errno(&err), &err))
+    }
+
+    fn source_seen(
+        &self,
+        from: &Netns,
+        listen_ns: &Netns,
+        target: std::net::SocketAddr,
+        listen_port: u16,
+        timeout: std::time::Duration,
+    ) -> Result<std::net::IpAddr, KernelError> {
+        Kernel::source_seen(self, from, listen_ns, target, listen_port, timeout)
+    }
 }

@@ -40,7 +40,7 @@ impl Kernel {
     }
 
     /// Whether every nft rule of `rule` is in place already.
-    pub fn firewall_has(&self, ns: &Netns, rule: &Rule) -> Result<bool, KernelError> {
+    pub(super) fn firewall_has(&self, ns: &Netns, rule: &Rule) -> Result<bool, KernelError> {
         let installed = self.firewall_rules(ns)?;
         Ok(rule.nft_rules().iter().all(|nft| installed.iter().any(|have| have.comment == nft.comment)))
     }

@@ -8,8 +8,8 @@ use rtnetlink::packet_route::link::{
 };
 use rtnetlink::{Handle, LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth};
 
-use super::Kernel;
 use super::error::{KernelError, errno_of, generic};
+use super::{Kernel, Network, no_link};
 use crate::ops::Netns;
 
 /// A link as scripts see it (the fields of `ip -j link` that labs care about).
@@ -29,10 +29,6 @@ pub struct LinkInfo {
     /// `if<index>` when it is in another one (as `ip link` prints it).
     pub peer: Option<String>,
     pub addresses: Vec<String>,
-}
-
-fn no_link(ns: &Netns, dev: &str) -> KernelError {
-    KernelError::NotFound(format!("no link named '{dev}' in {ns}"))
 }
 
 impl Kernel {
@@ -171,7 +167,7 @@ impl Kernel {
     }
 
     /// The index of a link, or a NotFound error that names it.
-    pub fn link_index(&self, ns: &Netns, dev: &str) -> Result<u32, KernelError> {
+    pub(super) fn link_index(&self, ns: &Netns, dev: &str) -> Result<u32, KernelError> {
         let handle = self.handle(ns)?;
         match self.block_on(get_link(&handle, dev)) {
             Ok(Some(message)) => Ok(message.header.index),
@@ -180,12 +176,8 @@ impl Kernel {
         }
     }
 
-    pub fn link_exists(&self, ns: &Netns, dev: &str) -> bool {
-        self.link_index(ns, dev).is_ok()
-    }
-
     /// Every link of a namespace, with its addresses.
-    pub fn links(&self, ns: &Netns) -> Result<Vec<LinkInfo>, KernelError> {
+    pub(super) fn links(&self, ns: &Netns) -> Result<Vec<LinkInfo>, KernelError> {
         let handle = self.handle(ns)?;
         let messages: Vec<LinkMessage> = self
             .block_on(handle.link().get().execute().try_collect())
@@ -206,10 +198,6 @@ impl Kernel {
             .block_on(handle.link().get().execute().try_collect())
             .map_err(|err| generic(errno_of(&err), &err))?;
         Ok(messages.iter().filter_map(|m| link_name(m).map(|name| (m.header.index, name))).collect())
-    }
-
-    pub fn link(&self, ns: &Netns, dev: &str) -> Result<LinkInfo, KernelError> {
-        self.links(ns)?.into_iter().find(|link| link.name == dev).ok_or_else(|| no_link(ns, dev))
     }
 }
 

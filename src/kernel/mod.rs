@@ -7,6 +7,7 @@ mod error;
 mod firewall;
 mod links;
 pub mod netns;
+mod network;
 pub mod ping;
 mod probe;
 mod routes;
@@ -15,5 +16,7 @@ mod sysctl;
 
 pub use addrs::AddrInfo;
 pub use backend::Kernel;
+pub use error::KernelError;
 pub use links::LinkInfo;
+pub use network::{Network, no_link, no_netns};
 pub use routes::RouteInfo;

@@ -56,13 +56,6 @@ impl PingStats {
     }
 }
 
-/// Pings `target` from the namespace bound at `ns` (None: the one this
-/// process is in).
-pub fn ping(ns: Option<&Path>, target: IpAddr, options: &PingOptions) -> io::Result<PingStats> {
-    let stats = ping_many(&[(ns.map(Path::to_path_buf), target)], options)?;
-    Ok(stats[0])
-}
-
 /// Runs every probe (namespace file or None, target) at once, on this
 /// thread, and returns their statistics in the same order.
 pub fn ping_many(probes: &[(Option<PathBuf>, IpAddr)], options: &PingOptions) -> io::Result<Vec<PingStats>> {

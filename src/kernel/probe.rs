@@ -16,7 +16,7 @@ impl Kernel {
     /// Connects from `from` to `target`, accepts in `listen_ns` on
     /// `listen_port` (another port than the target's behind a port
     /// forward), and returns the peer address seen there.
-    pub fn source_seen(
+    pub(super) fn source_seen(
         &self,
         from: &Netns,
         listen_ns: &Netns,

@@ -108,7 +108,7 @@ impl Kernel {
     }
 
     /// The routes of the main table, IPv4 then IPv6.
-    pub fn routes(&self, ns: &Netns) -> Result<Vec<RouteInfo>, KernelError> {
+    pub(super) fn routes(&self, ns: &Netns) -> Result<Vec<RouteInfo>, KernelError> {
         let handle = self.handle(ns)?;
         let names: HashMap<u32, String> = self.links_raw_names(ns)?.into_iter().collect();
         let mut routes = Vec::new();

@@ -5,8 +5,8 @@ use std::fs;
 use std::io;
 
 use super::Kernel;
-use super::backend::no_netns;
 use super::error::{KernelError, generic, io_errno};
+use super::no_netns;
 use crate::kernel::netns;
 use crate::ops::Netns;
 
@@ -15,7 +15,7 @@ fn path(key: &str) -> String {
 }
 
 impl Kernel {
-    pub fn sysctl_get(&self, ns: &Netns, key: &str) -> Result<String, KernelError> {
+    pub(super) fn sysctl_get(&self, ns: &Netns, key: &str) -> Result<String, KernelError> {
         let file = path(key);
         self.in_netns(ns, || fs::read_to_string(&file))
             .map(|value| value.trim().to_string())

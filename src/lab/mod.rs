@@ -13,14 +13,14 @@ pub use teardown::{Teardown, down, undo_all};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::kernel::{Kernel, netns};
+use crate::kernel::Network;
 use crate::ops::Op;
 use ledger::{Entry, Identity};
 
-/// The kernel, the journal of what this lab changed in it, and the ledger
+/// The network (the kernel, or the dry run's world), the journal of what this lab changed in it, and the ledger
 /// that keeps that journal on disk.
 pub struct Lab {
-    kernel: Kernel,
+    net: Box<dyn Network>,
     journal: Journal,
     /// Where the ledger goes, made at the first change: a run that changes
     /// nothing leaves no trace and needs no privileges.
@@ -41,9 +41,9 @@ pub struct LedgerName {
 
 impl Lab {
     /// A lab whose changes are written to the ledger `ledger_for` names.
-    pub fn new(kernel: Kernel, ledger_for: Option<LedgerName>, trace: bool) -> Self {
+    pub fn new(net: Box<dyn Network>, ledger_for: Option<LedgerName>, trace: bool) -> Self {
         Lab {
-            kernel,
+            net,
             journal: Journal::default(),
             ledger_for,
             ledger: None,
@@ -62,8 +62,8 @@ impl Lab {
         Ok(())
     }
 
-    pub fn kernel(&self) -> &Kernel {
-        &self.kernel
+    pub fn net(&self) -> &dyn Network {
+        self.net.as_ref()
     }
 
     /// The flag that interrupts this lab's run; signal handlers set it.
@@ -107,7 +107,7 @@ impl Lab {
                 eprintln!("+ {line}");
             }
         }
-        if let Err(err) = self.kernel.apply(&op) {
+        if let Err(err) = self.net.apply(&op) {
             self.journal.forget(mark, &op);
             if let (Some(ledger), Some(seq)) = (&mut self.ledger, seq) {
                 let _ = ledger.append(&Entry::Failed { seq });
@@ -125,10 +125,10 @@ impl Lab {
     fn record_identity(&mut self, seq: u64, op: &Op) {
         let what = match op {
             Op::NetnsAdd { name, .. } => {
-                netns::inode(name).map(|inode| Identity::Netns { name: name.clone(), inode })
+                self.net.netns_identity(name).map(|inode| Identity::Netns { name: name.clone(), inode })
             }
             Op::VethAdd { ns, name, .. } | Op::BridgeAdd { ns, name } => self
-                .kernel
+                .net
                 .link_index(ns, name)
                 .ok()
                 .map(|index| Identity::Link { ns: ns.clone(), name: name.clone(), index }),
@@ -145,9 +145,9 @@ impl Lab {
         match op {
             Op::LinkSetUp { ns, dev, .. }
             | Op::LinkSetMaster { ns, dev, .. }
-            | Op::LinkSetMtu { ns, dev, .. } => self.kernel.link(ns, dev).ok().map(Prior::Link),
-            Op::SysctlSet { ns, key, .. } => self.kernel.sysctl_get(ns, key).ok().map(Prior::Sysctl),
-            Op::FirewallAdd { ns, rule } => self.kernel.firewall_has(ns, rule).ok().map(Prior::RulePresent),
+            | Op::LinkSetMtu { ns, dev, .. } => self.net.link(ns, dev).ok().map(Prior::Link),
+            Op::SysctlSet { ns, key, .. } => self.net.sysctl_get(ns, key).ok().map(Prior::Sysctl),
+            Op::FirewallAdd { ns, rule } => self.net.firewall_has(ns, rule).ok().map(Prior::RulePresent),
             _ => None,
         }
     }
@@ -155,7 +155,7 @@ impl Lab {
     /// Undoes everything this run did and removes the lab's ledger.
     pub fn rollback(&mut self) -> Teardown {
         let undo = self.journal.take_undo();
-        let report = undo_all(&self.kernel, &undo, None);
+        let report = undo_all(self.net.as_ref(), &undo, None);
         if report.errors.is_empty()
             && let Some(ledger) = self.ledger.take()
         {

@@ -5,7 +5,7 @@
 use std::fs;
 
 use super::ledger::{self, Replay};
-use crate::kernel::{Kernel, netns};
+use crate::kernel::Network;
 use crate::ops::Op;
 
 /// What a teardown or a rollback did.
@@ -49,14 +49,14 @@ fn plural(n: usize, what: &str) -> String {
 
 /// Runs undo operations in the order given. With the lab's replay, each
 /// deletion first checks that what it deletes is what the lab made.
-pub fn undo_all(kernel: &Kernel, undo: &[Op], replay: Option<&Replay>) -> Teardown {
+pub fn undo_all(net: &dyn Network, undo: &[Op], replay: Option<&Replay>) -> Teardown {
     let mut report = Teardown::default();
     for op in undo {
-        if let Some(why) = replay.and_then(|replay| not_ours(kernel, replay, op)) {
+        if let Some(why) = replay.and_then(|replay| not_ours(net, replay, op)) {
             report.skipped.push(why);
             continue;
         }
-        match kernel.apply(op) {
+        match net.apply(op) {
             Ok(()) => report.undone.push(op.clone()),
             Err(err) if err.is_not_found() => {}
             Err(err) => report.errors.push(format!("cannot {}: {err}", op.describe())),
@@ -66,16 +66,16 @@ pub fn undo_all(kernel: &Kernel, undo: &[Op], replay: Option<&Replay>) -> Teardo
 }
 
 /// Why `op` must not run, if what it would remove is not the lab's.
-fn not_ours(kernel: &Kernel, replay: &Replay, op: &Op) -> Option<String> {
+fn not_ours(net: &dyn Network, replay: &Replay, op: &Op) -> Option<String> {
     match op {
         Op::NetnsDel { name } => {
             let made = replay.netns_inode(name)?;
-            let now = netns::inode(name)?;
+            let now = net.netns_identity(name)?;
             (now != made).then(|| format!("namespace '{name}' is not the one this lab made; left it alone"))
         }
         Op::LinkDel { ns, dev } => {
             let made = replay.link_index(ns, dev)?;
-            let now = kernel.link_index(ns, dev).ok()?;
+            let now = net.link_index(ns, dev).ok()?;
             (now != made)
                 .then(|| format!("link '{dev}'{} is not the one this lab made; left it alone", ns.location()))
         }
@@ -84,7 +84,7 @@ fn not_ours(kernel: &Kernel, replay: &Replay, op: &Op) -> Option<String> {
 }
 
 /// Takes down a lab that is up, from its ledger.
-pub fn down(kernel: &Kernel, lab: &str) -> Result<Teardown, String> {
+pub fn down(net: &dyn Network, lab: &str) -> Result<Teardown, String> {
     let replay = match ledger::read(lab) {
         Ok(replay) => replay,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -104,7 +104,7 @@ pub fn down(kernel: &Kernel, lab: &str) -> Result<Teardown, String> {
         ));
     }
     let undo: Vec<Op> = replay.undo.iter().rev().cloned().collect();
-    let report = undo_all(kernel, &undo, Some(&replay));
+    let report = undo_all(net, &undo, Some(&replay));
     if report.errors.is_empty() {
         fs::remove_file(ledger::path(lab))
             .map_err(|err| format!("cannot remove the ledger of lab '{lab}': {err}"))?;

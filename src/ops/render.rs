@@ -54,7 +54,14 @@ impl Op {
             }
             Op::RouteAdd { ns, route } => vec![route_cmd(ns, "add", route)],
             Op::RouteDel { ns, route } => vec![route_cmd(ns, "del", route)],
-            Op::SysctlSet { ns, key, value } => vec![format!("{}sysctl -qw {key}={}", exec(ns), quote(value))],
+            // Straight to /proc/sys: no sysctl program needed.
+            Op::SysctlSet { ns, key, value } => {
+                let write = format!("echo {} > /proc/sys/{}", quote(value), key.replace('.', "/"));
+                vec![match ns {
+                    Netns::Host => write,
+                    Netns::Named(_) => format!("{}sh -c {}", exec(ns), quote(&write)),
+                }]
+            }
             Op::FirewallAdd { ns, rule } => {
                 let mut script = table_declaration();
                 for nft in rule.nft_rules() {
@@ -176,5 +183,13 @@ mod tests {
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote("a;b"), "'a;b'");
         assert_eq!(quote("veth-1.2"), "veth-1.2");
+    }
+
+    #[test]
+    fn sysctls_go_to_proc() {
+        let op = Op::SysctlSet { ns: named("r"), key: "net.ipv4.ip_forward".into(), value: "1".into() };
+        assert_eq!(op.render(), ["ip netns exec r sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'"]);
+        let op = Op::SysctlSet { ns: Netns::Host, key: "net.ipv4.ip_forward".into(), value: "0".into() };
+        assert_eq!(op.render(), ["echo 0 > /proc/sys/net/ipv4/ip_forward"]);
     }
 }

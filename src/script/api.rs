@@ -11,7 +11,6 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 use super::cidr::{Cidr, parse_cidr};
 use super::convert::{addr_map, link_map, route_map, to_cidr, to_netns, to_route};
 use super::params::Params;
-use crate::kernel::netns;
 use crate::lab::Lab;
 use crate::ops::{Netns, Op};
 
@@ -92,13 +91,18 @@ fn register_netns(engine: &mut Engine, lab: &Shared) {
             Netns::Host => Err("the host namespace cannot be deleted".into()),
         }
     });
-    engine.register_fn("netns_list", || -> Fallible<Array> {
-        let names = netns::list().map_err(|err| format!("cannot read {}: {err}", netns::NETNS_RUN_DIR))?;
+    let l = lab.clone();
+    engine.register_fn("dry_run", move || l.borrow().net().is_dry_run());
+    let l = lab.clone();
+    engine.register_fn("netns_list", move || -> Fallible<Array> {
+        let names = l.borrow().net().netns_list().map_err(|err| err.to_string())?;
         Ok(names.into_iter().map(Dynamic::from).collect())
     });
-    engine.register_fn("netns_exists", |name: &str| netns::exists(name));
-    engine.register_fn("netns", |name: &str| -> Fallible<Netns> {
-        if netns::exists(name) {
+    let l = lab.clone();
+    engine.register_fn("netns_exists", move |name: &str| l.borrow().net().netns_exists(name));
+    let l = lab.clone();
+    engine.register_fn("netns", move |name: &str| -> Fallible<Netns> {
+        if l.borrow().net().netns_exists(name) {
             Ok(Netns::Named(name.to_string()))
         } else {
             Err(format!("namespace '{name}' does not exist").into())
@@ -148,20 +152,20 @@ fn register_links(engine: &mut Engine, lab: &Shared) {
         apply(l, Op::LinkDel { ns, dev: dev.into() })
     });
     in_any_netns!(engine, lab, "link_show", |l, ns, dev: &str| -> Fallible<Map> {
-        let link = l.borrow().kernel().link(&ns, dev).map_err(|err| err.to_string())?;
+        let link = l.borrow().net().link(&ns, dev).map_err(|err| err.to_string())?;
         Ok(link_map(&link))
     });
     in_any_netns!(engine, lab, "link_list", |l, ns| -> Fallible<Array> {
-        let links = l.borrow().kernel().links(&ns).map_err(|err| err.to_string())?;
+        let links = l.borrow().net().links(&ns).map_err(|err| err.to_string())?;
         Ok(links.iter().map(|link| link_map(link).into()).collect())
     });
     in_any_netns!(engine, lab, "link_exists", |l, ns, dev: &str| -> Fallible<bool> {
         if let Netns::Named(name) = &ns
-            && !netns::exists(name)
+            && !l.borrow().net().netns_exists(name)
         {
             return Err(format!("namespace '{name}' does not exist").into());
         }
-        Ok(l.borrow().kernel().link_exists(&ns, dev))
+        Ok(l.borrow().net().link_exists(&ns, dev))
     });
 }
 
@@ -178,11 +182,11 @@ fn register_addrs_and_routes(engine: &mut Engine, lab: &Shared) {
         apply(l, Op::AddrDel { ns, dev: dev.into(), addr })
     });
     in_any_netns!(engine, lab, "addr_list", |l, ns| -> Fallible<Array> {
-        let addrs = l.borrow().kernel().addrs(&ns, None).map_err(|err| err.to_string())?;
+        let addrs = l.borrow().net().addrs(&ns, None).map_err(|err| err.to_string())?;
         Ok(addrs.iter().map(|addr| addr_map(addr).into()).collect())
     });
     in_any_netns!(engine, lab, "addr_list", |l, ns, dev: &str| -> Fallible<Array> {
-        let addrs = l.borrow().kernel().addrs(&ns, Some(dev)).map_err(|err| err.to_string())?;
+        let addrs = l.borrow().net().addrs(&ns, Some(dev)).map_err(|err| err.to_string())?;
         Ok(addrs.iter().map(|addr| addr_map(addr).into()).collect())
     });
     in_any_netns!(engine, lab, "route_add", |l, ns, dst: Dynamic, spec: Dynamic| {
@@ -196,7 +200,7 @@ fn register_addrs_and_routes(engine: &mut Engine, lab: &Shared) {
         apply(l, Op::RouteDel { ns, route })
     });
     in_any_netns!(engine, lab, "route_list", |l, ns| -> Fallible<Array> {
-        let routes = l.borrow().kernel().routes(&ns).map_err(|err| err.to_string())?;
+        let routes = l.borrow().net().routes(&ns).map_err(|err| err.to_string())?;
         Ok(routes.iter().map(|route| route_map(route).into()).collect())
     });
 }

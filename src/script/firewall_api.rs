@@ -25,7 +25,7 @@ pub fn register(engine: &mut Engine, lab: &Shared) {
         apply(l, Op::SysctlSet { ns, key: key.into(), value: value.to_string() })
     });
     in_any_netns!(engine, lab, "sysctl_get", |l, ns, key: &str| -> Fallible<String> {
-        l.borrow().kernel().sysctl_get(&ns, key).map_err(|err| err.to_string().into())
+        l.borrow().net().sysctl_get(&ns, key).map_err(|err| err.to_string().into())
     });
     in_any_netns!(engine, lab, "masquerade", |l, ns, subnet: Dynamic, out: &str| {
         let subnet = to_cidr(&subnet)
@@ -121,9 +121,9 @@ fn source_seen(lab: &Shared, ns: Netns, listen_ns: Dynamic, target: &str, option
             }
         }
     }
-    let kernel = lab.borrow();
-    let seen = kernel
-        .kernel()
+    let lab = lab.borrow();
+    let seen = lab
+        .net()
         .source_seen(&ns, &listen_ns, target, listen_port, timeout)
         .map_err(|err| err.to_string())?;
     Ok(seen.to_string())
@@ -150,7 +150,7 @@ fn describe(ns: &Netns) -> String {
 
 /// The interface of the default route: where a NAT lab's traffic leaves.
 fn uplink(lab: &Shared, ns: &Netns) -> Fallible<String> {
-    let routes = lab.borrow().kernel().routes(ns).map_err(|err| err.to_string())?;
+    let routes = lab.borrow().net().routes(ns).map_err(|err| err.to_string())?;
     routes
         .iter()
         .filter(|route| route.dst == "default" && !route.v6)

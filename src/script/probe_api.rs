@@ -7,27 +7,21 @@ use std::time::Duration;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FLOAT, INT, Map};
 
-use super::api::Shared;
+use super::api::{Fallible, Shared, in_any_netns};
 use super::cidr::{Cidr, parse_ip};
-use crate::kernel::netns;
-use crate::kernel::ping::{self, PingOptions, PingStats};
+use crate::kernel::ping::{PingOptions, PingStats};
 use crate::ops::Netns;
 
-type Fallible<T> = Result<T, Box<EvalAltResult>>;
-
-pub fn register(engine: &mut Engine, _lab: &Shared) {
-    engine.register_fn("ping", |target: Dynamic| -> Fallible<Map> { ping_from(&Netns::Host, &target, None) });
-    engine.register_fn("ping", |target: Dynamic, options: Map| -> Fallible<Map> {
-        ping_from(&Netns::Host, &target, Some(options))
+pub fn register(engine: &mut Engine, lab: &Shared) {
+    in_any_netns!(engine, lab, "ping", |l, ns, target: Dynamic| -> Fallible<Map> {
+        ping_from(l, &ns, &target, None)
     });
-    engine
-        .register_fn("ping", |ns: Netns, target: Dynamic| -> Fallible<Map> { ping_from(&ns, &target, None) });
-    engine.register_fn("ping", |ns: Netns, target: Dynamic, options: Map| -> Fallible<Map> {
-        ping_from(&ns, &target, Some(options))
+    in_any_netns!(engine, lab, "ping", |l, ns, target: Dynamic, options: Map| -> Fallible<Map> {
+        ping_from(l, &ns, &target, Some(options))
     });
 }
 
-fn ping_from(ns: &Netns, target: &Dynamic, options: Option<Map>) -> Fallible<Map> {
+fn ping_from(lab: &Shared, ns: &Netns, target: &Dynamic, options: Option<Map>) -> Fallible<Map> {
     // The address as the script wrote it, for the message.
     let asked = match target.clone().try_cast::<Cidr>() {
         Some(cidr) => cidr.ip().to_string(),
@@ -40,13 +34,9 @@ fn ping_from(ns: &Netns, target: &Dynamic, options: Option<Map>) -> Fallible<Map
         Some(map) => to_options(map).map_err(fail)?,
         None => PingOptions::default(),
     };
-    let ns_file = match ns {
-        Netns::Host => None,
-        Netns::Named(name) if netns::exists(name) => Some(netns::path(name)),
-        Netns::Named(name) => return Err(fail(format!("namespace '{name}' does not exist"))),
-    };
-    let stats = ping::ping(ns_file.as_deref(), addr, &options).map_err(|err| fail(err.to_string()))?;
-    Ok(stats_map(&stats, addr))
+    let stats =
+        lab.borrow().net().ping_many(&[(ns.clone(), addr)], &options).map_err(|err| fail(err.to_string()))?;
+    Ok(stats_map(&stats[0], addr))
 }
 
 /// A ping target: an address, or a Cidr (its address).

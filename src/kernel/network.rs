@@ -1,0 +1,64 @@
+//! What the lab and the script API need from a network: executing
+//! operations and answering questions about the state. The real kernel
+//! implements it; so does the dry run's simulated world, which answers from
+//! what the dry run itself "created".
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use super::ping::{PingOptions, PingStats};
+use super::{AddrInfo, KernelError, LinkInfo, RouteInfo};
+use crate::ops::{Netns, Op, Rule};
+
+pub trait Network {
+    fn apply(&self, op: &Op) -> Result<(), KernelError>;
+
+    fn netns_list(&self) -> Result<Vec<String>, KernelError>;
+    fn netns_exists(&self, name: &str) -> bool;
+    /// What identifies a named namespace (its inode), for teardown.
+    fn netns_identity(&self, name: &str) -> Option<u64>;
+
+    fn links(&self, ns: &Netns) -> Result<Vec<LinkInfo>, KernelError>;
+    fn link_index(&self, ns: &Netns, dev: &str) -> Result<u32, KernelError>;
+    fn addrs(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<AddrInfo>, KernelError>;
+    fn routes(&self, ns: &Netns) -> Result<Vec<RouteInfo>, KernelError>;
+    fn sysctl_get(&self, ns: &Netns, key: &str) -> Result<String, KernelError>;
+    fn firewall_has(&self, ns: &Netns, rule: &Rule) -> Result<bool, KernelError>;
+
+    /// Pings every (namespace, target) at once.
+    fn ping_many(
+        &self,
+        probes: &[(Netns, IpAddr)],
+        options: &PingOptions,
+    ) -> Result<Vec<PingStats>, KernelError>;
+    /// The NAT probe: the source address a listener in `listen_ns` sees.
+    fn source_seen(
+        &self,
+        from: &Netns,
+        listen_ns: &Netns,
+        target: SocketAddr,
+        listen_port: u16,
+        timeout: Duration,
+    ) -> Result<IpAddr, KernelError>;
+
+    /// True for the dry run, whose checks cannot really run.
+    fn is_dry_run(&self) -> bool {
+        false
+    }
+
+    fn link(&self, ns: &Netns, dev: &str) -> Result<LinkInfo, KernelError> {
+        self.links(ns)?.into_iter().find(|link| link.name == dev).ok_or_else(|| no_link(ns, dev))
+    }
+
+    fn link_exists(&self, ns: &Netns, dev: &str) -> bool {
+        self.link_index(ns, dev).is_ok()
+    }
+}
+
+pub fn no_link(ns: &Netns, dev: &str) -> KernelError {
+    KernelError::NotFound(format!("no link named '{dev}' in {ns}"))
+}
+
+pub fn no_netns(name: &str) -> KernelError {
+    KernelError::NotFound(format!("namespace '{name}' does not exist"))
+}
