@@ -46,6 +46,10 @@ pub struct RunArgs {
     #[arg(long, conflicts_with_all = ["keep", "recreate"])]
     pub dry_run: bool,
 
+    /// At the end, print where the time went, per kind of operation
+    #[arg(long)]
+    pub profile: bool,
+
     /// If the lab is up already, take it down first
     #[arg(long)]
     pub recreate: bool,

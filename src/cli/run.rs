@@ -112,6 +112,10 @@ fn run_script(args: &RunArgs) -> i32 {
         let ledger = LedgerName { lab: lab_name.clone(), script: Some(name.clone()) };
         Lab::new(Box::new(kernel), Some(ledger), args.verbose)
     };
+    let mut lab = lab;
+    if args.profile {
+        lab.enable_profile();
+    }
     let lab: script::Shared = Rc::new(RefCell::new(lab));
     let interrupted = lab.borrow().interrupt_flag();
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -147,6 +151,9 @@ fn run_script(args: &RunArgs) -> i32 {
         }
         Err(err) => Some(script::render_eval_error(&source, &err)),
     };
+    if let Some(profile) = lab.borrow().profile() {
+        eprint!("{}", profile.render());
+    }
     let Some(message) = failure else {
         if lab.borrow_mut().finish() && !args.sandbox && !args.dry_run {
             eprintln!("lab '{lab_name}' is up; take it down with `netscript down {lab_name}`");

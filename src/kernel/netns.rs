@@ -7,6 +7,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::errno::Errno;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
@@ -47,8 +48,20 @@ pub fn exists(name: &str) -> bool {
 }
 
 /// Makes /run/netns a shared mount point, as iproute2 does, so that
-/// namespaces mounted there are seen by every mount namespace.
+/// namespaces mounted there are seen by every mount namespace. Once per
+/// process: the recursive remount walks every namespace mounted there, which
+/// done per namespace makes building N namespaces cost O(N²).
 fn prepare_run_dir() -> io::Result<()> {
+    static PREPARED: AtomicBool = AtomicBool::new(false);
+    if PREPARED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    make_run_dir_shared()?;
+    PREPARED.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+fn make_run_dir_shared() -> io::Result<()> {
     fs::create_dir_all(NETNS_RUN_DIR)?;
     let shared = || {
         mount(None::<&str>, NETNS_RUN_DIR, None::<&str>, MsFlags::MS_SHARED | MsFlags::MS_REC, None::<&str>)

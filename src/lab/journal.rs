@@ -206,8 +206,16 @@ impl Journal {
     }
 
     /// The undo operations, newest first, leaving the journal empty.
+    #[cfg(test)]
     pub fn take_undo(&mut self) -> Vec<Op> {
-        self.take_undo_since(Mark { undo: 0, applied: 0 })
+        self.take_all().0
+    }
+
+    /// The undo operations, newest first, and the operations they undo, in
+    /// the order applied, leaving the journal empty.
+    pub fn take_all(&mut self) -> (Vec<Op>, Vec<Op>) {
+        let applied = self.applied.clone();
+        (self.take_undo_since(Mark { undo: 0, applied: 0 }), applied)
     }
 
     /// The undo operations recorded since `mark`, newest first, forgetting

@@ -4,14 +4,17 @@
 
 mod journal;
 pub mod ledger;
+mod profile;
 mod teardown;
 
 pub use journal::{Journal, Prior};
 pub use ledger::Ledger;
+pub use profile::Profile;
 pub use teardown::{Teardown, down, undo_all};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use crate::kernel::Network;
 use crate::ops::Op;
@@ -30,6 +33,8 @@ pub struct Lab {
     trace: bool,
     /// Set by SIGINT/SIGTERM: the next operation fails instead of running.
     interrupted: Arc<AtomicBool>,
+    /// `--profile`: where the time goes.
+    profile: Option<Profile>,
 }
 
 /// The lab a ledger belongs to and the script that writes it.
@@ -49,6 +54,7 @@ impl Lab {
             ledger: None,
             trace,
             interrupted: Arc::new(AtomicBool::new(false)),
+            profile: None,
         }
     }
 
@@ -64,6 +70,21 @@ impl Lab {
 
     pub fn net(&self) -> &dyn Network {
         self.net.as_ref()
+    }
+
+    /// Starts measuring where the time goes.
+    pub fn enable_profile(&mut self) {
+        self.profile = Some(Profile::default());
+    }
+
+    pub fn profile(&self) -> Option<&Profile> {
+        self.profile.as_ref()
+    }
+
+    fn measure(&mut self, what: &str, since: Instant) {
+        if let Some(profile) = &mut self.profile {
+            profile.add(what, since);
+        }
     }
 
     /// The flag that interrupts this lab's run; signal handlers set it.
@@ -86,8 +107,11 @@ impl Lab {
             let place = ledger::labs_dir();
             format!("cannot {}: cannot write the lab's ledger in {}: {err}", op.describe(), place.display())
         })?;
+        let started = Instant::now();
         let prior = if self.journal.needs_prior_state(&op) { self.prior_state(&op) } else { None };
+        self.measure("(state before)", started);
         let mark = self.journal.record(&op, prior.as_ref());
+        let started = Instant::now();
         // Written before it is applied: a crash right after still leaves a
         // ledger from which `down` removes it.
         let seq = match &mut self.ledger {
@@ -102,12 +126,16 @@ impl Lab {
             }
             None => None,
         };
+        self.measure("(ledger)", started);
         if self.trace {
             for line in op.render() {
                 eprintln!("+ {line}");
             }
         }
-        if let Err(err) = self.net.apply(&op) {
+        let started = Instant::now();
+        let applied = self.net.apply(&op);
+        self.measure(op.kind(), started);
+        if let Err(err) = applied {
             self.journal.forget(mark, &op);
             if let (Some(ledger), Some(seq)) = (&mut self.ledger, seq) {
                 let _ = ledger.append(&Entry::Failed { seq });
@@ -115,7 +143,9 @@ impl Lab {
             return Err(format!("cannot {}: {err}", op.describe()));
         }
         if let (Some(seq), false) = (seq, self.journal.undo_since(mark).is_empty()) {
+            let started = Instant::now();
             self.record_identity(seq, &op);
+            self.measure("(identity)", started);
         }
         Ok(())
     }
@@ -154,8 +184,8 @@ impl Lab {
 
     /// Undoes everything this run did and removes the lab's ledger.
     pub fn rollback(&mut self) -> Teardown {
-        let undo = self.journal.take_undo();
-        let report = undo_all(self.net.as_ref(), &undo, None);
+        let (undo, applied) = self.journal.take_all();
+        let report = undo_all(self.net.as_ref(), &undo, &applied, None);
         if report.errors.is_empty()
             && let Some(ledger) = self.ledger.take()
         {

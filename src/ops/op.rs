@@ -217,6 +217,29 @@ impl Op {
         }
     }
 
+    /// A short name of the kind of operation, for profiles.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::NetnsAdd { .. } => "netns add",
+            Op::NetnsDel { .. } => "netns del",
+            Op::VethAdd { .. } => "veth add",
+            Op::BridgeAdd { .. } => "bridge add",
+            Op::LinkSetUp { .. } => "link up/down",
+            Op::LinkSetMaster { .. } => "link master",
+            Op::LinkSetNetns { .. } => "link netns",
+            Op::LinkRename { .. } => "link rename",
+            Op::LinkSetMtu { .. } => "link mtu",
+            Op::LinkDel { .. } => "link del",
+            Op::AddrAdd { .. } => "addr add",
+            Op::AddrDel { .. } => "addr del",
+            Op::RouteAdd { .. } => "route add",
+            Op::RouteDel { .. } => "route del",
+            Op::SysctlSet { .. } => "sysctl",
+            Op::FirewallAdd { .. } => "firewall add",
+            Op::FirewallDel { .. } => "firewall del",
+        }
+    }
+
     /// The namespaces an operation touches.
     pub fn namespaces(&self) -> Vec<&Netns> {
         match self {
