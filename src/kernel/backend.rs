@@ -177,6 +177,10 @@ impl super::Network for Kernel {
         Kernel::link_index(self, ns, dev)
     }
 
+    fn link_indexes(&self, ns: &Netns) -> Result<Vec<(String, u32)>, KernelError> {
+        Ok(self.links_raw_names(ns)?.into_iter().map(|(index, name)| (name, index)).collect())
+    }
+
     fn addrs(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<super::AddrInfo>, KernelError> {
         Kernel::addrs(self, ns, dev)
     }

@@ -50,6 +50,11 @@ pub trait Network {
         self.links(ns)?.into_iter().find(|link| link.name == dev).ok_or_else(|| no_link(ns, dev))
     }
 
+    /// (name, index) of every link of a namespace: a lighter `links`.
+    fn link_indexes(&self, ns: &Netns) -> Result<Vec<(String, u32)>, KernelError> {
+        Ok(self.links(ns)?.into_iter().map(|link| (link.name, link.index)).collect())
+    }
+
     fn link_exists(&self, ns: &Netns, dev: &str) -> bool {
         self.link_index(ns, dev).is_ok()
     }

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::kernel::Network;
-use crate::ops::Op;
+use crate::ops::{Netns, Op};
 use ledger::{Entry, Identity};
 
 /// The network (the kernel, or the dry run's world), the journal of what this lab changed in it, and the ledger
@@ -35,6 +35,9 @@ pub struct Lab {
     interrupted: Arc<AtomicBool>,
     /// `--profile`: where the time goes.
     profile: Option<Profile>,
+    /// Links made whose identity is not in the ledger yet: noted in batches,
+    /// one dump per namespace, instead of one query per link.
+    unnoted: Vec<(u64, Netns, String)>,
 }
 
 /// The lab a ledger belongs to and the script that writes it.
@@ -55,6 +58,7 @@ impl Lab {
             trace,
             interrupted: Arc::new(AtomicBool::new(false)),
             profile: None,
+            unnoted: Vec::new(),
         }
     }
 
@@ -132,6 +136,10 @@ impl Lab {
                 eprintln!("+ {line}");
             }
         }
+        if matches!(op, Op::LinkRename { .. } | Op::LinkSetNetns { .. } | Op::LinkDel { .. }) {
+            // Note identities while the names still stand for what was made.
+            self.note_identities();
+        }
         let started = Instant::now();
         let applied = self.net.apply(&op);
         self.measure(op.kind(), started);
@@ -153,19 +161,37 @@ impl Lab {
     /// Notes what makes a new namespace or host-side link this lab's own,
     /// so teardown leaves alone anything that takes its name later.
     fn record_identity(&mut self, seq: u64, op: &Op) {
-        let what = match op {
+        const BATCH: usize = 256;
+        match op {
             Op::NetnsAdd { name, .. } => {
-                self.net.netns_identity(name).map(|inode| Identity::Netns { name: name.clone(), inode })
+                if let (Some(inode), Some(ledger)) = (self.net.netns_identity(name), &mut self.ledger) {
+                    let what = Identity::Netns { name: name.clone(), inode };
+                    let _ = ledger.append(&Entry::Created { seq, what });
+                }
             }
-            Op::VethAdd { ns, name, .. } | Op::BridgeAdd { ns, name } => self
-                .net
-                .link_index(ns, name)
-                .ok()
-                .map(|index| Identity::Link { ns: ns.clone(), name: name.clone(), index }),
-            _ => None,
-        };
-        if let (Some(what), Some(ledger)) = (what, &mut self.ledger) {
-            let _ = ledger.append(&Entry::Created { seq, what });
+            Op::VethAdd { ns, name, .. } | Op::BridgeAdd { ns, name } => {
+                self.unnoted.push((seq, ns.clone(), name.clone()));
+                if self.unnoted.len() >= BATCH {
+                    self.note_identities();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Writes the indexes of the links made since the last time, reading
+    /// each namespace's links once.
+    fn note_identities(&mut self) {
+        let unnoted = std::mem::take(&mut self.unnoted);
+        let mut by_ns: std::collections::HashMap<Netns, Vec<(String, u32)>> = Default::default();
+        for (seq, ns, name) in unnoted {
+            if !by_ns.contains_key(&ns) {
+                by_ns.insert(ns.clone(), self.net.link_indexes(&ns).unwrap_or_default());
+            }
+            let index = by_ns[&ns].iter().find(|(n, _)| *n == name).map(|(_, index)| *index);
+            if let (Some(index), Some(ledger)) = (index, &mut self.ledger) {
+                let _ = ledger.append(&Entry::Created { seq, what: Identity::Link { ns, name, index } });
+            }
         }
     }
 
@@ -197,6 +223,7 @@ impl Lab {
     /// The run succeeded: the lab stays up, with its ledger, if it made
     /// anything; a lab that changed nothing leaves no ledger behind.
     pub fn finish(&mut self) -> bool {
+        self.note_identities();
         let up = self.journal.has_undo();
         if !up && let Some(ledger) = self.ledger.take() {
             let _ = ledger.remove();

@@ -155,8 +155,7 @@ fn wait_until_gone(
     while !waiting.is_empty() {
         let mut present: HashMap<Netns, Vec<(String, u32)>> = HashMap::new();
         for ns in waiting.iter().map(|(ns, _)| ns.clone()).collect::<HashSet<_>>() {
-            let links = net.links(&ns).unwrap_or_default();
-            present.insert(ns, links.into_iter().map(|l| (l.name, l.index)).collect());
+            present.insert(ns.clone(), net.link_indexes(&ns).unwrap_or_default());
         }
         waiting.retain(|(ns, dev)| {
             let made = replay.and_then(|replay| replay.link_index(ns, dev));

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Builds the star lab (N namespaces on one bridge: veth, address, lo up,
+# links up, default route) with netscript and with iproute2, each in a fresh
+# sandbox, alternating, and prints median times and ratios measured in this
+# one run. Run as root:   bench/star.sh [N...]   (default: 100 500 1000)
+# Environment: RUNS (default 3), NETSCRIPT (the binary; default: a release
+# build of this tree), PER_STEP_MAX (largest N for the one-`ip`-per-step form,
+# which takes about a minute at N=1000; default 1000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-3}
+PER_STEP_MAX=${PER_STEP_MAX:-1000}
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(100 500 1000)
+if [ -z "${NETSCRIPT:-}" ]; then
+    cargo build --release --quiet
+    NETSCRIPT=$PWD/target/release/netscript
+fi
+STAR=$PWD/scripts/star.rhai
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The lab as star.rhai builds it: bridge br0 with 10.10.0.1/16; host i is
+# namespace h$i with eth0 = 10.10.0.0/16 host i+1, its peer v$i on br0.
+addr() { local n=$(($1 + 1)); echo "10.10.$((n / 256)).$((n % 256))/16"; }
+
+# The host side, one `ip -batch`: what the kernel cannot do much faster.
+host_batch() {
+    local n=$1
+    echo "link add br0 type bridge"
+    echo "addr add 10.10.0.1/16 dev br0"
+    echo "link set br0 up"
+    for i in $(seq "$n"); do
+        echo "netns add h$i"
+        echo "link add v$i type veth peer name eth0 netns h$i"
+        echo "link set v$i master br0"
+        echo "link set v$i up"
+    done
+}
+
+# Each namespace's side, one `ip -n h$i -batch` per namespace.
+ns_batch() {
+    echo "link set lo up"
+    echo "addr add $(addr "$1") dev eth0"
+    echo "link set eth0 up"
+    echo "route add default via 10.10.0.1"
+}
+
+# The tutorials' way: one `ip` per step.
+per_step() {
+    local n=$1
+    echo "ip link add br0 type bridge"
+    echo "ip addr add 10.10.0.1/16 dev br0"
+    echo "ip link set br0 up"
+    for i in $(seq "$n"); do
+        echo "ip netns add h$i"
+        echo "ip -n h$i link set lo up"
+        echo "ip link add v$i type veth peer name eth0 netns h$i"
+        echo "ip link set v$i master br0"
+        echo "ip link set v$i up"
+        echo "ip -n h$i addr add $(addr "$i") dev eth0"
+        echo "ip -n h$i link set eth0 up"
+        echo "ip -n h$i route add default via 10.10.0.1"
+    done
+}
+
+# Runs a shell snippet in a fresh sandbox; the snippet prints its timings.
+sandboxed() {
+    unshare --net --mount --propagation private bash -c "
+        set -e
+        mount -t tmpfs bench /run && mkdir -p /run/netns
+        ip link set lo up
+        now() { date +%s%N; }
+        $1"
+}
+
+# The kernel frees a sandbox's namespaces after it exits, in the background:
+# let that finish before the next measurement, or it competes for the CPU.
+settle() { sleep $((1 + $1 / 250)); }
+
+# Prints the microseconds one way to build N takes ("down" too for netscript).
+measure() {
+    local way=$1 n=$2
+    settle "$n"
+    case $way in
+        netscript) sandboxed "
+            t0=\$(now); $NETSCRIPT $STAR hosts=$n 2>/dev/null; t1=\$(now)
+            $NETSCRIPT down star >/dev/null; t2=\$(now)
+            echo \$(( (t1 - t0) / 1000 )) \$(( (t2 - t1) / 1000 ))" ;;
+        batch) host_batch "$n" >"$work/host.batch"
+            for i in $(seq "$n"); do ns_batch "$i" >"$work/ns$i.batch"; done
+            sandboxed "
+            t0=\$(now); ip -batch $work/host.batch
+            for i in \$(seq $n); do ip -n h\$i -batch $work/ns\$i.batch; done; t1=\$(now)
+            echo \$(( (t1 - t0) / 1000 ))" ;;
+        floor) host_batch "$n" >"$work/host.batch"
+            sandboxed "t0=\$(now); ip -batch $work/host.batch; t1=\$(now); echo \$(( (t1 - t0) / 1000 ))" ;;
+        per_step) per_step "$n" >"$work/steps.sh"
+            sandboxed "t0=\$(now); bash -e $work/steps.sh; t1=\$(now); echo \$(( (t1 - t0) / 1000 ))" ;;
+    esac
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+secs() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1e6 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
+echo "runs per cell: $RUNS (median); each build in a fresh sandbox; ways alternate within a run"
+echo
+printf '| N | netscript | netscript down | ip -batch (fastest iproute2) | ip per step | host-side floor | netscript / ip -batch | netscript / floor |\n'
+printf '| --- | --- | --- | --- | --- | --- | --- | --- |\n'
+for n in "${SIZES[@]}"; do
+    : >"$work/ns" >"$work/down" >"$work/batch" >"$work/floor" >"$work/steps"
+    for _ in $(seq "$RUNS"); do
+        read -r up down < <(measure netscript "$n"); echo "$up" >>"$work/ns"; echo "$down" >>"$work/down"
+        measure batch "$n" >>"$work/batch"
+        measure floor "$n" >>"$work/floor"
+        if [ "$n" -le "$PER_STEP_MAX" ]; then measure per_step "$n" >>"$work/steps"; fi
+    done
+    ns=$(median <"$work/ns"); down=$(median <"$work/down"); batch=$(median <"$work/batch"); floor=$(median <"$work/floor")
+    steps=$( [ -s "$work/steps" ] && secs "$(median <"$work/steps")" || echo "-")
+    echo "| $n | $(secs "$ns") s | $(secs "$down") s | $(secs "$batch") s | $steps s | $(secs "$floor") s | $(ratio "$ns" "$batch") | $(ratio "$ns" "$floor") |"
+    echo "$n $ns" >>"$work/scaling"
+done
+
+# Scaling: time at the largest N over time at the smallest.
+if [ ${#SIZES[@]} -gt 1 ]; then
+    first=$(head -1 "$work/scaling"); last=$(tail -1 "$work/scaling")
+    echo
+    echo "scaling: netscript at N=${last% *} takes $(ratio "${last#* }" "${first#* }") x its time at N=${first% *}"
+fi
+
+# Start-up, memory, and the big lab still works.
+echo 'let x = 1;' >"$work/empty.rhai"
+for _ in $(seq 21); do t0=$(date +%s%N); "$NETSCRIPT" "$work/empty.rhai"; t1=$(date +%s%N); echo $(( (t1 - t0) / 1000 )); done | median >"$work/empty"
+echo "empty script, start to exit: $(awk -v us="$(cat "$work/empty")" 'BEGIN { printf "%.1f", us / 1000 }') ms (median of 21)"
+big=${SIZES[${#SIZES[@]}-1]}
+sandboxed "
+    /usr/bin/time -f '%M' -o $work/rss $NETSCRIPT $STAR hosts=$big 2>/dev/null
+    echo \"peak memory at N=$big: \$(( \$(cat $work/rss) / 1024 )) MiB\"
+    echo 'let r = netns(\"h1\").ping(\"$(addr "$big" | cut -d/ -f1)\", #{count: 3, timeout: 3}); print(\`ping h1 -> h$big: \${r.received}/\${r.sent} received\`);' >$work/ping.rhai
+    $NETSCRIPT --lab check $work/ping.rhai"
