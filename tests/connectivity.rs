@@ -168,3 +168,163 @@ fn bad_ping_arguments_are_positioned_errors() {
     // Every run was rolled back.
     assert_eq!(out[3].success().stdout, "");
 }
+
+/// h1..hN on one bridge, 10.30.0.0/16.
+const STAR: &str = r#"
+let n = param("hosts", 20);
+bridge_add("br0");
+link_up("br0");
+let hosts = [];
+for i in 1..=n {
+    let h = netns_add(`h${i}`);
+    veth_add(host(), `p${i}`, h, "eth0");
+    link_set_master(`p${i}`, "br0");
+    link_up(`p${i}`);
+    h.addr_add("eth0", cidr("10.30.0.0/16").host(i));
+    h.link_up("eth0");
+    hosts.push(h);
+}
+"#;
+
+#[test]
+fn pingall_over_twenty_namespaces_in_under_two_seconds() {
+    if !privileged() {
+        return;
+    }
+    let matrix = r#"
+        let hosts = [];
+        for i in 1..=20 { hosts.push(netns(`h${i}`)); }
+        let r = pingall(hosts);
+        if r.received != r.sent || r.sent != 380 { throw `pingall: ${r}`; }
+    "#;
+    let out = Sandbox::new()
+        .file("star.rhai", STAR)
+        .file("matrix.rhai", matrix)
+        .step("netscript star.rhai")
+        .step("s=$(date +%s%N); netscript matrix.rhai; e=$(date +%s%N); echo \"took $(( (e - s) / 1000000 )) ms\" >&2")
+        .run();
+    out[0].success();
+    out[1]
+        .success()
+        .stdout_has("*** Ping: testing ping reachability\nh1 -> h2 h3 h4")
+        .stdout_has("*** Results: 0% dropped (380/380 received)");
+    let ms: u64 = out[1].stderr.trim().trim_start_matches("took ").trim_end_matches(" ms").parse().unwrap();
+    assert!(ms < 2000, "pingall of 20 namespaces took {ms} ms");
+}
+
+#[test]
+fn pingall_marks_what_does_not_answer() {
+    if !privileged() {
+        return;
+    }
+    let script = r#"
+        netns("h3").link_down("eth0");
+        let r = pingall([netns("h1"), netns("h2"), "h3"], #{timeout: 0.5});
+        print(r.failed);
+    "#;
+    let out = Sandbox::new()
+        .file("star.rhai", STAR)
+        .file("down.rhai", script)
+        .step("netscript star.rhai hosts=3")
+        .step("netscript down.rhai")
+        .run();
+    out[0].success();
+    out[1]
+        .success()
+        .stdout_has("h1 -> h2 X\n")
+        .stdout_has("h3 -> X X\n")
+        .stdout_has("67% dropped (2/6 received)");
+}
+
+#[test]
+fn assertions_fail_the_script_with_position() {
+    if !privileged() {
+        return;
+    }
+    let ok =
+        "netns(\"h1\").assert_reachable(\"10.30.0.2\");\nnetns(\"h1\").assert_unreachable(\"10.99.0.1\");\n";
+    let bad = "let h1 = netns(\"h1\");\nh1.assert_reachable(\"10.99.0.1\");\n";
+    let wrong = "netns(\"h1\").assert_unreachable(\"10.30.0.2\");\n";
+    let out = Sandbox::new()
+        .file("star.rhai", STAR)
+        .file("ok.rhai", ok)
+        .file("bad.rhai", bad)
+        .file("wrong.rhai", wrong)
+        .step("netscript star.rhai hosts=2")
+        .step("netscript ok.rhai")
+        .step("netscript bad.rhai")
+        .step("netscript wrong.rhai")
+        .run();
+    out[0].success();
+    out[1].success();
+    out[2]
+        .failure(1)
+        .stderr_has("namespace 'h1' cannot reach 10.99.0.1: 3 pings sent, none answered")
+        .stderr_has("bad.rhai:2:4");
+    out[3]
+        .failure(1)
+        .stderr_has("namespace 'h1' reaches 10.30.0.2, which it should not: 3 of 3 pings answered");
+}
+
+#[test]
+fn exec_runs_inside_the_namespace() {
+    if !privileged() {
+        return;
+    }
+    let script = r#"
+        let h1 = netns("h1");
+        let r = h1.exec("ip -br link; echo to-stderr >&2; exit 3");
+        print(r.stdout);
+        print(`code=${r.code} stderr=${r.stderr}`);
+        let r = h1.exec(["ip", "-j", "addr", "show", "eth0"]);
+        print(r.stdout);
+        let r = exec("ip -br link show p1");
+        print(r.stdout);
+        h1.exec("sleep 5", #{timeout: 0.3});
+    "#;
+    let out = Sandbox::new()
+        .file("star.rhai", STAR)
+        .file("exec.rhai", script)
+        .step("netscript star.rhai hosts=2")
+        .step("netscript exec.rhai")
+        .run();
+    out[0].success();
+    let run = out[1].failure(1);
+    // Inside h1: its own lo and eth0, none of the host's ports.
+    let listing: Vec<&str> =
+        run.stdout.lines().take(2).map(|l| l.split_whitespace().next().unwrap()).collect();
+    assert_eq!(listing, ["lo", "eth0@if3"], "{}", run.stdout);
+    run.stdout_has("code=3 stderr=to-stderr").stdout_has("\"local\":\"10.30.0.1\"").stdout_has("p1@if2");
+    run.stderr_has("cannot run `sleep 5` in namespace 'h1': it was still running after 0.3 s and was killed")
+        .stderr_has("exec.rhai:10:");
+}
+
+#[test]
+fn background_processes_are_stopped_at_teardown() {
+    if !privileged() {
+        return;
+    }
+    let script = r#"
+        let h = netns_add("srv");
+        let server = h.start_process("echo serving; exec sleep 300");
+        print(server.pid);
+        let fails = param("fail", false);
+        if fails { throw "stop"; }
+    "#;
+    let out = Sandbox::new()
+        .file("srv.rhai", script)
+        // A stopped process whose parent has gone may stay a zombie for a while.
+        .step("alive() { [ -e /proc/$1 ] && [ \"$(awk '{print $3}' /proc/$1/stat)\" != Z ]; }; declare -f alive >alive.sh")
+        .step("netscript srv.rhai > pid && sleep 0.2 && . ./alive.sh && alive $(cat pid) && echo alive")
+        .step("cat /run/netscript/labs/srv.logs/*.log; ip netns identify $(cat pid)")
+        .step("netscript down srv && . ./alive.sh && (alive $(cat pid) && echo still-there || echo stopped)")
+        .step("netscript --lab again srv.rhai fail=true > pid2; . ./alive.sh; alive $(cat pid2) && echo still-there || echo stopped")
+        .step("ls /run/netscript/labs")
+        .run();
+    out[0].success();
+    out[1].success().stdout_has("alive");
+    out[2].success().stdout_has("serving\nsrv\n");
+    out[3].success().stdout_has("removed 1 namespace; stopped 1 process").stdout_has("stopped");
+    out[4].stdout_has("stopped");
+    assert_eq!(out[5].stdout, "");
+}

@@ -11,7 +11,7 @@ use std::time::Duration;
 use ipnetwork::IpNetwork;
 
 use crate::kernel::ping::{PingOptions, PingStats};
-use crate::kernel::{AddrInfo, KernelError, LinkInfo, Network, RouteInfo, no_link, no_netns};
+use crate::kernel::{AddrInfo, ExecOutput, KernelError, LinkInfo, Network, RouteInfo, no_link, no_netns};
 use crate::ops::{Netns, Op, RouteSpec, Rule};
 
 #[derive(Debug, Clone)]
@@ -338,6 +338,10 @@ impl World {
                     space.rules.push(rule.clone());
                 }
             }
+            Op::ProcessStart { ns, .. } => {
+                state.space(ns)?;
+            }
+            Op::ProcessStop { .. } => {}
             Op::FirewallDel { ns, rule } => {
                 let space = state.space_mut(ns)?;
                 let before = space.rules.len();
@@ -530,6 +534,21 @@ impl Network for World {
             }
         }
         Ok(own.ip())
+    }
+
+    /// A command is part of building the lab: it goes into the script.
+    fn exec(&self, ns: &Netns, argv: &[String], _timeout: Duration) -> Result<ExecOutput, KernelError> {
+        self.state.borrow().space(ns)?;
+        let words: Vec<String> = argv.iter().map(|w| crate::ops::quote(w)).collect();
+        let prefix =
+            ns.name().map(|n| format!("ip netns exec {} ", crate::ops::quote(n))).unwrap_or_default();
+        println!("{prefix}{}", words.join(" "));
+        Ok(ExecOutput { code: Some(0), stdout: String::new(), stderr: String::new(), timed_out: false })
+    }
+
+    fn spawn(&self, ns: &Netns, argv: &[String], log: &str) -> Result<(u32, u64), KernelError> {
+        self.apply(&Op::ProcessStart { ns: ns.clone(), argv: argv.to_vec(), log: log.to_string() })?;
+        Ok((0, 0))
     }
 
     fn is_dry_run(&self) -> bool {

@@ -138,6 +138,8 @@ impl Kernel {
             Op::SysctlSet { ns, key, value } => self.sysctl_set(ns, key, value),
             Op::FirewallAdd { ns, rule } => self.firewall_add(ns, rule),
             Op::FirewallDel { ns, rule } => self.firewall_del(ns, rule),
+            Op::ProcessStart { ns, argv, log } => self.spawn(ns, argv, std::path::Path::new(log)).map(drop),
+            Op::ProcessStop { pid, start } => self.stop_process(*pid, *start),
         }
     }
 }
@@ -212,6 +214,19 @@ impl super::Network for Kernel {
             located.push((file, *target));
         }
         super::ping::ping_many(&located, options).map_err(|err| generic(io_errno(&err), &err))
+    }
+
+    fn spawn(&self, ns: &Netns, argv: &[String], log: &str) -> Result<(u32, u64), KernelError> {
+        Kernel::spawn(self, ns, argv, std::path::Path::new(log))
+    }
+
+    fn exec(
+        &self,
+        ns: &Netns,
+        argv: &[String],
+        timeout: std::time::Duration,
+    ) -> Result<super::ExecOutput, KernelError> {
+        Kernel::exec(self, ns, argv, timeout)
     }
 
     fn source_seen(

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::ping::{PingOptions, PingStats};
-use super::{AddrInfo, KernelError, LinkInfo, RouteInfo};
+use super::{AddrInfo, ExecOutput, KernelError, LinkInfo, RouteInfo};
 use crate::ops::{Netns, Op, Rule};
 
 pub trait Network {
@@ -40,6 +40,12 @@ pub trait Network {
         listen_port: u16,
         timeout: Duration,
     ) -> Result<IpAddr, KernelError>;
+
+    /// Runs a program inside the namespace and waits for it, at most `timeout`.
+    fn exec(&self, ns: &Netns, argv: &[String], timeout: Duration) -> Result<ExecOutput, KernelError>;
+
+    /// Starts a background process inside the namespace: (pid, start time).
+    fn spawn(&self, ns: &Netns, argv: &[String], log: &str) -> Result<(u32, u64), KernelError>;
 
     /// True for the dry run, whose checks cannot really run.
     fn is_dry_run(&self) -> bool {

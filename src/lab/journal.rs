@@ -69,6 +69,12 @@ impl Journal {
         Mark { undo: self.undo.len(), applied: self.applied.len() }
     }
 
+    /// Adds an undo operation known only after the operation ran (the pid
+    /// of a process it started).
+    pub fn add_undo(&mut self, op: Op) {
+        self.undo.push(op);
+    }
+
     /// Whether anything recorded needs undoing: the lab holds something.
     pub fn has_undo(&self) -> bool {
         !self.undo.is_empty()
@@ -150,7 +156,10 @@ impl Journal {
             | Op::LinkDel { .. }
             | Op::AddrDel { .. }
             | Op::RouteDel { .. }
-            | Op::FirewallDel { .. } => None,
+            | Op::FirewallDel { .. }
+            // A process's undo is known once it runs: see `add_undo`.
+            | Op::ProcessStart { .. }
+            | Op::ProcessStop { .. } => None,
         }
     }
 

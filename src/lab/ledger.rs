@@ -27,6 +27,8 @@ pub enum Entry {
     Failed { seq: u64 },
     /// What operation `seq` created, to recognise it at teardown.
     Created { seq: u64, what: Identity },
+    /// More undo operations for `seq`, known once it ran (a process's pid).
+    Undo { seq: u64, undo: Vec<Op> },
 }
 
 /// How teardown tells the lab's own namespaces and links from others that
@@ -44,6 +46,11 @@ pub fn labs_dir() -> PathBuf {
 
 pub fn path(lab: &str) -> PathBuf {
     labs_dir().join(format!("{lab}.ledger"))
+}
+
+/// Where the output of a lab's background processes goes.
+pub fn logs_dir(lab: &str) -> PathBuf {
+    labs_dir().join(format!("{lab}.logs"))
 }
 
 /// The labs that have a ledger, sorted.
@@ -185,6 +192,11 @@ pub fn parse(text: &str) -> io::Result<Replay> {
             }
             Entry::Failed { seq } => applied.retain(|(s, ..)| *s != seq),
             Entry::Created { seq, what } => identities.entry(seq).or_default().push(what),
+            Entry::Undo { seq, undo } => {
+                if let Some((_, _, ops)) = applied.iter_mut().find(|(s, ..)| *s == seq) {
+                    ops.extend(undo);
+                }
+            }
         }
     }
     for (seq, op, undo) in applied {

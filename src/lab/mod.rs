@@ -35,6 +35,8 @@ pub struct Lab {
     interrupted: Arc<AtomicBool>,
     /// `--profile`: where the time goes.
     profile: Option<Profile>,
+    /// Background processes started so far, to name their logs.
+    spawned: u32,
     /// Links made whose identity is not in the ledger yet: noted in batches,
     /// one dump per namespace, instead of one query per link.
     unnoted: Vec<(u64, Netns, String)>,
@@ -59,6 +61,7 @@ impl Lab {
             interrupted: Arc::new(AtomicBool::new(false)),
             profile: None,
             unnoted: Vec::new(),
+            spawned: 0,
         }
     }
 
@@ -103,6 +106,29 @@ impl Lab {
     /// Checks, records and executes one operation. The error says what was
     /// asked and why it could not be done.
     pub fn apply(&mut self, op: Op) -> Result<(), String> {
+        self.execute(op).map(drop)
+    }
+
+    /// Starts a background process of the lab inside `ns`; teardown stops
+    /// it. Returns its pid and the file its output goes to.
+    pub fn spawn(&mut self, ns: Netns, argv: Vec<String>) -> Result<(u32, String), String> {
+        self.spawned += 1;
+        let log = match &self.ledger_for {
+            Some(name) if !self.net.is_dry_run() => {
+                let dir = ledger::logs_dir(&name.lab);
+                let _ = std::fs::create_dir_all(&dir);
+                let program = argv.first().and_then(|p| p.rsplit('/').next()).unwrap_or("process");
+                dir.join(format!("{}-{program}.log", self.spawned)).display().to_string()
+            }
+            _ => "/dev/null".to_string(),
+        };
+        let started = self.execute(Op::ProcessStart { ns, argv, log: log.clone() })?;
+        Ok((started.map_or(0, |(pid, _)| pid), log))
+    }
+
+    /// Checks, records and executes one operation; for a process, returns
+    /// its pid and start time.
+    fn execute(&mut self, op: Op) -> Result<Option<(u32, u64)>, String> {
         if self.is_interrupted() {
             return Err(format!("interrupted before it could {}", op.describe()));
         }
@@ -141,9 +167,19 @@ impl Lab {
             self.note_identities();
         }
         let started = Instant::now();
-        let applied = self.net.apply(&op);
+        let applied = match &op {
+            Op::ProcessStart { ns, argv, log } => self.net.spawn(ns, argv, log).map(Some),
+            _ => self.net.apply(&op).map(|()| None),
+        };
         self.measure(op.kind(), started);
-        if let Err(err) = applied {
+        if let Ok(Some((pid, start))) = applied {
+            let stop = Op::ProcessStop { pid, start };
+            self.journal.add_undo(stop.clone());
+            if let (Some(ledger), Some(seq)) = (&mut self.ledger, seq) {
+                let _ = ledger.append(&Entry::Undo { seq, undo: vec![stop] });
+            }
+        }
+        if let Err(err) = &applied {
             self.journal.forget(mark, &op);
             if let (Some(ledger), Some(seq)) = (&mut self.ledger, seq) {
                 let _ = ledger.append(&Entry::Failed { seq });
@@ -155,7 +191,7 @@ impl Lab {
             self.record_identity(seq, &op);
             self.measure("(identity)", started);
         }
-        Ok(())
+        Ok(applied.ok().flatten())
     }
 
     /// Notes what makes a new namespace or host-side link this lab's own,
@@ -215,6 +251,9 @@ impl Lab {
         if report.errors.is_empty()
             && let Some(ledger) = self.ledger.take()
         {
+            if let Some(name) = &self.ledger_for {
+                let _ = std::fs::remove_dir_all(ledger::logs_dir(&name.lab));
+            }
             let _ = ledger.remove();
         }
         report

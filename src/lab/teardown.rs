@@ -32,12 +32,16 @@ impl Teardown {
         ];
         let removed: Vec<String> =
             parts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| plural(*n, what)).collect();
-        let restored = self.undone.len() - parts.iter().map(|(n, _)| n).sum::<usize>();
+        let stopped = count(|op| matches!(op, Op::ProcessStop { .. }));
+        let restored = self.undone.len() - parts.iter().map(|(n, _)| n).sum::<usize>() - stopped;
         let mut text = if removed.is_empty() {
             "removed nothing".to_string()
         } else {
             format!("removed {}", removed.join(", "))
         };
+        if stopped > 0 {
+            text.push_str(&format!("; stopped {}", plural(stopped, "process")));
+        }
         if restored > 0 {
             text.push_str(&format!("; set back {}", plural(restored, "setting")));
         }
@@ -46,7 +50,8 @@ impl Teardown {
 }
 
 fn plural(n: usize, what: &str) -> String {
-    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+    let many = if what.ends_with('s') { format!("{what}es") } else { format!("{what}s") };
+    if n == 1 { format!("1 {what}") } else { format!("{n} {many}") }
 }
 
 /// The order a teardown runs in. Deleting the namespaces first lets the
@@ -225,6 +230,7 @@ pub fn down(net: &dyn Network, lab: &str) -> Result<Teardown, String> {
     let undo: Vec<Op> = replay.undo.iter().rev().cloned().collect();
     let report = undo_all(net, &undo, &replay.applied, Some(&replay));
     if report.errors.is_empty() {
+        let _ = fs::remove_dir_all(ledger::logs_dir(lab));
         fs::remove_file(ledger::path(lab))
             .map_err(|err| format!("cannot remove the ledger of lab '{lab}': {err}"))?;
     }

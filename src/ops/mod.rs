@@ -9,3 +9,4 @@ mod render;
 pub use firewall::{Proto, Rule};
 pub use names::{check_ifname, check_netns_name, check_sysctl_key};
 pub use op::{Netns, Op, RouteSpec};
+pub use render::quote;

@@ -144,6 +144,17 @@ pub enum Op {
         ns: Netns,
         rule: Rule,
     },
+    /// A background process of the lab, output to `log`.
+    ProcessStart {
+        ns: Netns,
+        argv: Vec<String>,
+        log: String,
+    },
+    /// Stops a process group started by the lab, known by pid and start time.
+    ProcessStop {
+        pid: u32,
+        start: u64,
+    },
 }
 
 impl Op {
@@ -202,6 +213,14 @@ impl Op {
                 Ok(())
             }
             Op::SysctlSet { ns, key, .. } => ns_ok(ns).and(super::check_sysctl_key(key)),
+            Op::ProcessStart { ns, argv, .. } => {
+                ns_ok(ns)?;
+                if argv.is_empty() || argv[0].is_empty() {
+                    return Err("no command given".into());
+                }
+                Ok(())
+            }
+            Op::ProcessStop { .. } => Ok(()),
             Op::FirewallAdd { ns, rule } | Op::FirewallDel { ns, rule } => {
                 ns_ok(ns)?;
                 for dev in rule.interfaces() {
@@ -237,13 +256,15 @@ impl Op {
             Op::SysctlSet { .. } => "sysctl",
             Op::FirewallAdd { .. } => "firewall add",
             Op::FirewallDel { .. } => "firewall del",
+            Op::ProcessStart { .. } => "process start",
+            Op::ProcessStop { .. } => "process stop",
         }
     }
 
     /// The namespaces an operation touches.
     pub fn namespaces(&self) -> Vec<&Netns> {
         match self {
-            Op::NetnsAdd { .. } | Op::NetnsDel { .. } => vec![],
+            Op::NetnsAdd { .. } | Op::NetnsDel { .. } | Op::ProcessStop { .. } => vec![],
             Op::VethAdd { ns, peer_ns, .. } => vec![ns, peer_ns],
             Op::LinkSetNetns { ns, target, .. } => vec![ns, target],
             Op::BridgeAdd { ns, .. }
@@ -258,7 +279,8 @@ impl Op {
             | Op::RouteDel { ns, .. }
             | Op::SysctlSet { ns, .. }
             | Op::FirewallAdd { ns, .. }
-            | Op::FirewallDel { ns, .. } => vec![ns],
+            | Op::FirewallDel { ns, .. }
+            | Op::ProcessStart { ns, .. } => vec![ns],
         }
     }
 
@@ -298,6 +320,8 @@ impl Op {
             Op::SysctlSet { ns, key, value } => format!("set {key} = {value}{}", at(ns)),
             Op::FirewallAdd { ns, rule } => format!("{}{}", rule.describe(), at(ns)),
             Op::FirewallDel { ns, rule } => format!("remove the rule to {}{}", rule.describe(), at(ns)),
+            Op::ProcessStart { ns, argv, .. } => format!("start `{}`{}", argv.join(" "), at(ns)),
+            Op::ProcessStop { pid, .. } => format!("stop process {pid}"),
         }
     }
 }

@@ -70,6 +70,11 @@ impl Op {
                 }
                 vec![format!("{}nft -f - <<'NFT'\n{script}NFT", exec(ns))]
             }
+            Op::ProcessStart { ns, argv, log } => {
+                let words: Vec<String> = argv.iter().map(|w| quote(w)).collect();
+                vec![format!("{}setsid {} >{} 2>&1 </dev/null &", exec(ns), words.join(" "), quote(log))]
+            }
+            Op::ProcessStop { pid, .. } => vec![format!("kill -TERM -- -{pid}")],
             // nft deletes a rule by handle; find it by the comment netscript gave it.
             Op::FirewallDel { ns, rule } => rule
                 .nft_rules()
@@ -126,7 +131,7 @@ fn route_cmd(ns: &Netns, verb: &str, route: &RouteSpec) -> String {
 }
 
 /// Quotes a word for the shell when it holds anything but plain characters.
-fn quote(word: &str) -> String {
+pub fn quote(word: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "._-@%+=,".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
         word.to_string()

@@ -2,13 +2,12 @@
 //! table, in the host or any namespace.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use rhai::{Dynamic, Engine, Map};
 
 use super::api::{Fallible, Shared, apply, in_any_netns};
 use super::cidr::parse_ip;
-use super::convert::{to_cidr, to_netns};
+use super::convert::to_cidr;
 use crate::ops::{Netns, Op, Proto, Rule};
 
 const IPV4_FORWARD: &str = "net.ipv4.ip_forward";
@@ -43,21 +42,6 @@ pub fn register(engine: &mut Engine, lab: &Shared) {
         port_forward(l, ns, port, to, options)
     });
     in_any_netns!(engine, lab, "uplink", |l, ns| -> Fallible<String> { uplink(l, &ns) });
-    in_any_netns!(engine, lab, "source_seen", |l,
-                                               ns,
-                                               listen_ns: Dynamic,
-                                               target: &str|
-     -> Fallible<String> {
-        source_seen(l, ns, listen_ns, target, Map::new())
-    });
-    in_any_netns!(engine, lab, "source_seen", |l,
-                                               ns,
-                                               listen_ns: Dynamic,
-                                               target: &str,
-                                               options: Map|
-     -> Fallible<String> {
-        source_seen(l, ns, listen_ns, target, options)
-    });
 }
 
 fn set(lab: &Shared, ns: &Netns, key: &str, on: bool) -> Fallible<()> {
@@ -89,56 +73,6 @@ fn port_forward(lab: &Shared, ns: Netns, port: i64, to: &str, options: Map) -> F
     }
     let rule = Rule::PortForward { proto, port, to: target.ip(), to_port: target.port(), iif };
     apply(lab, Op::FirewallAdd { ns, rule })
-}
-
-/// A TCP connection from `ns` to `target` ("198.51.100.1:8080", or an
-/// address alone for port 7777), accepted by a listener in `listen_ns`:
-/// returns the source address the listener saw.
-fn source_seen(lab: &Shared, ns: Netns, listen_ns: Dynamic, target: &str, options: Map) -> Fallible<String> {
-    const DEFAULT_PORT: u16 = 7777;
-    let listen_ns = to_netns(&listen_ns)?;
-    let fail = |why: String| format!("cannot probe {target} from {}: {why}", describe(&ns));
-    let target: SocketAddr = match target.parse() {
-        Ok(target) => target,
-        Err(_) => SocketAddr::new(parse_ip(target).map_err(fail)?, DEFAULT_PORT),
-    };
-    let mut timeout = Duration::from_secs(2);
-    let mut listen_port = target.port();
-    for (key, value) in options {
-        match key.as_str() {
-            "timeout" => timeout = seconds(&value).map_err(fail)?,
-            "listen_port" => {
-                listen_port = value
-                    .as_int()
-                    .ok()
-                    .and_then(|p| u16::try_from(p).ok())
-                    .ok_or_else(|| fail(format!("listen_port {value} is not a port")))?
-            }
-            other => {
-                return Err(
-                    fail(format!("unknown option '{other}'; the options are: timeout, listen_port")).into()
-                );
-            }
-        }
-    }
-    let lab = lab.borrow();
-    let seen = lab
-        .net()
-        .source_seen(&ns, &listen_ns, target, listen_port, timeout)
-        .map_err(|err| err.to_string())?;
-    Ok(seen.to_string())
-}
-
-/// Seconds as a script writes them: 2 or 0.5.
-pub(super) fn seconds(value: &Dynamic) -> Result<Duration, String> {
-    let secs = value
-        .as_float()
-        .or_else(|_| value.as_int().map(|i| i as f64))
-        .map_err(|_| format!("{value} is not a number of seconds"))?;
-    if !(0.0..=3600.0).contains(&secs) {
-        return Err(format!("{secs} seconds is out of range"));
-    }
-    Ok(Duration::from_secs_f64(secs))
 }
 
 fn describe(ns: &Netns) -> String {

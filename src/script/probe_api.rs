@@ -1,14 +1,16 @@
-//! Functions that look at the network rather than change it: `ping` from the
-//! host namespace or, as a method, from any namespace (`red.ping("10.0.0.2")`).
-//! They record nothing in the lab, since there is nothing to roll back.
+//! Functions that look at the network rather than change it, from the host
+//! namespace or, as a method, from any namespace (`red.ping("10.0.0.2")`):
+//! ping, the all-pairs ping matrix, reachability assertions, the NAT probe,
+//! and running a command. They record nothing in the lab.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use rhai::{Dynamic, Engine, EvalAltResult, FLOAT, INT, Map};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, FLOAT, INT, Map};
 
 use super::api::{Fallible, Shared, in_any_netns};
 use super::cidr::{Cidr, parse_ip};
+use super::convert::to_netns;
 use crate::kernel::ping::{PingOptions, PingStats};
 use crate::ops::Netns;
 
@@ -19,6 +21,242 @@ pub fn register(engine: &mut Engine, lab: &Shared) {
     in_any_netns!(engine, lab, "ping", |l, ns, target: Dynamic, options: Map| -> Fallible<Map> {
         ping_from(l, &ns, &target, Some(options))
     });
+    in_any_netns!(engine, lab, "assert_reachable", |l, ns, target: Dynamic| {
+        expect_reach(l, &ns, &target, true)
+    });
+    in_any_netns!(engine, lab, "assert_unreachable", |l, ns, target: Dynamic| {
+        expect_reach(l, &ns, &target, false)
+    });
+    let l = lab.clone();
+    engine.register_fn("pingall", move |hosts: Array| -> Fallible<Map> { pingall(&l, hosts, Map::new()) });
+    let l = lab.clone();
+    engine.register_fn("pingall", move |hosts: Array, options: Map| -> Fallible<Map> {
+        pingall(&l, hosts, options)
+    });
+    in_any_netns!(engine, lab, "source_seen", |l,
+                                               ns,
+                                               listen_ns: Dynamic,
+                                               target: &str|
+     -> Fallible<String> {
+        source_seen(l, ns, listen_ns, target, Map::new())
+    });
+    in_any_netns!(engine, lab, "source_seen", |l,
+                                               ns,
+                                               listen_ns: Dynamic,
+                                               target: &str,
+                                               options: Map|
+     -> Fallible<String> {
+        source_seen(l, ns, listen_ns, target, options)
+    });
+    in_any_netns!(engine, lab, "start_process", |l, ns, command: Dynamic| -> Fallible<Map> {
+        start_process(l, ns, &command)
+    });
+    in_any_netns!(engine, lab, "exec", |l, ns, command: Dynamic| -> Fallible<Map> {
+        exec(l, &ns, &command, Map::new())
+    });
+    in_any_netns!(engine, lab, "exec", |l, ns, command: Dynamic, options: Map| -> Fallible<Map> {
+        exec(l, &ns, &command, options)
+    });
+}
+
+/// Fails the script, at the line that asked, when `from` can (or cannot)
+/// reach `target`, saying what was tried.
+fn expect_reach(lab: &Shared, from: &Netns, target: &Dynamic, reachable: bool) -> Fallible<()> {
+    let options =
+        PingOptions { count: 3, interval: Duration::from_millis(50), timeout: Duration::from_secs(1) };
+    let addr = to_target(target).map_err(|why| format!("cannot check {target}: {why}"))?;
+    let stats =
+        lab.borrow().net().ping_many(&[(from.clone(), addr)], &options).map_err(|err| err.to_string())?;
+    let stats = stats[0];
+    let place =
+        from.name().map(|n| format!("namespace '{n}'")).unwrap_or_else(|| "the host namespace".into());
+    match (reachable, stats.received) {
+        (true, 0) => Err(format!(
+            "{place} cannot reach {addr}: {} pings sent, none answered within {:.1} s",
+            stats.sent,
+            options.timeout.as_secs_f64()
+        )
+        .into()),
+        (false, received) if received > 0 => Err(format!(
+            "{place} reaches {addr}, which it should not: {received} of {} pings answered",
+            stats.sent
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// Pings every host from every other, all at once, and prints the matrix
+/// as Mininet's pingall does. Hosts are namespaces (or names); each is
+/// pinged at its first IPv4 address (IPv6 when it has none).
+fn pingall(lab: &Shared, hosts: Array, options: Map) -> Fallible<Map> {
+    let mut ping =
+        PingOptions { count: 1, interval: Duration::from_millis(50), timeout: Duration::from_secs(1) };
+    let mut quiet = false;
+    for (key, value) in options {
+        match key.as_str() {
+            "quiet" => {
+                quiet = value.as_bool().map_err(|_| format!("quiet must be true or false, not {value}"))?
+            }
+            key if set_ping_option(&mut ping, key, &value)? => {}
+            other => {
+                return Err(format!(
+                    "unknown pingall option '{other}'; the options are: count, interval, timeout, quiet"
+                )
+                .into());
+            }
+        }
+    }
+    let lab = lab.borrow();
+    let net = lab.net();
+    let mut named = Vec::new();
+    for host in &hosts {
+        let ns = to_netns(host)?;
+        let addrs = net.addrs(&ns, None).map_err(|err| err.to_string())?;
+        let usable = |v4: bool| {
+            addrs.iter().find(|a| a.address.is_ipv4() == v4 && a.scope == "global").map(|a| a.address.ip())
+        };
+        let addr = usable(true)
+            .or_else(|| usable(false))
+            .ok_or_else(|| format!("{} has no address to be pinged at", ns.name().unwrap_or("the host")))?;
+        named.push((ns, addr));
+    }
+    let mut probes = Vec::new();
+    for (i, (from, _)) in named.iter().enumerate() {
+        for (j, (_, addr)) in named.iter().enumerate() {
+            if i != j {
+                probes.push((from.clone(), *addr));
+            }
+        }
+    }
+    let stats = net.ping_many(&probes, &ping).map_err(|err| err.to_string())?;
+    let label = |ns: &Netns| ns.name().unwrap_or("host").to_string();
+    // In a dry run the output is a script: say it in comments.
+    let lead = if net.is_dry_run() { "# " } else { "" };
+    let mut lines = vec![format!("{lead}*** Ping: testing ping reachability")];
+    let (mut sent, mut received) = (0, 0);
+    let mut failed = Array::new();
+    let mut results = stats.iter();
+    for (i, (from, _)) in named.iter().enumerate() {
+        let mut line = format!("{lead}{} ->", label(from));
+        for (j, (to, _)) in named.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            let result = results.next().expect("one result per probe");
+            sent += result.sent;
+            received += result.received;
+            if result.received > 0 {
+                line.push_str(&format!(" {}", label(to)));
+            } else {
+                line.push_str(" X");
+                failed.push(format!("{} -> {}", label(from), label(to)).into());
+            }
+        }
+        lines.push(line);
+    }
+    let loss = if sent == 0 { 0.0 } else { 100.0 * f64::from(sent - received) / f64::from(sent) };
+    lines.push(format!("{lead}*** Results: {loss:.0}% dropped ({received}/{sent} received)"));
+    if !quiet {
+        println!("{}", lines.join("\n"));
+    }
+    let mut map = Map::new();
+    map.insert("sent".into(), Dynamic::from(INT::from(sent)));
+    map.insert("received".into(), Dynamic::from(INT::from(received)));
+    map.insert("loss".into(), Dynamic::from(loss as FLOAT));
+    map.insert("failed".into(), failed.into());
+    Ok(map)
+}
+
+/// The NAT probe: a TCP connection from `ns` to `target` ("198.51.100.1:8080",
+/// or an address alone for port 7777), accepted by a listener in
+/// `listen_ns`; returns the source address the listener saw.
+fn source_seen(lab: &Shared, ns: Netns, listen_ns: Dynamic, target: &str, options: Map) -> Fallible<String> {
+    const DEFAULT_PORT: u16 = 7777;
+    let listen_ns = to_netns(&listen_ns)?;
+    let place = ns.name().map(|n| format!("namespace '{n}'")).unwrap_or_else(|| "the host namespace".into());
+    let fail = |why: String| format!("cannot probe {target} from {place}: {why}");
+    let target: SocketAddr = match target.parse() {
+        Ok(target) => target,
+        Err(_) => SocketAddr::new(parse_ip(target).map_err(fail)?, DEFAULT_PORT),
+    };
+    let mut timeout = Duration::from_secs(2);
+    let mut listen_port = target.port();
+    for (key, value) in options {
+        match key.as_str() {
+            "timeout" => timeout = seconds("timeout", &value).map_err(fail)?,
+            "listen_port" => {
+                listen_port = value
+                    .as_int()
+                    .ok()
+                    .and_then(|p| u16::try_from(p).ok())
+                    .ok_or_else(|| fail(format!("listen_port {value} is not a port")))?
+            }
+            other => {
+                return Err(
+                    fail(format!("unknown option '{other}'; the options are: timeout, listen_port")).into()
+                );
+            }
+        }
+    }
+    let lab = lab.borrow();
+    let seen = lab
+        .net()
+        .source_seen(&ns, &listen_ns, target, listen_port, timeout)
+        .map_err(|err| err.to_string())?;
+    Ok(seen.to_string())
+}
+
+/// A command as scripts give it: a command line (run by `sh -c`) or an array
+/// of words.
+fn to_argv(command: &Dynamic) -> Result<Vec<String>, String> {
+    if let Some(words) = command.clone().try_cast::<Array>() {
+        Ok(words.iter().map(|w| w.to_string()).collect())
+    } else if command.is_string() {
+        Ok(vec!["sh".into(), "-c".into(), command.to_string()])
+    } else {
+        Err(format!("a command is a command line or an array of words, not {}", command.type_name()))
+    }
+}
+
+/// Starts a background process of the lab (a server, say); teardown stops
+/// it. Returns #{pid, log}.
+fn start_process(lab: &Shared, ns: Netns, command: &Dynamic) -> Fallible<Map> {
+    let argv = to_argv(command)?;
+    let (pid, log) = lab.borrow_mut().spawn(ns, argv)?;
+    let mut map = Map::new();
+    map.insert("pid".into(), Dynamic::from(INT::from(pid)));
+    map.insert("log".into(), log.into());
+    Ok(map)
+}
+
+/// Runs a command inside a namespace and waits for it; returns
+/// #{code, stdout, stderr}. A timeout (10 s unless given) kills it and fails
+/// the script.
+fn exec(lab: &Shared, ns: &Netns, command: &Dynamic, options: Map) -> Fallible<Map> {
+    let argv = to_argv(command)?;
+    let shown = if command.is_string() { command.to_string() } else { argv.join(" ") };
+    let fail = |why: String| format!("cannot run `{shown}`{}: {why}", ns.location());
+    let mut timeout = Duration::from_secs(10);
+    for (key, value) in options {
+        match key.as_str() {
+            "timeout" => timeout = seconds("timeout", &value).map_err(fail)?,
+            other => return Err(fail(format!("unknown option '{other}'; the options are: timeout")).into()),
+        }
+    }
+    let output = lab.borrow().net().exec(ns, &argv, timeout).map_err(|err| fail(err.to_string()))?;
+    if output.timed_out {
+        return Err(fail(format!(
+            "it was still running after {:.1} s and was killed",
+            timeout.as_secs_f64()
+        ))
+        .into());
+    }
+    let mut map = Map::new();
+    map.insert("code".into(), output.code.map_or(Dynamic::UNIT, |c| Dynamic::from(INT::from(c))));
+    map.insert("stdout".into(), output.stdout.into());
+    map.insert("stderr".into(), output.stderr.into());
+    Ok(map)
 }
 
 fn ping_from(lab: &Shared, ns: &Netns, target: &Dynamic, options: Option<Map>) -> Fallible<Map> {
@@ -53,25 +291,29 @@ fn to_target(target: &Dynamic) -> Result<IpAddr, String> {
 fn to_options(map: Map) -> Result<PingOptions, String> {
     let mut options = PingOptions::default();
     for (key, value) in map {
-        match key.as_str() {
-            "count" => {
-                options.count = value
-                    .as_int()
-                    .ok()
-                    .and_then(|count| u32::try_from(count).ok())
-                    .filter(|&count| count > 0)
-                    .ok_or_else(|| format!("count must be a whole number of at least 1, not {value}"))?;
-            }
-            "interval" => options.interval = seconds("interval", &value)?,
-            "timeout" => options.timeout = seconds("timeout", &value)?,
-            other => {
-                return Err(format!(
-                    "unknown ping option '{other}'; the options are: count, interval, timeout"
-                ));
-            }
+        if !set_ping_option(&mut options, &key, &value)? {
+            return Err(format!("unknown ping option '{key}'; the options are: count, interval, timeout"));
         }
     }
     Ok(options)
+}
+
+/// Sets one of count, interval, timeout; false for any other key.
+fn set_ping_option(options: &mut PingOptions, key: &str, value: &Dynamic) -> Result<bool, String> {
+    match key {
+        "count" => {
+            options.count = value
+                .as_int()
+                .ok()
+                .and_then(|count| u32::try_from(count).ok())
+                .filter(|&count| count > 0)
+                .ok_or_else(|| format!("count must be a whole number of at least 1, not {value}"))?;
+        }
+        "interval" => options.interval = seconds("interval", value)?,
+        "timeout" => options.timeout = seconds("timeout", value)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// A duration in seconds, written as a whole number or not.
