@@ -106,7 +106,7 @@ fn run_script(args: &RunArgs) -> i32 {
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register(signal, interrupted.clone());
     }
-    let mut engine = script::engine(&lab, &params);
+    let mut engine = script::engine(&lab, &params, path.parent());
     // Checked between steps of the script, so even an endless loop stops.
     let flag = interrupted.clone();
     engine.on_progress(move |_| {
