@@ -13,4 +13,5 @@ mod links;
 mod namespaces;
 mod nat;
 mod scripts;
+mod stdlib;
 mod traffic;
