@@ -93,3 +93,16 @@ fn mistakes_in_stdlib_calls_are_explained_at_the_call() {
     out[4].failure(1).stderr_has("Function not found: topo::p2p").stderr_has("args.rhai:2:7");
     assert_eq!(out[5].stdout.lines().count(), 1, "{}", out[5].stdout);
 }
+
+#[test]
+fn a_module_of_the_users_own_is_found_next_to_the_script() {
+    if !privileged() {
+        return;
+    }
+    let out = Sandbox::new()
+        .file("lab.rhai", "import \"mylib\" as m;\nimport \"topo\" as topo;\nprint(m::greet(topo::bridge(\"br0\")));\n")
+        .file("mylib.rhai", "fn greet(name) { `made ${name}` }\n")
+        .step("mkdir labs && mv lab.rhai mylib.rhai labs/ && mkdir elsewhere && cd elsewhere && netscript ../labs/lab.rhai")
+        .run();
+    out[0].success().stdout_has("made br0");
+}
