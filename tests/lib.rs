@@ -13,4 +13,6 @@ mod lifecycle;
 mod links;
 mod namespaces;
 mod nat;
+mod scripts;
+mod stdlib;
 mod traffic;

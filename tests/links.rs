@@ -101,3 +101,17 @@ fn link_list_matches_ip() {
     let from_netscript: Vec<&str> = out[0].stdout.lines().collect();
     assert_eq!(from_netscript, from_ip);
 }
+
+#[test]
+fn a_new_bridge_is_down_as_with_ip() {
+    if !privileged() {
+        return;
+    }
+    let out = Sandbox::new()
+        .file("br.rhai", "bridge_add(\"br0\");\nprint(link_show(\"br0\").up);\n")
+        .step("netscript br.rhai")
+        .step("ip -j link show br0")
+        .run();
+    assert_eq!(out[0].success().stdout, "false\n");
+    assert!(!out[1].json()[0]["flags"].as_array().unwrap().contains(&"UP".into()), "{}", out[1].stdout);
+}

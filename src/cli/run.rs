@@ -121,7 +121,7 @@ fn run_script(args: &RunArgs) -> i32 {
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register(signal, interrupted.clone());
     }
-    let mut engine = script::engine(&lab, &params);
+    let mut engine = script::engine(&lab, &params, path.parent());
     if args.dry_run {
         // What the script prints stays in the printed script, as comments.
         engine.on_print(|text| println!("# {text}"));

@@ -64,7 +64,9 @@ impl Kernel {
 
     pub(super) fn bridge_add(&self, ns: &Netns, name: &str) -> Result<(), KernelError> {
         let handle = self.handle(ns)?;
-        let message = LinkBridge::new(name).build();
+        // Down, as `ip link add NAME type bridge` makes it (LinkBridge::new
+        // would bring it up, hiding a script's missing link_up).
+        let message = LinkMessageBuilder::<LinkBridge>::new(name).build();
         self.block_on(handle.link().add(message).execute()).map_err(|err| match errno_of(&err) {
             Some(Errno::EEXIST) => {
                 KernelError::Failed(format!("a link named '{name}' already exists in {ns}"))

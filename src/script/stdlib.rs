@@ -1,0 +1,173 @@
+//! The standard library: Rhai modules in stdlib/, built into the binary so an
+//! installed netscript has them, imported by name (`import "topo" as topo;`).
+//! Any other import is a file next to the script, as Rhai resolves it.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rhai::module_resolvers::FileModuleResolver;
+use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Shared};
+
+/// Name and text of each module, in the order the reference lists them.
+pub const MODULES: &[(&str, &str)] = &[
+    ("topo", include_str!("../../stdlib/topo.rhai")),
+    ("nat", include_str!("../../stdlib/nat.rhai")),
+    ("check", include_str!("../../stdlib/check.rhai")),
+];
+
+/// How the standard library names a module in messages (and Rhai its source).
+pub fn file_name(module: &str) -> String {
+    format!("stdlib/{module}.rhai")
+}
+
+/// The module name of a stdlib file name, if it is one.
+pub fn module_of(source: &str) -> Option<&str> {
+    let name = source.strip_prefix("stdlib/")?.strip_suffix(".rhai")?;
+    MODULES.iter().any(|(known, _)| *known == name).then_some(name)
+}
+
+/// Serves the stdlib modules, each compiled on its first import only (an empty
+/// script starts without compiling any), and files for every other path.
+pub struct Resolver {
+    compiled: RefCell<BTreeMap<&'static str, Shared<Module>>>,
+    files: FileModuleResolver,
+}
+
+impl Resolver {
+    /// Files are looked up relative to `dir`, the script's directory.
+    pub fn new(dir: Option<&Path>) -> Self {
+        let files = match dir {
+            Some(dir) => FileModuleResolver::new_with_path(dir),
+            None => FileModuleResolver::new_with_path(PathBuf::from(".")),
+        };
+        Resolver { compiled: RefCell::new(BTreeMap::new()), files }
+    }
+
+    fn stdlib(
+        &self,
+        engine: &Engine,
+        name: &'static str,
+        text: &str,
+        pos: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        if let Some(module) = self.compiled.borrow().get(name) {
+            return Ok(module.clone());
+        }
+        let mut ast = engine.compile(text).map_err(|err| {
+            // A test compiles every module, so this is a bug, not a user's mistake.
+            let message = format!("netscript's stdlib module '{name}' does not compile: {err}");
+            EvalAltResult::ErrorRuntime(message.into(), pos)
+        })?;
+        ast.set_source(file_name(name));
+        let module: Shared<Module> = Module::eval_ast_as_new(rhai::Scope::new(), &ast, engine)?.into();
+        self.compiled.borrow_mut().insert(name, module.clone());
+        Ok(module)
+    }
+}
+
+impl ModuleResolver for Resolver {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        if let Some((name, text)) = MODULES.iter().find(|(name, _)| *name == path) {
+            return self.stdlib(engine, name, text, pos);
+        }
+        self.files.resolve(engine, source, path, pos).map_err(|err| match *err {
+            EvalAltResult::ErrorModuleNotFound(..) => {
+                let file = self.files.get_file_path(path, None);
+                let names: Vec<&str> = MODULES.iter().map(|(name, _)| *name).collect();
+                EvalAltResult::ErrorRuntime(
+                    format!(
+                        "no module '{path}': it is not in the standard library ({}) and there is no file {}",
+                        names.join(", "),
+                        file.display()
+                    )
+                    .into(),
+                    pos,
+                )
+                .into()
+            }
+            _ => err,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(dir: Option<&Path>) -> Engine {
+        let mut engine = Engine::new();
+        engine.set_module_resolver(Resolver::new(dir));
+        engine
+    }
+
+    #[test]
+    fn every_module_compiles_and_loads() {
+        let engine = engine(None);
+        for (name, _) in MODULES {
+            engine.run(&format!("import \"{name}\" as m;")).unwrap_or_else(|err| panic!("{name}: {err}"));
+        }
+    }
+
+    #[test]
+    fn a_known_module_is_served_and_compiled_once() {
+        let resolver = Resolver::new(None);
+        let engine = Engine::new();
+        assert!(resolver.compiled.borrow().is_empty());
+        let first =
+            resolver.resolve(&engine, None, "topo", Position::NONE).unwrap_or_else(|err| panic!("{err}"));
+        let again =
+            resolver.resolve(&engine, None, "topo", Position::NONE).unwrap_or_else(|err| panic!("{err}"));
+        assert!(Shared::ptr_eq(&first, &again));
+        assert_eq!(resolver.compiled.borrow().keys().copied().collect::<Vec<_>>(), ["topo"]);
+        assert_eq!(first.id(), Some("stdlib/topo.rhai"));
+    }
+
+    #[test]
+    fn helpers_stay_private() {
+        let engine = engine(None);
+        let err = engine.run("import \"topo\" as t; t::ns_of(\"x\");").unwrap_err();
+        assert!(matches!(*err, EvalAltResult::ErrorFunctionNotFound(..)), "{err:?}");
+    }
+
+    #[test]
+    fn an_unknown_module_lists_the_known_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = engine(Some(dir.path())).run("import \"topoo\" as t;").unwrap_err();
+        let EvalAltResult::ErrorRuntime(message, pos) = *err else { panic!("{err:?}") };
+        assert_eq!(
+            message.to_string(),
+            format!(
+                "no module 'topoo': it is not in the standard library (topo, nat, check) and there is no file {}",
+                dir.path().join("topoo.rhai").display()
+            )
+        );
+        assert_eq!(pos.line(), Some(1));
+    }
+
+    #[test]
+    fn other_paths_are_files_next_to_the_script() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("mylib.rhai"), "fn twice(x) { 2 * x }").unwrap();
+        let engine = engine(Some(dir.path()));
+        let value: i64 = engine.eval("import \"mylib\" as m; m::twice(21)").unwrap();
+        assert_eq!(value, 42);
+        // The stdlib name wins over a file of the same name.
+        std::fs::write(dir.path().join("nat.rhai"), "fn gateway() { 1 }").unwrap();
+        let err = engine.run("import \"nat\" as n; n::gateway();").unwrap_err();
+        assert!(matches!(*err, EvalAltResult::ErrorFunctionNotFound(..)), "{err:?}");
+    }
+
+    #[test]
+    fn stdlib_file_names_map_back_to_modules() {
+        assert_eq!(module_of(&file_name("topo")), Some("topo"));
+        assert_eq!(module_of("stdlib/nope.rhai"), None);
+        assert_eq!(module_of("mylib"), None);
+    }
+}
