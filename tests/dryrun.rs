@@ -11,27 +11,45 @@ use crate::support::{DUMP, Sandbox, assert_same_state, normalize, privileged};
 /// runs are made as root.
 #[track_caller]
 fn same_state_both_ways(name: &str, steps: &[(&str, &str)]) {
+    same_state_after(name, &[], steps);
+}
+
+/// The same, after `setup` (shell steps, run in both sandboxes with netscript
+/// itself, such as a stand-in internet); then every dry run is made as root,
+/// since it must look inside the namespaces the setup made.
+#[track_caller]
+fn same_state_after(name: &str, setup: &[&str], steps: &[(&str, &str)]) {
     if !privileged() {
         return;
     }
     let mut real = Sandbox::new();
     let mut dry = Sandbox::new();
+    for step in setup {
+        real = real.step(step);
+        dry = dry.step(step);
+    }
+    let offset = setup.len();
     for (i, (script, params)) in steps.iter().enumerate() {
         let file = format!("s{i}.rhai");
         real = real.file(&file, script).step(&format!("netscript --lab l{i} {file} {params}"));
-        let user = if i == 0 { "setpriv --reuid 65534 --regid 65534 --clear-groups" } else { "" };
+        let user = if i == 0 && setup.is_empty() {
+            "setpriv --reuid 65534 --regid 65534 --clear-groups"
+        } else {
+            ""
+        };
         dry = dry.file(&file, script).step(&format!(
             "{user} netscript --dry-run --lab l{i} /dev/stdin {params} <{file} >s{i}.sh && bash -e s{i}.sh"
         ));
     }
     let real = real.step(DUMP).run();
     let dry = dry.step(DUMP).step("cat s*.sh").run();
-    for (i, out) in real.iter().take(steps.len()).enumerate() {
+    let end = offset + steps.len();
+    for (i, out) in real.iter().take(end).enumerate() {
         out.success();
         dry[i].success();
         assert!(dry[i].stderr.is_empty() || !dry[i].stderr.contains("rror"), "step {i}: {}", dry[i].stderr);
     }
-    let (real_state, dry_state) = (normalize(&real[steps.len()].json()), normalize(&dry[steps.len()].json()));
+    let (real_state, dry_state) = (normalize(&real[end].json()), normalize(&dry[end].json()));
     assert_same_state(
         &real_state,
         &dry_state,
@@ -115,4 +133,31 @@ fn dry_run_needs_no_root_and_changes_nothing() {
         .stdout_has("ip netns add web-ns\n")
         .stdout_has("ip -n web-ns route add default via 192.168.15.1\n");
     assert_eq!(out[0].stdout, out[2].stdout);
+}
+
+/// The labs of scripts/, as their tests run them.
+fn script(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/scripts/{name}.rhai", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn stand_in(uplink: &str) -> String {
+    format!(
+        "netscript --lab internet {}/tests/support/internet.rhai uplink={uplink}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn every_script_in_scripts() {
+    for (name, params) in [("star", "hosts=20 check=true"), ("routers", "routers=3"), ("veth-pair", "")] {
+        same_state_both_ways(name, &[(&script(name), params)]);
+    }
+    for (name, uplink) in [
+        ("bridge-nat", "eth0"),
+        ("bridge-lab", "eth0"),
+        ("internal-external", "eth0"),
+        ("host-gateway", "enp1s0"),
+    ] {
+        same_state_after(name, &[&stand_in(uplink)], &[(&script(name), "internet=internet")]);
+    }
 }

@@ -111,6 +111,40 @@ impl State {
         }
     }
 
+    /// The device a packet to `ip` leaves `ns` through: longest prefix
+    /// first, a gateway's device found from the connected networks.
+    fn route_dev(&self, ns: &Netns, ip: IpAddr) -> Option<String> {
+        let connected = self.connected(ns);
+        let via_dev =
+            |via: IpAddr| connected.iter().find(|(net, _)| net.contains(via)).map(|(_, dev)| dev.clone());
+        let space = self.space(ns).ok()?;
+        let mut candidates: Vec<(u8, Option<String>)> = connected
+            .iter()
+            .filter(|(net, _)| net.contains(ip))
+            .map(|(net, dev)| (net.prefix(), Some(dev.clone())))
+            .collect();
+        for route in &space.routes {
+            let (prefix, matches) = match route.dst {
+                Some(dst) => (dst.prefix(), dst.contains(ip)),
+                None => (0, route.v6 == ip.is_ipv6()),
+            };
+            if matches {
+                candidates.push((prefix, route.dev.clone().or_else(|| route.via.and_then(via_dev))));
+            }
+        }
+        for route in &space.initial_routes {
+            let dst = if route.dst == "default" { None } else { route.dst.parse::<IpNetwork>().ok() };
+            let (prefix, matches) = match dst {
+                Some(dst) => (dst.prefix(), dst.contains(ip)),
+                None => (0, route.v6 == ip.is_ipv6()),
+            };
+            if matches {
+                candidates.push((prefix, route.dev.clone()));
+            }
+        }
+        candidates.into_iter().max_by_key(|(prefix, _)| *prefix).and_then(|(_, dev)| dev)
+    }
+
     /// Networks reachable directly: addresses on links that are up.
     fn connected(&self, ns: &Netns) -> Vec<(IpNetwork, String)> {
         let Ok(space) = self.space(ns) else { return Vec::new() };
@@ -526,6 +560,7 @@ impl Network for World {
                 if let Rule::Masquerade { subnet, out } = rule
                     && subnet.contains(own.ip())
                     && !subnet.contains(target.ip())
+                    && state.route_dev(ns, target.ip()).as_deref() == Some(out.as_str())
                     && let Ok(link) = state.link(ns, out)
                     && let Some(addr) = link.addrs.iter().find(family)
                 {
@@ -646,6 +681,17 @@ mod tests {
         assert_eq!(seen(&world).to_string(), "10.0.0.5");
         let rule = Rule::Masquerade { subnet: "10.0.0.0/24".parse().unwrap(), out: "up0".into() };
         world.apply(&Op::FirewallAdd { ns: Netns::Host, rule }).unwrap();
+        // Only what leaves through the uplink is masqueraded.
+        assert_eq!(seen(&world).to_string(), "10.0.0.5");
+        world.simulate(&Op::LinkSetUp { ns: Netns::Host, dev: "up0".into(), up: true }).unwrap();
+        let default = RouteSpec {
+            dst: None,
+            via: Some("203.0.113.1".parse().unwrap()),
+            dev: None,
+            metric: None,
+            v6: false,
+        };
+        world.simulate(&Op::RouteAdd { ns: Netns::Host, route: default }).unwrap();
         assert_eq!(seen(&world).to_string(), "203.0.113.2");
     }
 }
