@@ -6,36 +6,28 @@
 # Environment: RUNS (default 3), NETSCRIPT (the binary; default: a release
 # build of this tree), PER_STEP_MAX (largest N for the one-`ip`-per-step form,
 # which takes about a minute at N=1000; default 1000).
+# `bench/star.sh --emit DIR N` writes the iproute2 forms for N into DIR
+# (host.batch, ns$i.batch, steps.sh) and exits: the tests check that they
+# build the same lab as star.rhai, so the comparison is like for like.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RUNS=${RUNS:-3}
-PER_STEP_MAX=${PER_STEP_MAX:-1000}
-SIZES=("$@")
-[ ${#SIZES[@]} -gt 0 ] || SIZES=(100 500 1000)
-if [ -z "${NETSCRIPT:-}" ]; then
-    cargo build --release --quiet
-    NETSCRIPT=$PWD/target/release/netscript
-fi
-STAR=$PWD/scripts/star.rhai
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-# The lab as star.rhai builds it: bridge br0 with 10.10.0.1/16; host i is
-# namespace h$i with eth0 = 10.10.0.0/16 host i+1, its peer v$i on br0.
+# The lab as scripts/star.rhai builds it: bridge star0 with 10.10.0.1/16;
+# host i is namespace h$i with eth0 = 10.10.0.0/16 host i+1, its peer h$i-br
+# on star0.
 addr() { local n=$(($1 + 1)); echo "10.10.$((n / 256)).$((n % 256))/16"; }
 
 # The host side, one `ip -batch`: what the kernel cannot do much faster.
 host_batch() {
     local n=$1
-    echo "link add br0 type bridge"
-    echo "addr add 10.10.0.1/16 dev br0"
-    echo "link set br0 up"
+    echo "link add star0 type bridge"
+    echo "addr add 10.10.0.1/16 dev star0"
+    echo "link set star0 up"
     for i in $(seq "$n"); do
         echo "netns add h$i"
-        echo "link add v$i type veth peer name eth0 netns h$i"
-        echo "link set v$i master br0"
-        echo "link set v$i up"
+        echo "link add h$i-br type veth peer name eth0 netns h$i"
+        echo "link set h$i-br master star0"
+        echo "link set h$i-br up"
     done
 }
 
@@ -50,20 +42,40 @@ ns_batch() {
 # The tutorials' way: one `ip` per step.
 per_step() {
     local n=$1
-    echo "ip link add br0 type bridge"
-    echo "ip addr add 10.10.0.1/16 dev br0"
-    echo "ip link set br0 up"
+    echo "ip link add star0 type bridge"
+    echo "ip addr add 10.10.0.1/16 dev star0"
+    echo "ip link set star0 up"
     for i in $(seq "$n"); do
         echo "ip netns add h$i"
         echo "ip -n h$i link set lo up"
-        echo "ip link add v$i type veth peer name eth0 netns h$i"
-        echo "ip link set v$i master br0"
-        echo "ip link set v$i up"
+        echo "ip link add h$i-br type veth peer name eth0 netns h$i"
+        echo "ip link set h$i-br master star0"
+        echo "ip link set h$i-br up"
         echo "ip -n h$i addr add $(addr "$i") dev eth0"
         echo "ip -n h$i link set eth0 up"
         echo "ip -n h$i route add default via 10.10.0.1"
     done
 }
+
+if [ "${1:-}" = --emit ]; then
+    dir=$2 n=$3
+    host_batch "$n" >"$dir/host.batch"
+    for i in $(seq "$n"); do ns_batch "$i" >"$dir/ns$i.batch"; done
+    per_step "$n" >"$dir/steps.sh"
+    exit 0
+fi
+
+RUNS=${RUNS:-3}
+PER_STEP_MAX=${PER_STEP_MAX:-1000}
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(100 500 1000)
+if [ -z "${NETSCRIPT:-}" ]; then
+    cargo build --release --quiet
+    NETSCRIPT=$PWD/target/release/netscript
+fi
+STAR=$PWD/scripts/star.rhai
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 # Runs a shell snippet in a fresh sandbox; the snippet prints its timings.
 sandboxed() {

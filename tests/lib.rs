@@ -5,6 +5,7 @@ mod support;
 
 mod addresses_and_routes;
 mod bad_input;
+mod bench;
 mod cli;
 mod connectivity;
 mod dryrun;

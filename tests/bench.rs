@@ -1,0 +1,27 @@
+//! The benchmark compares like with like: its iproute2 forms build the same
+//! lab as scripts/star.rhai.
+
+use crate::support::{DUMP, Sandbox, assert_same_state, normalize, privileged};
+
+#[test]
+fn iproute2_forms_build_the_star_lab() {
+    if !privileged() {
+        return;
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    let emit = format!("{root}/bench/star.sh --emit \"$(pwd)\" 4");
+    let ours = Sandbox::new().step(&format!("netscript {root}/scripts/star.rhai hosts=4")).step(DUMP).run();
+    let batch = Sandbox::new()
+        .step(&emit)
+        .step("ip -batch host.batch && for i in 1 2 3 4; do ip -n h$i -batch ns$i.batch; done")
+        .step(DUMP)
+        .run();
+    let steps = Sandbox::new().step(&emit).step("bash -e steps.sh").step(DUMP).run();
+    ours[0].success();
+    batch[1].success();
+    steps[1].success();
+    let ours = normalize(&ours[1].json());
+    assert_same_state(&ours, &normalize(&batch[2].json()), "star.rhai, then ip -batch");
+    assert_same_state(&ours, &normalize(&steps[2].json()), "star.rhai, then one ip per step");
+    assert_eq!(ours.as_object().unwrap().len(), 5, "the host and h1..h4: {ours}");
+}
