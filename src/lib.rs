@@ -5,12 +5,14 @@
 //! - `kernel`: executes operations over netlink, in any named namespace;
 //! - `lab`: what a run created, so a failed run rolls back;
 //! - `script`: the Rhai engine and the API it exposes;
-//! - `cli`: arguments, parameters and the run itself.
+//! - `cli`: arguments, parameters and the run itself;
+//! - `repl`: the interactive session, `netscript` without a script.
 
 mod cli;
 mod kernel;
 mod lab;
 mod ops;
+mod repl;
 mod script;
 
 pub use cli::run;

@@ -12,4 +12,5 @@ mod lifecycle;
 mod links;
 mod namespaces;
 mod nat;
+mod repl;
 mod traffic;
