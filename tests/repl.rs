@@ -164,23 +164,69 @@ let r = netns_add("r");
 r.bridge_add("lan"); r.addr_add("lan", lan.host(1)); r.link_up("lan")
 netns_add("broken"); r.link_up("missing");
 for i in 1..=2 { host_on(lan, i); }
+:load extra.rhai n=2
 :save lab.rhai
 "#;
     let snapshot = "ls /run/netns; ip -br link show | sed 's/ .*//'; \
         for ns in $(ls /run/netns); do echo \"== $ns\"; ip -n $ns -br addr | sed 's/ fe80::[^ ]*//g'; done";
+    let extra = "for i in 1..=param(\"n\", 1) { netns_add(`x${i}`); }";
     let first = Sandbox::new()
         .file("session.rhai", session)
+        .file("extra.rhai", extra)
         .step("netscript < session.rhai")
         .step(snapshot)
         .step("cat lab.rhai")
         .run();
-    first[0].failure(1).stdout_has("saved to lab.rhai; build the same lab with `netscript lab.rhai`");
+    first[0].failure(1).stdout_has("saved to lab.rhai; build the same lab with `netscript lab.rhai n=2`");
     assert!(first[1].stdout.contains("== h2"), "{}", first[1].stdout);
+    assert!(first[1].stdout.contains("== x2"), "{}", first[1].stdout);
     assert!(!first[1].stdout.contains("broken"), "{}", first[1].stdout);
     let script = &first[2].stdout;
     assert!(!script.contains("missing"), "the failed input was saved:\n{script}");
 
-    let fresh = Sandbox::new().file("lab.rhai", script).step("netscript lab.rhai").step(snapshot).run();
+    let fresh = Sandbox::new().file("lab.rhai", script).step("netscript lab.rhai n=2").step(snapshot).run();
     fresh[0].success();
     assert_eq!(fresh[1].stdout, first[1].stdout, "saved script:\n{script}");
+}
+
+#[test]
+fn commands_imports_and_down() {
+    if !privileged() {
+        return;
+    }
+    let hosts = r#"let n = param("count", 1);
+for i in 1..=n { netns_add(`h${i}`); }
+"#;
+    let input = r#":help link_up
+:help
+import "tools" as tools;
+tools::double(21)
+:load hosts.rhai counts=2
+:load hosts.rhai count=2
+:ls
+bridge_add("br0")
+:down
+netns_list()
+netns_add("after")
+:nonsense
+"#;
+    let out = Sandbox::new()
+        .file("tools.rhai", "fn double(x) { x * 2 }")
+        .file("hosts.rhai", hosts)
+        .file("input", input)
+        .step("cat input | netscript")
+        .step("ls /run/netns")
+        .run();
+    out[0]
+        .failure(1)
+        .stdout_has("[ns.]link_up(dev)\n  set a link up (Links)\n")
+        .stdout_has("Namespaces\n  netns_add(name[, #{lo: false}]) -> Netns")
+        .stdout_has("  :save FILE")
+        .stdout_has("\n42\n")
+        .stderr_has("unknown parameter 'counts'; the script reads: count")
+        .stderr_has("rolled back 1 change of this input:\n  delete namespace 'h1'")
+        .stdout_has("h1         lo    loopback")
+        .stdout_has("repl: removed 2 namespaces, 1 link\n[]\n")
+        .stderr_has("error: unknown command ':nonsense'");
+    assert_eq!(out[1].stdout, "after\n");
 }

@@ -21,8 +21,11 @@ pub fn result(engine: &Engine, value: &Dynamic) -> Option<String> {
         let maps: Vec<Map> =
             array.iter().filter_map(|item| item.read_lock::<Map>().map(|m| m.clone())).collect();
         if !array.is_empty() && maps.len() == array.len() {
+            // Links as `ip -br link` shows them: link_show(dev) has the rest.
+            let links = maps.iter().all(|m| m.contains_key("kind") && m.contains_key("mac"));
+            let hidden: &[&str] = if links { &["index", "mac", "up"] } else { &[] };
             let maps: Vec<&Map> = maps.iter().collect();
-            return Some(table::records(&maps, &cell));
+            return Some(table::records(&maps, hidden, &cell));
         }
     }
     Some(format!("{}\n", literal(engine, value)))

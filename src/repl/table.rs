@@ -59,10 +59,11 @@ pub fn map(map: &Map, cell: &dyn Fn(&Dynamic) -> String) -> String {
 }
 
 /// Maps as rows under a header of their keys, upper-cased. A column that is
-/// empty (unit) in every row is left out.
-pub fn records(maps: &[&Map], cell: &dyn Fn(&Dynamic) -> String) -> String {
+/// empty (unit) in every row is left out, and so are the `hidden` ones.
+pub fn records(maps: &[&Map], hidden: &[&str], cell: &dyn Fn(&Dynamic) -> String) -> String {
     let keys: Vec<String> = ordered_keys(maps)
         .into_iter()
+        .filter(|key| !hidden.contains(&key.as_str()))
         .filter(|key| maps.iter().any(|m| m.get(key.as_str()).is_some_and(|v| !v.is_unit())))
         .collect();
     let header: Vec<String> = keys.iter().map(|key| key.to_uppercase()).collect();
@@ -123,7 +124,7 @@ mod tests {
     fn arrays_of_maps_are_rows_with_the_name_first() {
         let lo = link("lo", "loopback", 65536, Dynamic::UNIT);
         let eth = link("eth0", "veth", 1500, Dynamic::UNIT);
-        let out = records(&[&lo, &eth], &plain);
+        let out = records(&[&lo, &eth], &[], &plain);
         // `master` is unit everywhere: no column for it.
         assert_eq!(
             out,
@@ -132,7 +133,11 @@ mod tests {
              eth0  veth      1500   z     7\n"
         );
         let port = link("v1", "veth", 1500, "br0".into());
-        assert!(records(&[&lo, &port], &plain).starts_with("NAME  KIND      MTU    MASTER"));
+        assert!(records(&[&lo, &port], &[], &plain).starts_with("NAME  KIND      MTU    MASTER"));
+        assert!(
+            records(&[&lo, &port], &["index", "zone"], &plain)
+                .ends_with("MASTER\nlo    loopback  65536  -\nv1    veth      1500   br0\n")
+        );
     }
 
     #[test]

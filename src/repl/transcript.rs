@@ -1,7 +1,7 @@
 //! The session's successful inputs, to write as a script with `:save`: run
 //! by `netscript`, it builds the lab the session built.
 
-use super::scan::code_end;
+use super::scan::{Mode, Scanner, code_end};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
@@ -66,18 +66,49 @@ impl Transcript {
                 let with = if params.is_empty() { String::new() } else { format!(" {}", params.join(" ")) };
                 out.push_str(&format!("// :load {path}{with}\n"));
             }
-            out.push_str(&terminated(&input.text));
+            let text = match input.kind {
+                Kind::Typed => reindent(&input.text),
+                Kind::Loaded { .. } => input.text.clone(),
+            };
+            out.push_str(&terminated(&text));
             out.push('\n');
         }
         out
     }
 }
 
-/// `text` with a `;` after its last code, unless it has one.
+/// Typed lines indented by the brackets open at their start, four spaces a
+/// level: the editor's continuation margin does not belong in the script.
+/// Lines that start inside a string are left as they are.
+fn reindent(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut start = 0;
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let scanner = Scanner::at(text, start);
+        start += line.len() + 1;
+        let body = line.trim_start();
+        if i == 0 || scanner.mode != Mode::Code || body.is_empty() {
+            out.push_str(if i == 0 || scanner.mode != Mode::Code { line } else { body });
+            continue;
+        }
+        let closes = body.starts_with(['}', ')', ']']);
+        let depth = scanner.open.len().saturating_sub(usize::from(closes));
+        out.push_str(&"    ".repeat(depth));
+        out.push_str(body);
+    }
+    out
+}
+
+/// `text` with a `;` after its last code, unless a statement may follow it
+/// as it is (it ends in `;`, or in a block such as a loop's).
 fn terminated(text: &str) -> String {
     let text = text.trim_end();
     let end = code_end(text);
-    if end == 0 || text[..end].ends_with(';') {
+    let followable = || rhai::Engine::new_raw().compile(format!("{text}\n0")).is_ok();
+    if end == 0 || text[..end].ends_with(';') || followable() {
         return text.to_string();
     }
     format!("{};{}", &text[..end], &text[end..])
@@ -101,7 +132,7 @@ mod tests {
         assert_eq!(
             transcript.script("repl", "lab.rhai"),
             "// Saved from a netscript REPL session on lab 'repl'.\n// Run: netscript lab.rhai hosts=3\n\n\
-             fn up(ns) { ns.link_up(\"lo\") };\n\
+             fn up(ns) { ns.link_up(\"lo\") }\n\
              let red = netns_add(\"red\"); // the first\n\
              red.link_up(\"lo\");\n\
              // :load star.rhai hosts=3\n\
@@ -109,6 +140,17 @@ mod tests {
         );
         transcript.forget_lab_changes();
         assert_eq!(transcript.inputs.len(), 1);
+    }
+
+    #[test]
+    fn typed_lines_lose_the_continuation_margin() {
+        let typed = "for i in 1..=2 {\n    let h = netns_add(`h${i}`);\n    if i > 1 {\n        h.link_up(\"lo\");\n        }\n    }";
+        assert_eq!(
+            reindent(typed),
+            "for i in 1..=2 {\n    let h = netns_add(`h${i}`);\n    if i > 1 {\n        h.link_up(\"lo\");\n    }\n}"
+        );
+        let string = "let s = `a\n   b`;\n  print(s)";
+        assert_eq!(reindent(string), "let s = `a\n   b`;\nprint(s)");
     }
 
     #[test]
