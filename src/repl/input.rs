@@ -16,7 +16,12 @@ pub fn is_incomplete(engine: &Engine, text: &str) -> bool {
         return false;
     };
     match err.err_type() {
-        ParseErrorType::UnexpectedEOF | ParseErrorType::BadInput(LexError::UnterminatedString) => true,
+        ParseErrorType::UnexpectedEOF => true,
+        // Only while the string is still open at the end: one closed on a
+        // later line ("a<Enter>b") stays wrong however much follows.
+        ParseErrorType::BadInput(LexError::UnterminatedString) => {
+            matches!(Scanner::at(&text, text.len()).mode, Mode::Str { .. })
+        }
         ParseErrorType::MissingToken(..) => at_end(&text, err.position()),
         _ => false,
     }
@@ -100,6 +105,7 @@ mod tests {
             "}",
             "f(\"a\" \"b\")",
             "print(\"a\\\\\")",
+            "netns_add(\"ab\n    \")",
         ] {
             assert!(!incomplete(text), "{text:?} should be whole");
         }
