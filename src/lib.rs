@@ -6,13 +6,15 @@
 //! - `lab`: what a run created, so a failed run rolls back;
 //! - `script`: the Rhai engine and the API it exposes;
 //! - `dryrun`: a model of the network that prints commands instead;
-//! - `cli`: arguments, parameters and the run itself.
+//! - `cli`: arguments, parameters and the run itself;
+//! - `repl`: the interactive session, `netscript` without a script.
 
 mod cli;
 mod dryrun;
 mod kernel;
 mod lab;
 mod ops;
+mod repl;
 mod script;
 
 pub use cli::run;

@@ -14,6 +14,7 @@ mod lifecycle;
 mod links;
 mod namespaces;
 mod nat;
+mod repl;
 mod scripts;
 mod stdlib;
 mod traffic;

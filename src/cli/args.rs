@@ -7,6 +7,7 @@ Examples:
   netscript --sandbox scripts/veth-pair.rhai            run a lab in a private namespace
   sudo netscript scripts/bridge-lab.rhai subnet=10.9.0.0/24
                                                         build a lab on this machine, with a parameter
+  sudo netscript                                        an interactive session on lab 'repl'
   netscript ls                                          the labs that are up
   sudo netscript down bridge-lab                        remove everything that lab made
 
@@ -34,7 +35,7 @@ pub struct RunArgs {
     #[arg(short, long)]
     pub verbose: bool,
 
-    /// Name of the lab (default: the script's file name without .rhai)
+    /// Name of the lab (default: the script's file name without .rhai; "repl" for a session)
     #[arg(long, value_name = "NAME")]
     pub lab: Option<String>,
 
@@ -54,7 +55,12 @@ pub struct RunArgs {
     #[arg(long)]
     pub recreate: bool,
 
-    /// The lab script to run
+    /// Also in --sandbox, write the REPL's history (it is read either way)
+    #[arg(long)]
+    pub history: bool,
+
+    /// The lab script to run; without one, an interactive session (or the
+    /// statements on stdin, when it is not a terminal)
     pub script: Option<PathBuf>,
 
     /// Script parameters, read by the script with param("key", default)

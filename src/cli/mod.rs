@@ -4,4 +4,5 @@ mod args;
 mod labs;
 mod run;
 
-pub use run::run;
+pub use args::RunArgs;
+pub use run::{FAILURE, SUCCESS, USAGE, run};

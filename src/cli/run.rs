@@ -49,8 +49,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 
 fn run_script(args: &RunArgs) -> i32 {
     let Some(path) = args.script.as_ref() else {
-        eprintln!("error: no script given (the interactive REPL is not there yet); see netscript --help");
-        return USAGE;
+        return crate::repl::run(args);
     };
     let params = match Params::parse(&args.params) {
         Ok(params) => Rc::new(RefCell::new(params)),

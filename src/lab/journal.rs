@@ -223,8 +223,14 @@ impl Journal {
     /// The undo operations, newest first, and the operations they undo, in
     /// the order applied, leaving the journal empty.
     pub fn take_all(&mut self) -> (Vec<Op>, Vec<Op>) {
-        let applied = self.applied.clone();
-        (self.take_undo_since(Mark { undo: 0, applied: 0 }), applied)
+        self.take_since(Mark { undo: 0, applied: 0 })
+    }
+
+    /// The undo operations since `mark`, newest first, and the operations
+    /// they undo, in the order applied; the journal forgets both.
+    pub fn take_since(&mut self, mark: Mark) -> (Vec<Op>, Vec<Op>) {
+        let applied = self.applied[mark.applied..].to_vec();
+        (self.take_undo_since(mark), applied)
     }
 
     /// The undo operations recorded since `mark`, newest first, forgetting

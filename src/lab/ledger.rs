@@ -29,6 +29,10 @@ pub enum Entry {
     Created { seq: u64, what: Identity },
     /// More undo operations for `seq`, known once it ran (a process's pid).
     Undo { seq: u64, undo: Vec<Op> },
+    // ---- Partial rollback (REPL) ----
+    /// Operations from `seq` on were undone: a failed REPL input rolled
+    /// back, the lab as it was before it.
+    Undone { seq: u64 },
 }
 
 /// How teardown tells the lab's own namespaces and links from others that
@@ -120,6 +124,32 @@ impl Ledger {
     }
 }
 
+// ---- Resuming (REPL): a session continues a lab that is up ----
+
+impl Ledger {
+    /// Opens the ledger of a lab that is up, to append this process's
+    /// changes after those already there.
+    pub fn resume(lab: &str, script: Option<&str>) -> io::Result<Ledger> {
+        let text = fs::read_to_string(path(lab))?;
+        let next_seq = parse(&text)?.next_seq;
+        let file = OpenOptions::new().append(true).open(path(lab))?;
+        // A torn last line (a crashed writer) would sit in the middle once
+        // more lines follow, where `parse` refuses it: cut it off.
+        let whole = text.rfind('\n').map_or(0, |i| i + 1);
+        if whole < text.len() {
+            file.set_len(whole as u64)?;
+        }
+        let mut ledger = Ledger { lab: lab.to_string(), file, next_seq };
+        ledger.begin(script)?;
+        Ok(ledger)
+    }
+
+    /// The sequence number the next operation will get.
+    pub fn peek_seq(&self) -> u64 {
+        self.next_seq
+    }
+}
+
 /// What a ledger says about its lab.
 #[derive(Debug, Default)]
 pub struct Replay {
@@ -197,6 +227,8 @@ pub fn parse(text: &str) -> io::Result<Replay> {
                     ops.extend(undo);
                 }
             }
+            // Partial rollback (REPL): what came from `seq` on is gone.
+            Entry::Undone { seq } => applied.retain(|(s, ..)| *s < seq),
         }
     }
     for (seq, op, undo) in applied {
@@ -234,6 +266,40 @@ mod tests {
         assert_eq!(replay.netns_inode("a"), Some(7));
         assert_eq!(replay.pid, Some(42));
         assert_eq!(replay.next_seq, 2);
+    }
+
+    #[test]
+    fn undone_drops_what_came_from_its_seq_on() {
+        let apply = |seq: u64, name: &str| {
+            line(&Entry::Apply {
+                seq,
+                op: Op::NetnsAdd { name: name.into(), lo_up: true },
+                undo: vec![Op::NetnsDel { name: name.into() }],
+            })
+        };
+        let text = [
+            apply(0, "a"),
+            apply(1, "b"),
+            line(&Entry::Created { seq: 1, what: Identity::Netns { name: "b".into(), inode: 9 } }),
+            apply(2, "c"),
+            line(&Entry::Undone { seq: 1 }),
+            apply(3, "d"),
+        ]
+        .join("\n");
+        let replay = parse(&text).unwrap();
+        let names: Vec<String> = replay
+            .applied
+            .iter()
+            .map(|op| match op {
+                Op::NetnsAdd { name, .. } => name.clone(),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(names, ["a", "d"]);
+        assert_eq!(replay.undo.len(), 2);
+        assert_eq!(replay.netns_inode("b"), None);
+        assert_eq!(replay.next_seq, 4);
+        assert_eq!(line(&Entry::Undone { seq: 1 }), r#"{"undone":{"seq":1}}"#);
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //! be rolled back, a lab that is up can be taken down, and nothing it did
 //! not create is ever touched.
 
+mod contents;
 mod journal;
 pub mod ledger;
 mod profile;
 mod teardown;
 
+pub use contents::contents;
 pub use journal::{Journal, Prior};
 pub use ledger::Ledger;
 pub use profile::Profile;
@@ -268,5 +270,76 @@ impl Lab {
             let _ = ledger.remove();
         }
         up
+    }
+}
+
+// ---- REPL support: continuing a lab, undoing one input, taking it down ----
+
+/// Where a lab stood before an input, so that a failed input can undo what
+/// it changed and nothing older.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    journal: journal::Mark,
+    /// The ledger's next sequence number then (0: no ledger yet, so its
+    /// first operation will be the first after the mark).
+    seq: u64,
+}
+
+impl Lab {
+    /// Continues a lab that is up: this process's changes go to the end of
+    /// its ledger. What the lab held before stays, and is not this
+    /// process's to roll back.
+    pub fn resume(net: Box<dyn Network>, ledger_for: LedgerName, trace: bool) -> std::io::Result<Self> {
+        let ledger = Ledger::resume(&ledger_for.lab, ledger_for.script.as_deref())?;
+        let mut lab = Lab::new(net, Some(ledger_for), trace);
+        lab.ledger = Some(ledger);
+        Ok(lab)
+    }
+
+    pub fn mark(&self) -> Mark {
+        Mark { journal: self.journal.mark(), seq: self.ledger.as_ref().map_or(0, Ledger::peek_seq) }
+    }
+
+    /// Undoes what was applied since `mark`, newest first, and tells the
+    /// ledger so. When an undo fails, the ledger keeps those operations for
+    /// `netscript down` to try again.
+    pub fn rollback_to(&mut self, mark: Mark) -> Teardown {
+        let (undo, applied) = self.journal.take_since(mark.journal);
+        let report = undo_all(self.net.as_ref(), &undo, &applied, None);
+        if report.errors.is_empty()
+            && let Some(ledger) = &mut self.ledger
+            && ledger.peek_seq() > mark.seq
+        {
+            let _ = ledger.append(&Entry::Undone { seq: mark.seq });
+        }
+        report
+    }
+
+    /// Takes the whole lab down from its ledger, what earlier runs made
+    /// included, and starts again empty.
+    pub fn take_down(&mut self) -> Result<Teardown, String> {
+        let name = self.ledger_for.clone().ok_or("this lab keeps no ledger")?;
+        // Closed first: `down` removes the file.
+        self.ledger = None;
+        self.journal = Journal::default();
+        let result = down(self.net.as_ref(), &name.lab);
+        if ledger::path(&name.lab).exists() {
+            // Some undo failed and the ledger stays: keep writing to it.
+            self.ledger = Ledger::resume(&name.lab, name.script.as_deref()).ok();
+        }
+        result
+    }
+
+    /// The session ends: true when the lab holds something (its ledger has
+    /// something to undo); a ledger with nothing to undo is removed.
+    pub fn close(&mut self) -> bool {
+        let (Some(ledger), Some(name)) = (self.ledger.take(), &self.ledger_for) else {
+            return false;
+        };
+        let holds = ledger::read(&name.lab).map_or(true, |replay| !replay.undo.is_empty());
+        if !holds {
+            let _ = ledger.remove();
+        }
+        holds
     }
 }

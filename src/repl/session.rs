@@ -1,0 +1,199 @@
+//! A session: one engine, one lab, and what persists from one input to the
+//! next (variables, functions, imported modules). Each input runs whole or
+//! not at all: when it fails, what it changed in the kernel is rolled back
+//! and its variables are set back.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
+
+use super::color;
+use super::scan::top_level_imports;
+use super::show;
+use super::transcript::{Kind, Transcript};
+use crate::lab::Teardown;
+use crate::ops::Netns;
+use crate::script::{self, Params, Shared, Source};
+
+/// The session's variables, for completion: all names, and the namespace
+/// of those that hold one.
+#[derive(Debug, Default)]
+pub struct Variables {
+    pub names: Vec<String>,
+    pub netns: HashMap<String, Netns>,
+}
+
+pub struct Session {
+    pub engine: Engine,
+    pub lab: Shared,
+    pub lab_name: String,
+    /// A failed input keeps what it built (--keep).
+    pub keep: bool,
+    /// The lab was up before the session: it holds more than the transcript.
+    pub resumed: bool,
+    pub params: Rc<RefCell<Params>>,
+    scope: Scope<'static>,
+    /// The functions defined so far.
+    functions: AST,
+    /// The `import` statements that succeeded, run again before each input
+    /// (the module resolver caches what they load).
+    imports: AST,
+    pub transcript: Transcript,
+    /// Where each function was defined (source name and text), to show the
+    /// line of an error inside it.
+    fn_sources: HashMap<String, (String, String)>,
+    pub variables: Rc<RefCell<Variables>>,
+    interrupted: Arc<AtomicBool>,
+    /// Errors in colour.
+    pub color: bool,
+}
+
+impl Session {
+    pub fn new(lab: Shared, lab_name: String, keep: bool) -> Self {
+        let params = Rc::new(RefCell::new(Params::default()));
+        let mut engine = script::engine(&lab, &params, None);
+        let interrupted = lab.borrow().interrupt_flag();
+        // Checked between steps, so that Ctrl-C stops even an endless loop.
+        let flag = interrupted.clone();
+        engine.on_progress(move |_| flag.load(Ordering::Relaxed).then(|| Dynamic::from("interrupted")));
+        Session {
+            engine,
+            lab,
+            lab_name,
+            keep,
+            resumed: false,
+            params,
+            scope: Scope::new(),
+            functions: AST::empty(),
+            imports: AST::empty(),
+            transcript: Transcript::default(),
+            fn_sources: HashMap::new(),
+            variables: Rc::default(),
+            interrupted,
+            color: false,
+        }
+    }
+
+    /// Runs one input: typed, piped, or a loaded script (named `name` in
+    /// errors, where its first line is line `first_line`). Prints its result,
+    /// or its error and what was rolled back. True when it succeeded.
+    pub fn eval(&mut self, name: &str, text: &str, first_line: usize, kind: Kind) -> bool {
+        // Blank lines in front put errors at their line in the whole input.
+        let padded = format!("{}{text}", "\n".repeat(first_line.saturating_sub(1)));
+        let source = Source { name, text: &padded };
+        let ast = match self.engine.compile_with_scope(&self.scope, &padded) {
+            Ok(ast) => ast,
+            Err(err) => {
+                self.print_error(&script::render_parse_error(&source, &err));
+                return false;
+            }
+        };
+        let mark = self.lab.borrow().mark();
+        let scope_before = self.scope.clone();
+        self.interrupted.store(false, Ordering::Relaxed);
+        let program = self.imports.merge(&self.functions.merge(&ast));
+        let result = self.engine.eval_ast_with_scope::<Dynamic>(&mut self.scope, &program);
+        // Reset for the next input: a Ctrl-C stops only the one it hit.
+        self.interrupted.store(false, Ordering::Relaxed);
+        let result = result.and_then(|value| match self.params.borrow().check_all_used() {
+            Ok(()) => Ok(value),
+            Err(err) => Err(err.into()),
+        });
+        match result {
+            Ok(value) => {
+                for function in ast.iter_functions() {
+                    self.fn_sources.insert(function.name.to_string(), (name.to_string(), padded.clone()));
+                }
+                self.functions = self.functions.merge(&ast);
+                self.functions.clear_statements();
+                self.keep_imports(text);
+                let changed_lab = self.lab.borrow().mark() != mark;
+                self.transcript.push(text, kind, changed_lab);
+                self.note_variables();
+                if let Some(text) = show::result(&self.engine, &value) {
+                    print!("{text}");
+                }
+                true
+            }
+            Err(err) => {
+                // An error inside a function points into the input that defined it.
+                let defined = innermost_function(&err)
+                    .filter(|f| !ast.iter_functions().any(|def| def.name == *f))
+                    .and_then(|f| self.fn_sources.get(f));
+                let source = defined.map_or(source, |(name, text)| Source { name, text });
+                let message = if matches!(*err, EvalAltResult::ErrorTerminated(..)) {
+                    script::render(&source, "interrupted (Ctrl-C)", err.position(), &[])
+                } else {
+                    script::render_eval_error(&source, &err)
+                };
+                self.print_error(&message);
+                self.scope = scope_before;
+                if self.keep {
+                    eprintln!("kept what this input built (--keep)");
+                } else {
+                    let report = self.lab.borrow_mut().rollback_to(mark);
+                    eprint!("{}", describe_rollback(&report));
+                }
+                self.note_variables();
+                false
+            }
+        }
+    }
+
+    fn keep_imports(&mut self, text: &str) {
+        let imports = top_level_imports(text).join("\n");
+        if !imports.is_empty()
+            && let Ok(ast) = self.engine.compile(&imports)
+        {
+            self.imports = self.imports.merge(&ast);
+        }
+    }
+
+    fn note_variables(&self) {
+        let mut variables = self.variables.borrow_mut();
+        variables.names.clear();
+        variables.netns.clear();
+        for (name, _, value) in self.scope.iter() {
+            variables.names.push(name.to_string());
+            if let Some(ns) = value.try_cast::<Netns>() {
+                variables.netns.insert(name.to_string(), ns);
+            }
+        }
+    }
+
+    pub fn print_error(&self, text: &str) {
+        if self.color { eprint!("{}", color::error(text)) } else { eprint!("{text}") }
+    }
+}
+
+/// The function an error happened in, the innermost of nested calls.
+fn innermost_function(err: &EvalAltResult) -> Option<&str> {
+    let mut found = None;
+    let mut current = err;
+    while let EvalAltResult::ErrorInFunctionCall(name, _, inner, _) = current {
+        found = Some(name.as_str());
+        current = inner;
+    }
+    found
+}
+
+/// What a failed input's rollback did; nothing when it had changed nothing.
+pub fn describe_rollback(report: &Teardown) -> String {
+    let mut out = String::new();
+    if !report.undone.is_empty() {
+        let n = report.undone.len();
+        let changes = if n == 1 { "1 change".to_string() } else { format!("{n} changes") };
+        out.push_str(&format!("rolled back {changes} of this input:\n"));
+        for op in &report.undone {
+            out.push_str(&format!("  {}\n", op.describe()));
+        }
+    }
+    for err in &report.errors {
+        out.push_str(&format!("rollback incomplete: {err}\n"));
+    }
+    out
+}
