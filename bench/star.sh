@@ -5,7 +5,9 @@
 # one run. Run as root:   bench/star.sh [N...]   (default: 100 500 1000)
 # Environment: RUNS (default 3), NETSCRIPT (the binary; default: a release
 # build of this tree), PER_STEP_MAX (largest N for the one-`ip`-per-step form,
-# which takes about a minute at N=1000; default 1000).
+# which takes about a minute at N=1000; default 1000), IPV6 (default true;
+# false builds the hosts without IPv6, star.rhai's ipv6=false, and the
+# iproute2 forms turn it off in each namespace the way a user would).
 # `bench/star.sh --emit DIR N` writes the iproute2 forms for N into DIR
 # (host.batch, ns$i.batch, steps.sh) and exits: the tests check that they
 # build the same lab as star.rhai, so the comparison is like for like.
@@ -31,6 +33,13 @@ host_batch() {
     done
 }
 
+IPV6=${IPV6:-true}
+# What turns IPv6 off in namespace h$i, when IPV6=false.
+ipv6_off() {
+    [ "$IPV6" = false ] || return 0
+    echo "ip netns exec h$1 sh -c 'echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6'"
+}
+
 # Each namespace's side, one `ip -n h$i -batch` per namespace.
 ns_batch() {
     echo "link set lo up"
@@ -47,6 +56,7 @@ per_step() {
     echo "ip link set star0 up"
     for i in $(seq "$n"); do
         echo "ip netns add h$i"
+        ipv6_off "$i"
         echo "ip -n h$i link set lo up"
         echo "ip link add h$i-br type veth peer name eth0 netns h$i"
         echo "ip link set h$i-br master star0"
@@ -60,7 +70,7 @@ per_step() {
 if [ "${1:-}" = --emit ]; then
     dir=$2 n=$3
     host_batch "$n" >"$dir/host.batch"
-    for i in $(seq "$n"); do ns_batch "$i" >"$dir/ns$i.batch"; done
+    for i in $(seq "$n"); do ns_batch "$i" >"$dir/ns$i.batch"; ipv6_off "$i"; done >"$dir/ipv6_off.sh"
     per_step "$n" >"$dir/steps.sh"
     exit 0
 fi
@@ -97,13 +107,13 @@ measure() {
     settle "$n"
     case $way in
         netscript) sandboxed "
-            t0=\$(now); $NETSCRIPT $STAR hosts=$n 2>/dev/null; t1=\$(now)
+            t0=\$(now); $NETSCRIPT $STAR hosts=$n ipv6=$IPV6 2>/dev/null; t1=\$(now)
             $NETSCRIPT down star >/dev/null; t2=\$(now)
             echo \$(( (t1 - t0) / 1000 )) \$(( (t2 - t1) / 1000 ))" ;;
         batch) host_batch "$n" >"$work/host.batch"
-            for i in $(seq "$n"); do ns_batch "$i" >"$work/ns$i.batch"; done
+            for i in $(seq "$n"); do ns_batch "$i" >"$work/ns$i.batch"; ipv6_off "$i"; done >"$work/ipv6_off.sh"
             sandboxed "
-            t0=\$(now); ip -batch $work/host.batch
+            t0=\$(now); ip -batch $work/host.batch; bash -e $work/ipv6_off.sh
             for i in \$(seq $n); do ip -n h\$i -batch $work/ns\$i.batch; done; t1=\$(now)
             echo \$(( (t1 - t0) / 1000 ))" ;;
         floor) host_batch "$n" >"$work/host.batch"
@@ -118,7 +128,7 @@ secs() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1e6 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
-echo "runs per cell: $RUNS (median); each build in a fresh sandbox; ways alternate within a run"
+echo "runs per cell: $RUNS (median); each build in a fresh sandbox; ways alternate within a run; IPv6 in the hosts: $IPV6"
 echo
 printf '| N | netscript | netscript down | ip -batch (fastest iproute2) | ip per step | host-side floor | netscript / ip -batch | netscript / floor |\n'
 printf '| --- | --- | --- | --- | --- | --- | --- | --- |\n'
@@ -147,6 +157,26 @@ fi
 echo 'let x = 1;' >"$work/empty.rhai"
 for _ in $(seq 21); do t0=$(date +%s%N); "$NETSCRIPT" "$work/empty.rhai"; t1=$(date +%s%N); echo $(( (t1 - t0) / 1000 )); done | median >"$work/empty"
 echo "empty script, start to exit: $(awk -v us="$(cat "$work/empty")" 'BEGIN { printf "%.1f", us / 1000 }') ms (median of 21)"
+# Time to the REPL's first prompt, through a pseudo-terminal.
+python3 - "$NETSCRIPT" <<'PY'
+import os, pty, select, statistics, sys, time
+times = []
+for _ in range(11):
+    start = time.monotonic()
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(sys.argv[1], [sys.argv[1], "--sandbox"])
+    seen = b""
+    while b"> " not in seen:
+        ready, _, _ = select.select([fd], [], [], 5)
+        if not ready:
+            break
+        seen += os.read(fd, 1024)
+    times.append(time.monotonic() - start)
+    os.write(fd, b"\x04")
+    os.waitpid(pid, 0)
+print(f"REPL (--sandbox) to first prompt: {statistics.median(times) * 1000:.1f} ms (median of 11)")
+PY
 big=${SIZES[${#SIZES[@]}-1]}
 sandboxed "
     /usr/bin/time -f '%M' -o $work/rss $NETSCRIPT $STAR hosts=$big 2>/dev/null

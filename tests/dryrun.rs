@@ -149,7 +149,12 @@ fn stand_in(uplink: &str) -> String {
 
 #[test]
 fn every_script_in_scripts() {
-    for (name, params) in [("star", "hosts=20 check=true"), ("routers", "routers=3"), ("veth-pair", "")] {
+    for (name, params) in [
+        ("star", "hosts=20 check=true"),
+        ("star", "hosts=5 ipv6=false"),
+        ("routers", "routers=3"),
+        ("veth-pair", ""),
+    ] {
         same_state_both_ways(name, &[(&script(name), params)]);
     }
     for (name, uplink) in [

@@ -86,3 +86,33 @@ fn sandbox_flag_keeps_everything_inside_the_process() {
     out[2].success();
     assert_eq!(out[1].stdout, out[3].stdout);
 }
+
+#[test]
+fn a_namespace_without_ipv6() {
+    if !privileged() {
+        return;
+    }
+    let script = r#"
+        let a = netns_add("a", #{ipv6: false});
+        let b = netns_add("b");
+        veth_add(a, "e0", b, "e0");
+        a.link_up("e0");
+        b.link_up("e0");
+    "#;
+    let out = Sandbox::new()
+        .file("v6.rhai", script)
+        .step("netscript v6.rhai")
+        .step("ip -n a -j addr")
+        .step("ip -n b -j -6 addr show lo")
+        .step("ip netns exec a cat /proc/sys/net/ipv6/conf/e0/disable_ipv6 /proc/sys/net/ipv6/conf/default/disable_ipv6")
+        .run();
+    out[0].success();
+    // No ::1 and no link-local address in a; b keeps its IPv6.
+    assert!(
+        out[1].success().stdout.contains("\"inet\"") && !out[1].stdout.contains("inet6"),
+        "{}",
+        out[1].stdout
+    );
+    out[2].success().stdout_has("\"local\":\"::1\"");
+    assert_eq!(out[3].stdout, "1\n1\n");
+}

@@ -232,7 +232,7 @@ impl World {
     fn simulate(&self, op: &Op) -> Result<(), KernelError> {
         let mut state = self.state.borrow_mut();
         match op {
-            Op::NetnsAdd { name, lo_up } => {
+            Op::NetnsAdd { name, lo_up, ipv6 } => {
                 let ns = Netns::Named(name.clone());
                 if state.spaces.contains_key(&ns) {
                     return Err(failed(format!("namespace '{name}' already exists")));
@@ -243,7 +243,10 @@ impl World {
                 lo.up = *lo_up;
                 lo.mtu = 65536;
                 lo.mac = "00:00:00:00:00:00".into();
-                lo.addrs = vec!["127.0.0.1/8".parse().expect("valid"), "::1/128".parse().expect("valid")];
+                lo.addrs = vec!["127.0.0.1/8".parse().expect("valid")];
+                if *ipv6 {
+                    lo.addrs.push("::1/128".parse().expect("valid"));
+                }
             }
             Op::NetnsDel { name } => {
                 let ns = Netns::Named(name.clone());
@@ -608,7 +611,7 @@ mod tests {
     #[test]
     fn answers_from_what_it_made() {
         let world = world();
-        world.simulate(&Op::NetnsAdd { name: "a".into(), lo_up: true }).unwrap();
+        world.simulate(&Op::NetnsAdd { name: "a".into(), lo_up: true, ipv6: true }).unwrap();
         world
             .simulate(&Op::VethAdd {
                 ns: Netns::Host,
@@ -657,8 +660,8 @@ mod tests {
     #[test]
     fn the_nat_probe_follows_masquerade_rules() {
         let world = world();
-        world.simulate(&Op::NetnsAdd { name: "h".into(), lo_up: true }).unwrap();
-        world.simulate(&Op::NetnsAdd { name: "inet".into(), lo_up: true }).unwrap();
+        world.simulate(&Op::NetnsAdd { name: "h".into(), lo_up: true, ipv6: true }).unwrap();
+        world.simulate(&Op::NetnsAdd { name: "inet".into(), lo_up: true, ipv6: true }).unwrap();
         world.simulate(&Op::BridgeAdd { ns: Netns::Host, name: "up0".into() }).unwrap();
         world
             .simulate(&Op::AddrAdd {

@@ -92,13 +92,21 @@ impl Kernel {
         }
     }
 
-    pub fn netns_add(&self, name: &str) -> Result<(), KernelError> {
+    pub fn netns_add(&self, name: &str, ipv6: bool) -> Result<(), KernelError> {
         let runtime = self.rt.handle().clone();
-        let (handle, inode) =
-            netns::create(name, || connect_here(&runtime)).map_err(|err| match io_errno(&err) {
-                Some(Errno::EEXIST) => KernelError::Failed(format!("namespace '{name}' already exists")),
-                errno => generic(errno, &err),
-            })?;
+        let inside = || {
+            if !ipv6 {
+                // From the thread inside: /proc/sys/net shows its namespace.
+                for scope in ["all", "default"] {
+                    std::fs::write(format!("/proc/sys/net/ipv6/conf/{scope}/disable_ipv6"), "1")?;
+                }
+            }
+            connect_here(&runtime)
+        };
+        let (handle, inode) = netns::create(name, inside).map_err(|err| match io_errno(&err) {
+            Some(Errno::EEXIST) => KernelError::Failed(format!("namespace '{name}' already exists")),
+            errno => generic(errno, &err),
+        })?;
         self.named.borrow_mut().insert(name.to_string(), (inode, handle));
         Ok(())
     }
@@ -114,8 +122,8 @@ impl Kernel {
     /// Executes one operation.
     pub fn apply(&self, op: &Op) -> Result<(), KernelError> {
         match op {
-            Op::NetnsAdd { name, lo_up } => {
-                self.netns_add(name)?;
+            Op::NetnsAdd { name, lo_up, ipv6 } => {
+                self.netns_add(name, *ipv6)?;
                 if *lo_up {
                     let ns = Netns::Named(name.clone());
                     self.link_set_up(&ns, "lo", true)?;

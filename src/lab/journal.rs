@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn work_inside_an_owned_namespace_needs_no_undo() {
         let mut journal = Journal::default();
-        journal.record(&Op::NetnsAdd { name: "red".into(), lo_up: true }, None);
+        journal.record(&Op::NetnsAdd { name: "red".into(), lo_up: true, ipv6: true }, None);
         let op = Op::AddrAdd { ns: named("red"), dev: "v0".into(), addr: "10.0.0.1/24".parse().unwrap() };
         assert!(!journal.needs_prior_state(&Op::LinkSetUp { ns: named("red"), dev: "v0".into(), up: true }));
         journal.record(&op, None);
@@ -281,7 +281,7 @@ mod tests {
     #[test]
     fn host_side_links_are_undone_newest_first() {
         let mut journal = Journal::default();
-        journal.record(&Op::NetnsAdd { name: "red".into(), lo_up: true }, None);
+        journal.record(&Op::NetnsAdd { name: "red".into(), lo_up: true, ipv6: true }, None);
         journal.record(
             &Op::VethAdd { ns: Netns::Host, name: "v0".into(), peer_ns: named("red"), peer: "eth0".into() },
             None,
@@ -365,7 +365,7 @@ mod tests {
             ]
         );
         // Inside a namespace of the lab's own, nothing needs restoring.
-        journal.record(&Op::NetnsAdd { name: "r".into(), lo_up: true }, None);
+        journal.record(&Op::NetnsAdd { name: "r".into(), lo_up: true, ipv6: true }, None);
         let inside = Op::SysctlSet { ns: named("r"), key: "net.ipv4.ip_forward".into(), value: "1".into() };
         assert!(!journal.needs_prior_state(&inside));
     }

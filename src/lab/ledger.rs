@@ -249,7 +249,7 @@ mod tests {
 
     #[test]
     fn replay_keeps_applied_undo_and_drops_failed() {
-        let add = Op::NetnsAdd { name: "a".into(), lo_up: true };
+        let add = Op::NetnsAdd { name: "a".into(), lo_up: true, ipv6: true };
         let del = Op::NetnsDel { name: "a".into() };
         let bridge = Op::BridgeAdd { ns: Netns::Host, name: "br0".into() };
         let text = [
@@ -273,7 +273,7 @@ mod tests {
         let apply = |seq: u64, name: &str| {
             line(&Entry::Apply {
                 seq,
-                op: Op::NetnsAdd { name: name.into(), lo_up: true },
+                op: Op::NetnsAdd { name: name.into(), lo_up: true, ipv6: true },
                 undo: vec![Op::NetnsDel { name: name.into() }],
             })
         };
@@ -306,7 +306,7 @@ mod tests {
     fn a_torn_last_line_is_skipped_but_not_one_in_the_middle() {
         let add = line(&Entry::Apply {
             seq: 0,
-            op: Op::NetnsAdd { name: "a".into(), lo_up: true },
+            op: Op::NetnsAdd { name: "a".into(), lo_up: true, ipv6: true },
             undo: vec![Op::NetnsDel { name: "a".into() }],
         });
         let torn = format!("{add}\n{{\"apply\":{{\"seq\":1,\"op");

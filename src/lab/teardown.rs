@@ -249,7 +249,7 @@ mod tests {
     fn namespaces_go_first_and_take_their_veths_along() {
         let applied = vec![
             Op::BridgeAdd { ns: Netns::Host, name: "br0".into() },
-            Op::NetnsAdd { name: "h1".into(), lo_up: true },
+            Op::NetnsAdd { name: "h1".into(), lo_up: true, ipv6: true },
             Op::VethAdd { ns: Netns::Host, name: "v1".into(), peer_ns: named("h1"), peer: "eth0".into() },
             Op::VethAdd { ns: Netns::Host, name: "a".into(), peer_ns: Netns::Host, peer: "b".into() },
             Op::SysctlSet { ns: Netns::Host, key: "net.ipv4.ip_forward".into(), value: "1".into() },
@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn a_renamed_veth_is_deleted_by_its_new_name() {
         let applied = vec![
-            Op::NetnsAdd { name: "h1".into(), lo_up: true },
+            Op::NetnsAdd { name: "h1".into(), lo_up: true, ipv6: true },
             Op::VethAdd { ns: Netns::Host, name: "v1".into(), peer_ns: named("h1"), peer: "eth0".into() },
             Op::LinkRename { ns: Netns::Host, dev: "v1".into(), new_name: "up".into() },
         ];

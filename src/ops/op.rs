@@ -69,6 +69,10 @@ pub enum Op {
     NetnsAdd {
         name: String,
         lo_up: bool,
+        /// False: IPv6 off inside (no link-local addresses, no duplicate
+        /// address detection or MLD chatter: big flat labs build much faster).
+        #[serde(default = "yes")]
+        ipv6: bool,
     },
     NetnsDel {
         name: String,
@@ -155,6 +159,10 @@ pub enum Op {
         pid: u32,
         start: u64,
     },
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Op {

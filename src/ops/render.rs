@@ -9,8 +9,13 @@ impl Op {
     /// The iproute2 commands equivalent to this operation, one per line.
     pub fn render(&self) -> Vec<String> {
         match self {
-            Op::NetnsAdd { name, lo_up } => {
+            Op::NetnsAdd { name, lo_up, ipv6 } => {
                 let mut lines = vec![format!("ip netns add {}", quote(name))];
+                if !ipv6 {
+                    let off = "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; \
+                               echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6";
+                    lines.push(format!("ip netns exec {} sh -c {}", quote(name), quote(off)));
+                }
                 if *lo_up {
                     lines.push(format!("ip -n {} link set dev lo up", quote(name)));
                 }
@@ -150,7 +155,7 @@ mod tests {
 
     #[test]
     fn namespaces_and_links() {
-        let op = Op::NetnsAdd { name: "red".into(), lo_up: true };
+        let op = Op::NetnsAdd { name: "red".into(), lo_up: true, ipv6: true };
         assert_eq!(op.render(), ["ip netns add red", "ip -n red link set dev lo up"]);
         let op =
             Op::VethAdd { ns: Netns::Host, name: "veth0".into(), peer_ns: named("red"), peer: "eth0".into() };

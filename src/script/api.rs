@@ -63,25 +63,26 @@ fn register_netns(engine: &mut Engine, lab: &Shared) {
 
     let l = lab.clone();
     engine.register_fn("netns_add", move |name: &str| -> Fallible<Netns> {
-        apply(&l, Op::NetnsAdd { name: name.to_string(), lo_up: true })?;
+        apply(&l, Op::NetnsAdd { name: name.to_string(), lo_up: true, ipv6: true })?;
         Ok(Netns::Named(name.to_string()))
     });
     let l = lab.clone();
     engine.register_fn("netns_add", move |name: &str, options: Map| -> Fallible<Netns> {
-        let mut lo_up = true;
+        let (mut lo_up, mut ipv6) = (true, true);
         for (key, value) in options {
+            let flag =
+                value.as_bool().map_err(|_| format!("option {key} must be true or false, not {value}"));
             match key.as_str() {
-                "lo" => {
-                    lo_up = value
-                        .as_bool()
-                        .map_err(|_| format!("option lo must be true or false, not {value}"))?
-                }
+                "lo" => lo_up = flag?,
+                "ipv6" => ipv6 = flag?,
                 other => {
-                    return Err(format!("unknown namespace option '{other}'; the options are: lo").into());
+                    return Err(
+                        format!("unknown namespace option '{other}'; the options are: lo, ipv6").into()
+                    );
                 }
             }
         }
-        apply(&l, Op::NetnsAdd { name: name.to_string(), lo_up })?;
+        apply(&l, Op::NetnsAdd { name: name.to_string(), lo_up, ipv6 })?;
         Ok(Netns::Named(name.to_string()))
     });
     let l = lab.clone();
