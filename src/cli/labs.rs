@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::kernel::Kernel;
 use crate::lab::{self, ledger};
-use crate::ops::{Netns, Op};
+use crate::ops::Netns;
 
 use super::run::{FAILURE, SUCCESS};
 
@@ -66,38 +66,22 @@ struct LabInfo {
 fn describe(name: &str) -> Result<LabInfo, String> {
     let replay =
         ledger::read(name).map_err(|err| format!("cannot read the ledger of lab '{name}': {err}"))?;
-    let mut info = LabInfo {
+    let held = lab::contents(&replay);
+    let place = |ns: &Netns| ns.name().map(|n| format!("{n}/")).unwrap_or_default();
+    Ok(LabInfo {
         lab: name.to_string(),
         script: replay.script.clone(),
         pid: replay.pid,
         running: replay.pid.is_some_and(ledger::still_running),
-        namespaces: Vec::new(),
-        links: Vec::new(),
-        rules: Vec::new(),
-        settings: Vec::new(),
-    };
-    let place = |ns: &Netns| ns.name().map(|n| format!("{n}/")).unwrap_or_default();
-    for op in &replay.applied {
-        match op {
-            Op::NetnsAdd { name, .. } => info.namespaces.push(name.clone()),
-            Op::NetnsDel { name } => info.namespaces.retain(|n| n != name),
-            Op::VethAdd { ns, name, peer_ns, peer } => {
-                if !info.namespaces.iter().any(|n| Some(n.as_str()) == ns.name()) {
-                    info.links.push(format!("{}{name}", place(ns)));
-                }
-                if !info.namespaces.iter().any(|n| Some(n.as_str()) == peer_ns.name()) {
-                    info.links.push(format!("{}{peer}", place(peer_ns)));
-                }
-            }
-            Op::BridgeAdd { ns, name } if !info.namespaces.iter().any(|n| Some(n.as_str()) == ns.name()) => {
-                info.links.push(format!("{}{name}", place(ns)));
-            }
-            Op::FirewallAdd { ns, rule } => info.rules.push(format!("{}{}", place(ns), rule.describe())),
-            Op::SysctlSet { ns, key, value } => info.settings.push(format!("{}{key}={value}", place(ns))),
-            _ => {}
-        }
-    }
-    Ok(info)
+        namespaces: held.namespaces,
+        links: held.links.iter().map(|(ns, name)| format!("{}{name}", place(ns))).collect(),
+        rules: held.rules.iter().map(|(ns, rule)| format!("{}{}", place(ns), rule.describe())).collect(),
+        settings: held
+            .settings
+            .iter()
+            .map(|(ns, key, value)| format!("{}{key}={value}", place(ns)))
+            .collect(),
+    })
 }
 
 pub fn ls(json: bool) -> i32 {

@@ -2,11 +2,13 @@
 //! be rolled back, a lab that is up can be taken down, and nothing it did
 //! not create is ever touched.
 
+mod contents;
 mod journal;
 pub mod ledger;
 mod profile;
 mod teardown;
 
+pub use contents::contents;
 pub use journal::{Journal, Prior};
 pub use ledger::Ledger;
 pub use profile::Profile;
