@@ -6,6 +6,7 @@
 //! - `lab`: what a run created, so a failed run rolls back;
 //! - `script`: the Rhai engine and the API it exposes;
 //! - `dryrun`: a model of the network that prints commands instead;
+//! - `view`: a lab's topology as a picture and its state as text or JSON;
 //! - `cli`: arguments, parameters and the run itself.
 
 mod cli;
@@ -14,5 +15,6 @@ mod kernel;
 mod lab;
 mod ops;
 mod script;
+mod view;
 
 pub use cli::run;

@@ -50,6 +50,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub profile: bool,
 
+    /// No progress line on a long run (there is one only on a terminal)
+    #[arg(short, long)]
+    pub quiet: bool,
+
     /// If the lab is up already, take it down first
     #[arg(long)]
     pub recreate: bool,
@@ -79,4 +83,33 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw a lab as it is in the kernel: namespaces, bridges and the host,
+    /// joined by veth pairs and bridge ports
+    Graph {
+        /// The lab, as `netscript ls` names it
+        lab: String,
+        /// dot (Graphviz), mermaid, or svg (drawn by netscript itself);
+        /// default: from the -o file's extension, else dot
+        #[arg(short, long, value_enum)]
+        format: Option<crate::view::Format>,
+        /// Write to FILE instead of standard output
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Print each namespace of a lab with its links, addresses, routes,
+    /// forwarding and firewall (NAT) rules, as the kernel has them
+    Show {
+        /// The lab, as `netscript ls` names it
+        lab: String,
+        /// Print JSON for programs (the shape is in the README)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a completion script for a shell
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print netscript's man page (roff); read it with `netscript man | man -l -`
+    Man,
 }

@@ -1,7 +1,9 @@
 //! The command line: arguments, and a run from start to exit code.
 
 mod args;
+pub mod color;
 mod labs;
 mod run;
+mod see;
 
 pub use run::run;

@@ -9,7 +9,7 @@ use nix::sys::signal::{SigHandler, Signal, signal};
 use rhai::{Dynamic, EvalAltResult, Position};
 
 use super::args::{Args, Command, RunArgs};
-use super::labs;
+use super::{color, labs, see};
 use crate::dryrun::{self, World};
 use crate::kernel::{Kernel, sandbox};
 use crate::lab::{self, Lab, LedgerName, Teardown};
@@ -43,6 +43,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match &args.command {
         Some(Command::Down { labs, all }) => labs::down(labs, *all),
         Some(Command::Ls { json }) => labs::ls(*json),
+        Some(Command::Graph { lab, format, output }) => see::graph(lab, *format, output.as_deref()),
+        Some(Command::Show { lab, json }) => see::show(lab, *json),
+        Some(Command::Completions { shell }) => see::completions(*shell),
+        Some(Command::Man) => see::man(),
         None => run_script(&args.run),
     }
 }
@@ -116,6 +120,10 @@ fn run_script(args: &RunArgs) -> i32 {
     if args.profile {
         lab.enable_profile();
     }
+    // The trace (-v) shows progress already; a dry run is quick.
+    if !args.quiet && !args.verbose && !args.dry_run && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        lab.enable_progress();
+    }
     let lab: script::Shared = Rc::new(RefCell::new(lab));
     let interrupted = lab.borrow().interrupt_flag();
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -125,6 +133,9 @@ fn run_script(args: &RunArgs) -> i32 {
     if args.dry_run {
         // What the script prints stays in the printed script, as comments.
         engine.on_print(|text| println!("# {text}"));
+    } else {
+        let shared = lab.clone();
+        engine.on_print(move |text| shared.borrow().without_progress_line(|| println!("{text}")));
     }
     // Checked between steps of the script, so even an endless loop stops.
     let flag = interrupted.clone();
@@ -151,6 +162,7 @@ fn run_script(args: &RunArgs) -> i32 {
         }
         Err(err) => Some(script::render_eval_error(&source, &err)),
     };
+    lab.borrow_mut().end_progress();
     if let Some(profile) = lab.borrow().profile() {
         eprint!("{}", profile.render());
     }
@@ -160,7 +172,7 @@ fn run_script(args: &RunArgs) -> i32 {
         }
         return SUCCESS;
     };
-    eprint!("{message}");
+    color::eprint_error(&message);
     if args.keep {
         eprintln!("kept what this run built (--keep); take it down with `netscript down {lab_name}`");
         lab.borrow_mut().finish();

@@ -17,6 +17,7 @@ mod sysctl;
 pub use addrs::AddrInfo;
 pub use backend::Kernel;
 pub use error::KernelError;
+pub use firewall::RuleInfo;
 pub use links::LinkInfo;
 pub use network::{Network, no_link, no_netns};
 pub use routes::RouteInfo;

@@ -69,6 +69,11 @@ impl Journal {
         Mark { undo: self.undo.len(), applied: self.applied.len() }
     }
 
+    /// The operations recorded, in order.
+    pub fn applied(&self) -> &[Op] {
+        &self.applied
+    }
+
     /// Whether anything recorded needs undoing: the lab holds something.
     pub fn has_undo(&self) -> bool {
         !self.undo.is_empty()

@@ -1,0 +1,235 @@
+//! The lab as a graph: the host, namespaces and bridges as nodes; veth
+//! pairs and bridge ports as edges, each end labelled with its interface
+//! and addresses. Every picture format renders this model.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use super::snapshot::Snapshot;
+use crate::kernel::LinkInfo;
+use crate::ops::Netns;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Host,
+    Namespace,
+    Bridge,
+    /// Where a veth leads that the lab cannot place.
+    Outside,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// Unique: `host`, a namespace's name, or `PLACE/BRIDGE` for a bridge.
+    pub id: String,
+    pub kind: NodeKind,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeKind {
+    Veth,
+    /// A bridge and a port of it that is not a veth; the bridge's own
+    /// interface is such a port of the namespace it is in.
+    Port,
+}
+
+/// One end of an edge: a node and, when it has one, the interface there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct End {
+    pub node: String,
+    pub ifname: Option<String>,
+    pub addrs: Vec<String>,
+}
+
+impl End {
+    /// "eth0 10.0.0.1/24 fd00::1/64" lines: the interface, then its addresses.
+    pub fn lines(&self) -> Vec<String> {
+        self.ifname.iter().cloned().chain(self.addrs.iter().cloned()).collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    pub kind: EdgeKind,
+    /// The end nearer the host (or the first node), so pictures read top down.
+    pub a: End,
+    pub b: End,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Topology {
+    pub lab: String,
+    pub nodes: Vec<Node>,
+    pub edges: Vec<Edge>,
+}
+
+fn place_id(ns: &Netns) -> String {
+    match ns {
+        Netns::Host => "host".into(),
+        // Apart from the host; no namespace or bridge id ends in '/'.
+        Netns::Named(name) if name == "host" => "host/".into(),
+        Netns::Named(name) => name.clone(),
+    }
+}
+
+/// Addresses worth a label: not the fe80:: ones every IPv6 link gets.
+fn labelled_addrs(link: &LinkInfo) -> Vec<String> {
+    link.addresses.iter().filter(|a| !a.to_lowercase().starts_with("fe80:")).cloned().collect()
+}
+
+impl Topology {
+    pub fn from_snapshot(snapshot: &Snapshot) -> Topology {
+        let mut topology = Topology { lab: snapshot.lab.clone(), ..Topology::default() };
+        let bridge_id = |p: usize, name: &str| format!("{}/{name}", place_id(&snapshot.places[p].ns));
+        for (p, place) in snapshot.places.iter().enumerate() {
+            let bridges: Vec<&LinkInfo> = snapshot
+                .shown()
+                .filter(|(q, _, link)| *q == p && link.kind == "bridge")
+                .map(|(_, _, link)| link)
+                .collect();
+            let has_links = snapshot.shown().any(|(q, ..)| q == p);
+            if place.owned || has_links {
+                let (kind, label) = match &place.ns {
+                    Netns::Host => (NodeKind::Host, "host".to_string()),
+                    Netns::Named(name) => (NodeKind::Namespace, name.clone()),
+                };
+                topology.nodes.push(Node { id: place_id(&place.ns), kind, label });
+            }
+            for bridge in bridges {
+                topology.nodes.push(Node {
+                    id: bridge_id(p, &bridge.name),
+                    kind: NodeKind::Bridge,
+                    label: bridge.name.clone(),
+                });
+            }
+        }
+        // Where an interface attaches: its bridge, when it is a port of one
+        // the picture has, else its namespace.
+        let attach = |p: usize, link: &LinkInfo| -> End {
+            let place = &snapshot.places[p];
+            let bridge = link.master.as_ref().filter(|m| {
+                place
+                    .links
+                    .iter()
+                    .zip(&place.shown)
+                    .any(|(l, shown)| *shown && l.kind == "bridge" && &l.name == *m)
+            });
+            End {
+                node: match bridge {
+                    Some(m) => bridge_id(p, m),
+                    None => place_id(&place.ns),
+                },
+                ifname: Some(link.name.clone()),
+                addrs: labelled_addrs(link),
+            }
+        };
+        let mut done: HashSet<(usize, usize)> = HashSet::new();
+        for (p, l, link) in snapshot.shown() {
+            let place = &snapshot.places[p];
+            match link.kind.as_str() {
+                "veth" if !done.contains(&(p, l)) => {
+                    done.insert((p, l));
+                    let b = match place.peers[l] {
+                        Some((q, o)) => {
+                            done.insert((q, o));
+                            attach(q, &snapshot.places[q].links[o])
+                        }
+                        None => {
+                            topology.add_outside();
+                            End { node: OUTSIDE.into(), ifname: link.peer.clone(), addrs: Vec::new() }
+                        }
+                    };
+                    topology.edges.push(Edge { kind: EdgeKind::Veth, a: attach(p, link), b });
+                }
+                "bridge" => topology.edges.push(Edge {
+                    kind: EdgeKind::Port,
+                    a: End { node: bridge_id(p, &link.name), ifname: None, addrs: Vec::new() },
+                    b: End {
+                        node: place_id(&place.ns),
+                        ..attach(p, &LinkInfo { master: None, ..link.clone() })
+                    },
+                }),
+                "veth" | "loopback" => {}
+                _ => {
+                    let port = attach(p, link);
+                    if port.node != place_id(&place.ns) {
+                        topology.edges.push(Edge {
+                            kind: EdgeKind::Port,
+                            a: End { node: port.node, ifname: None, addrs: Vec::new() },
+                            b: End { node: place_id(&place.ns), ..port },
+                        });
+                    }
+                }
+            }
+        }
+        topology.orient();
+        topology
+    }
+
+    fn add_outside(&mut self) {
+        if !self.nodes.iter().any(|n| n.id == OUTSIDE) {
+            self.nodes.push(Node {
+                id: OUTSIDE.into(),
+                kind: NodeKind::Outside,
+                label: "outside the lab".into(),
+            });
+        }
+    }
+
+    /// The order a breadth-first walk meets the nodes in, starting from the
+    /// host, then from the first node not met yet, and so on.
+    pub fn walk_order(&self) -> Vec<usize> {
+        let index: HashMap<&str, usize> =
+            self.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+        let mut next: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
+        for edge in &self.edges {
+            if let (Some(&a), Some(&b)) = (index.get(edge.a.node.as_str()), index.get(edge.b.node.as_str())) {
+                next[a].push(b);
+                next[b].push(a);
+            }
+        }
+        let mut order = Vec::with_capacity(self.nodes.len());
+        let mut seen = vec![false; self.nodes.len()];
+        let host_first = self.nodes.iter().position(|n| n.kind == NodeKind::Host).into_iter();
+        for start in host_first.chain(0..self.nodes.len()) {
+            if seen[start] {
+                continue;
+            }
+            seen[start] = true;
+            let mut queue = VecDeque::from([start]);
+            while let Some(at) = queue.pop_front() {
+                order.push(at);
+                for &n in &next[at] {
+                    if !seen[n] {
+                        seen[n] = true;
+                        queue.push_back(n);
+                    }
+                }
+            }
+        }
+        order
+    }
+
+    /// Turns every edge to start at the end the walk meets first.
+    fn orient(&mut self) {
+        let order = self.walk_order();
+        let mut rank = vec![0; self.nodes.len()];
+        for (r, &node) in order.iter().enumerate() {
+            rank[node] = r;
+        }
+        let rank_of: HashMap<String, usize> =
+            self.nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), rank[i])).collect();
+        for edge in &mut self.edges {
+            if rank_of.get(&edge.b.node) < rank_of.get(&edge.a.node) {
+                std::mem::swap(&mut edge.a, &mut edge.b);
+            }
+        }
+    }
+
+    pub fn node_index(&self, id: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.id == id)
+    }
+}
+
+/// No namespace name holds a '/', and bridge ids have one in the middle.
+pub const OUTSIDE: &str = "/outside";
