@@ -140,6 +140,14 @@ impl State {
 }
 
 impl World {
+    /// A world with nothing but an empty host, for tests.
+    #[cfg(test)]
+    pub fn empty() -> World {
+        let mut state = State::default();
+        state.spaces.insert(Netns::Host, Space::default());
+        World { state: RefCell::new(state) }
+    }
+
     /// A world that starts as the host is now: its links, addresses and
     /// routes (read with `real`, which needs no privileges), and its named
     /// namespaces, whose insides are not readable without root.

@@ -233,3 +233,92 @@ impl Topology {
 
 /// No namespace name holds a '/', and bridge ids have one in the middle.
 pub const OUTSIDE: &str = "/outside";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dryrun::World;
+    use crate::kernel::Network;
+    use crate::ops::Op;
+
+    fn named(n: &str) -> Netns {
+        Netns::Named(n.into())
+    }
+
+    /// The topology of a lab made by `ops` in the dry run's model.
+    fn built(ops: &[Op]) -> Topology {
+        let world = World::empty();
+        for op in ops {
+            world.apply(op).unwrap();
+        }
+        Topology::from_snapshot(&Snapshot::read("t", ops, &world).unwrap())
+    }
+
+    fn veth(ns: Netns, name: &str, peer_ns: Netns, peer: &str) -> Op {
+        Op::VethAdd { ns, name: name.into(), peer_ns, peer: peer.into() }
+    }
+
+    fn edges(t: &Topology) -> Vec<String> {
+        t.edges
+            .iter()
+            .map(|e| {
+                let side = |end: &End| format!("{}:{}", end.node, end.lines().join(","));
+                format!("{} {:?} {}", side(&e.a), e.kind, side(&e.b))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pairs_with_the_same_indexes_are_told_apart_by_the_ledger() {
+        // a/x <-> b/y and c/x <-> d/y: every end has index 2, peer if2.
+        let mut ops = Vec::new();
+        for name in ["a", "b", "c", "d"] {
+            ops.push(Op::NetnsAdd { name: name.into(), lo_up: true });
+        }
+        ops.push(veth(named("a"), "x", named("b"), "y"));
+        ops.push(veth(named("c"), "x", named("d"), "y"));
+        let t = built(&ops);
+        let ids: Vec<&str> = t.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c", "d"]);
+        assert_eq!(edges(&t), ["a:x Veth b:y", "c:x Veth d:y"]);
+    }
+
+    #[test]
+    fn bridges_hold_their_ports_and_hang_off_their_namespace() {
+        let r = named("router");
+        let ops = [
+            Op::NetnsAdd { name: "router".into(), lo_up: true },
+            Op::NetnsAdd { name: "h1".into(), lo_up: true },
+            Op::BridgeAdd { ns: r.clone(), name: "lan0".into() },
+            Op::AddrAdd { ns: r.clone(), dev: "lan0".into(), addr: "10.0.0.1/24".parse().unwrap() },
+            veth(r.clone(), "h1-port", named("h1"), "eth0"),
+            Op::LinkSetMaster { ns: r.clone(), dev: "h1-port".into(), master: Some("lan0".into()) },
+            Op::AddrAdd { ns: named("h1"), dev: "eth0".into(), addr: "10.0.0.11/24".parse().unwrap() },
+            // Renamed after it was made: followed by the ledger all the same.
+            Op::LinkRename { ns: named("h1"), dev: "eth0".into(), new_name: "lan".into() },
+        ];
+        let t = built(&ops);
+        let ids: Vec<(&str, NodeKind)> = t.nodes.iter().map(|n| (n.id.as_str(), n.kind)).collect();
+        assert_eq!(
+            ids,
+            [("router", NodeKind::Namespace), ("router/lan0", NodeKind::Bridge), ("h1", NodeKind::Namespace)]
+        );
+        assert_eq!(
+            edges(&t),
+            ["router:lan0,10.0.0.1/24 Port router/lan0:", "router/lan0:h1-port Veth h1:lan,10.0.0.11/24"]
+        );
+    }
+
+    #[test]
+    fn the_host_shows_only_with_links_of_the_lab() {
+        let alone = built(&[Op::NetnsAdd { name: "a".into(), lo_up: true }]);
+        assert_eq!(alone.nodes.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), ["a"]);
+        assert!(alone.edges.is_empty());
+        let joined = built(&[
+            Op::NetnsAdd { name: "host".into(), lo_up: true },
+            veth(Netns::Host, "h0", named("host"), "eth0"),
+        ]);
+        // A namespace called "host" is not the host.
+        assert_eq!(edges(&joined), ["host:h0 Veth host/:eth0"]);
+    }
+}
