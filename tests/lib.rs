@@ -14,3 +14,5 @@ mod links;
 mod namespaces;
 mod nat;
 mod traffic;
+// Apart from the list above, so branches that add tests merge cleanly.
+mod see;
