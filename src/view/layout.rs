@@ -25,6 +25,8 @@ const NODE_GAP: f64 = 28.0;
 const ROW_GAP: f64 = 70.0;
 const COMPONENT_GAP: f64 = 56.0;
 pub const MARGIN: f64 = 20.0;
+/// How far the control points of a loop reach below its node.
+pub const LOOP_DIP: f64 = 40.0;
 /// Room for the lab's name above the picture.
 pub const HEADER_H: f64 = 28.0;
 
@@ -330,7 +332,9 @@ pub fn layout(topology: &Topology) -> Layout {
         edges.push(EdgeLine { from, to, is_loop: a == b });
     }
     let width = x0 - COMPONENT_GAP + MARGIN;
-    Layout { width: width.max(2.0 * MARGIN + 200.0), height: height + MARGIN, nodes: boxes, edges }
+    // A loop dips under its node by 3/4 of LOOP_DIP.
+    let loops = if edges.iter().any(|e| e.is_loop) { LOOP_DIP } else { 0.0 };
+    Layout { width: width.max(2.0 * MARGIN + 200.0), height: height + MARGIN + loops, nodes: boxes, edges }
 }
 
 fn row_of(rows: &[Vec<usize>], n: usize) -> Vec<usize> {

@@ -38,9 +38,14 @@ impl Snapshot {
         let made = made_links(applied);
         let mut spaces: Vec<(Netns, bool)> = vec![(Netns::Host, false)];
         spaces.extend(contents.namespaces.iter().map(|n| (Netns::Named(n.clone()), true)));
-        for link in &made {
-            if !spaces.iter().any(|(ns, _)| *ns == link.ns) {
-                spaces.push((link.ns.clone(), false));
+        // Also where it made links, set rules or settings outside its own.
+        let touched = applied.iter().filter_map(|op| match op {
+            Op::FirewallAdd { ns, .. } | Op::SysctlSet { ns, .. } => Some(ns),
+            _ => None,
+        });
+        for ns in made.iter().map(|link| &link.ns).chain(touched) {
+            if !spaces.iter().any(|(known, _)| known == ns) {
+                spaces.push((ns.clone(), false));
             }
         }
         let mut places = Vec::new();

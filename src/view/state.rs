@@ -298,7 +298,7 @@ pub fn render_text(state: &LabState, paint: &dyn Fn(&str) -> String) -> String {
             })
             .collect();
         if rows.is_empty() {
-            out.push_str("  no links\n");
+            out.push_str(if ns.owned { "  no links\n" } else { "  no links of this lab\n" });
         } else {
             out.push_str(&table(
                 &["LINK", "KIND", "STATE", "MASTER", "PEER", "ADDRESSES"],

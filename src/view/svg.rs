@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::layout::{self, CHAR_W, FONT_SIZE, HEADER_H, LINE_H, Layout, MARGIN, TITLE_SIZE};
+use super::layout::{self, CHAR_W, FONT_SIZE, HEADER_H, LINE_H, LOOP_DIP, Layout, MARGIN, TITLE_SIZE};
 use super::topology::{EdgeKind, NodeKind, Topology};
 
 fn escape(text: &str) -> String {
@@ -64,9 +64,9 @@ pub fn svg(layout: &Layout, topology: &Topology) -> String {
                 num(x1),
                 num(y1),
                 num(x1),
-                num(y1 + 40.0),
+                num(y1 + LOOP_DIP),
                 num(x2),
-                num(y2 + 40.0),
+                num(y2 + LOOP_DIP),
                 num(x2),
                 num(y2)
             )
