@@ -268,6 +268,21 @@ fn show_json_matches_what_ip_reports() {
     assert!(!text.contains('\x1b'), "no colour when stdout is not a terminal:\n{text}");
 }
 
+#[test]
+fn the_docs_picture_is_what_netscript_draws() {
+    if !privileged() {
+        return;
+    }
+    let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/docs");
+    let out = Sandbox::new().step(&format!("netscript {docs}/bridge-nat.rhai")).run();
+    let committed = std::fs::read_to_string(format!("{docs}/bridge-nat.svg")).unwrap();
+    assert!(
+        out[0].success().stdout == committed,
+        "docs/bridge-nat.svg is out of date; make it again with\n  \
+         sudo netscript --sandbox docs/bridge-nat.rhai > docs/bridge-nat.svg"
+    );
+}
+
 fn netscript(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_netscript")).args(args).output().unwrap()
 }
