@@ -330,6 +330,19 @@ fn the_man_page_renders() {
     for part in ["NAME", "netscript", "SYNOPSIS", "--sandbox", "graph", "show", "completions"] {
         assert!(text.contains(part), "the man page lacks {part}:\n{text}");
     }
+    // Each command has its page too.
+    let out = netscript(&["man", "graph"]);
+    std::fs::write(&path, &out.stdout).unwrap();
+    let man = Command::new("man")
+        .arg("-l")
+        .arg(&path)
+        .env("MANWIDTH", "100")
+        .env("MANPAGER", "cat")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&man.stdout);
+    assert!(text.contains("netscript-graph") && text.contains("--format"), "{text}");
+    assert_eq!(netscript(&["man", "nope"]).status.code(), Some(1));
 }
 
 /// A star of `hosts` namespaces on one bridge.

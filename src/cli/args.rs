@@ -110,6 +110,10 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
-    /// Print netscript's man page (roff); read it with `netscript man | man -l -`
-    Man,
+    /// Print netscript's man page (roff), or a command's; read it with
+    /// `netscript man | man -l -`
+    Man {
+        /// A command, for its own page (netscript-graph(1), ...)
+        command: Option<String>,
+    },
 }

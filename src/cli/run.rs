@@ -37,7 +37,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     if args.run.sandbox
         && let Err(err) = sandbox::enter()
     {
-        eprintln!("error: {err}");
+        color::eprint_error(&format!("error: {err}\n"));
         return FAILURE;
     }
     match &args.command {
@@ -46,7 +46,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Some(Command::Graph { lab, format, output }) => see::graph(lab, *format, output.as_deref()),
         Some(Command::Show { lab, json }) => see::show(lab, *json),
         Some(Command::Completions { shell }) => see::completions(*shell),
-        Some(Command::Man) => see::man(),
+        Some(Command::Man { command }) => see::man(command.as_deref()),
         None => run_script(&args.run),
     }
 }
@@ -59,21 +59,21 @@ fn run_script(args: &RunArgs) -> i32 {
     let params = match Params::parse(&args.params) {
         Ok(params) => Rc::new(RefCell::new(params)),
         Err(err) => {
-            eprintln!("error: {err}");
+            color::eprint_error(&format!("error: {err}\n"));
             return USAGE;
         }
     };
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) => {
-            eprintln!("error: cannot read script {}: {err}", path.display());
+            color::eprint_error(&format!("error: cannot read script {}: {err}\n", path.display()));
             return USAGE;
         }
     };
     let lab_name = match lab_name(args.lab.as_deref(), path) {
         Ok(name) => name,
         Err(err) => {
-            eprintln!("error: {err}");
+            color::eprint_error(&format!("error: {err}\n"));
             return USAGE;
         }
     };
@@ -83,14 +83,14 @@ fn run_script(args: &RunArgs) -> i32 {
     let kernel = match Kernel::new() {
         Ok(kernel) => kernel,
         Err(err) => {
-            eprintln!("error: cannot open a netlink socket: {err}");
+            color::eprint_error(&format!("error: cannot open a netlink socket: {err}\n"));
             return FAILURE;
         }
     };
     if args.sandbox
         && let Err(err) = kernel.apply(&Op::LinkSetUp { ns: Netns::Host, dev: "lo".into(), up: true })
     {
-        eprintln!("error: cannot bring up lo in the sandbox: {err}");
+        color::eprint_error(&format!("error: cannot bring up lo in the sandbox: {err}\n"));
         return FAILURE;
     }
     let lab = if args.dry_run {
@@ -101,16 +101,16 @@ fn run_script(args: &RunArgs) -> i32 {
             match lab::down(&kernel, &lab_name) {
                 Ok(report) => eprintln!("{lab_name}: took the lab down first: {}", report.summary()),
                 Err(err) => {
-                    eprintln!("error: --recreate: {err}");
+                    color::eprint_error(&format!("error: --recreate: {err}\n"));
                     return FAILURE;
                 }
             }
         }
         if lab::ledger::path(&lab_name).exists() {
-            eprintln!(
+            color::eprint_error(&format!(
                 "error: lab '{lab_name}' is already up; take it down with `netscript down {lab_name}`, \
-                 or run again with --recreate (or name this one with --lab NAME)"
-            );
+                 or run again with --recreate (or name this one with --lab NAME)\n"
+            ));
             return FAILURE;
         }
         let ledger = LedgerName { lab: lab_name.clone(), script: Some(name.clone()) };

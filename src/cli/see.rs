@@ -96,11 +96,24 @@ pub fn completions(shell: clap_complete::Shell) -> i32 {
     SUCCESS
 }
 
-pub fn man() -> i32 {
-    let mut page = Vec::new();
-    if let Err(err) = clap_mangen::Man::new(Args::command()).render(&mut page) {
+pub fn man(command: Option<&str>) -> i32 {
+    let mut top = Args::command();
+    // Built, the commands know their full names (netscript-graph).
+    top.build();
+    let page = match command {
+        None => top,
+        Some(name) => match top.find_subcommand(name) {
+            Some(sub) => sub.clone(),
+            None => {
+                let names: Vec<&str> = top.get_subcommands().map(|c| c.get_name()).collect();
+                return fail(&format!("no command '{name}'; the commands are: {}", names.join(", ")));
+            }
+        },
+    };
+    let mut text = Vec::new();
+    if let Err(err) = clap_mangen::Man::new(page).render(&mut text) {
         return fail(&format!("cannot render the man page: {err}"));
     }
-    let _ = std::io::stdout().write_all(&page);
+    let _ = std::io::stdout().write_all(&text);
     SUCCESS
 }
