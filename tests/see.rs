@@ -54,6 +54,15 @@ fn dot_parts(dot: &str) -> (BTreeSet<String>, BTreeSet<String>) {
     (nodes, edges)
 }
 
+/// The nodes and edges of BRIDGE_NAT's graph.
+const NODES: [&str; 5] = ["host", "host/vnet-0", "internet", "web-ns", "db-ns"];
+const EDGES: [&str; 4] = [
+    r#""host" -- "internet" [taillabel="uplink\n203.0.113.2/24", headlabel="isp0\n203.0.113.1/24"]"#,
+    r#""host" -- "host/vnet-0" [taillabel="vnet-0\n192.168.15.1/24", style=dashed]"#,
+    r#""host/vnet-0" -- "web-ns" [taillabel="veth-web-br", headlabel="eth0-web\n192.168.15.5/24"]"#,
+    r#""host/vnet-0" -- "db-ns" [taillabel="veth-db-br", headlabel="eth0-db\n192.168.15.6/24"]"#,
+];
+
 #[test]
 fn graph_of_a_bridge_and_nat_lab() {
     if !privileged() {
@@ -71,15 +80,8 @@ fn graph_of_a_bridge_and_nat_lab() {
     out[0].success();
     let dot = &out[1].success().stdout;
     let (nodes, edges) = dot_parts(dot);
-    let expected_nodes = ["host", "host/vnet-0", "internet", "web-ns", "db-ns"];
-    assert_eq!(nodes, expected_nodes.iter().map(|n| n.to_string()).collect(), "{dot}");
-    let expected_edges = [
-        r#""host" -- "internet" [taillabel="uplink\n203.0.113.2/24", headlabel="isp0\n203.0.113.1/24"]"#,
-        r#""host" -- "host/vnet-0" [taillabel="vnet-0\n192.168.15.1/24", style=dashed]"#,
-        r#""host/vnet-0" -- "web-ns" [taillabel="veth-web-br", headlabel="eth0-web\n192.168.15.5/24"]"#,
-        r#""host/vnet-0" -- "db-ns" [taillabel="veth-db-br", headlabel="eth0-db\n192.168.15.6/24"]"#,
-    ];
-    assert_eq!(edges, expected_edges.iter().map(|e| e.to_string()).collect(), "{dot}");
+    assert_eq!(nodes, NODES.iter().map(|n| n.to_string()).collect(), "{dot}");
+    assert_eq!(edges, EDGES.iter().map(|e| e.to_string()).collect(), "{dot}");
     // The script's graph() at its end saw the same lab.
     assert_eq!(out[0].stdout, format!("{dot}\n"));
 
@@ -95,15 +97,31 @@ fn graph_of_a_bridge_and_nat_lab() {
         assert_eq!(node_titles, nodes);
         let node_groups =
             doc.descendants().filter(|n| n.attribute("class").is_some_and(|c| c.starts_with("node ")));
-        assert_eq!(node_groups.count(), expected_nodes.len());
+        assert_eq!(node_groups.count(), NODES.len());
         let paths =
             doc.descendants().filter(|n| n.attribute("class").is_some_and(|c| c.starts_with("edge ")));
-        assert_eq!(paths.count(), expected_edges.len());
+        assert_eq!(paths.count(), EDGES.len());
     }
     let mermaid = &out[4].success().stdout;
     assert!(mermaid.contains("flowchart TB\n"), "{mermaid}");
     assert!(mermaid.contains(r#"n1 ---|"veth-web-br ↔ eth0-web 192.168.15.5/24"| n3"#), "{mermaid}");
     out[5].failure(1).stderr_has("lab 'nope' is not up (labs up: bridge-nat)");
+}
+
+#[test]
+fn a_dry_run_draws_the_same_lab() {
+    if !privileged() {
+        return;
+    }
+    let out = Sandbox::new()
+        .file("bridge-nat.rhai", BRIDGE_NAT)
+        .step("netscript --dry-run bridge-nat.rhai > lab.sh && bash -n lab.sh && cat lab.sh")
+        .run();
+    // What the script prints stays comments of the printed bash script.
+    let printed: Vec<&str> = out[0].success().stdout.lines().filter_map(|l| l.strip_prefix("# ")).collect();
+    let (nodes, edges) = dot_parts(&printed.join("\n"));
+    assert_eq!(nodes, NODES.iter().map(|n| n.to_string()).collect());
+    assert_eq!(edges, EDGES.iter().map(|e| e.to_string()).collect());
 }
 
 /// What `ip -j` says of a namespace's links, addresses and routes, in the

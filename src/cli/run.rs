@@ -132,7 +132,7 @@ fn run_script(args: &RunArgs) -> i32 {
     let mut engine = script::engine(&lab, &params);
     if args.dry_run {
         // What the script prints stays in the printed script, as comments.
-        engine.on_print(|text| println!("# {text}"));
+        engine.on_print(|text| text.lines().for_each(|line| println!("# {line}")));
     } else {
         let shared = lab.clone();
         engine.on_print(move |text| shared.borrow().without_progress_line(|| println!("{text}")));

@@ -41,12 +41,23 @@ pub fn graph(lab: &str, applied: &[Op], net: &dyn Network, format: Format) -> Re
     Ok(render(&Topology::from_snapshot(&snapshot), format))
 }
 
+/// What a lab being built has applied: its ledger's account when it keeps
+/// one (a REPL session that continues a lab adds to what earlier runs
+/// made), else this run's journal (a dry run).
+fn applied_by(lab: &Lab) -> Vec<Op> {
+    lab.name()
+        .and_then(|name| crate::lab::ledger::read(name).ok())
+        .map(|replay| replay.applied)
+        .unwrap_or_else(|| lab.applied().to_vec())
+}
+
 /// The picture of a lab being built (a script's, or a REPL session's).
 pub fn lab_graph(lab: &Lab, format: Format) -> Result<String, String> {
-    graph(lab.name().unwrap_or("lab"), lab.applied(), lab.net(), format)
+    graph(lab.name().unwrap_or("lab"), &applied_by(lab), lab.net(), format)
 }
 
 /// The state of a lab being built, as `netscript show` has it.
 pub fn lab_state(lab: &Lab) -> Result<LabState, String> {
-    LabState::read(lab.name().unwrap_or("lab"), lab.script().map(String::from), lab.applied(), lab.net())
+    let script = lab.script().map(String::from);
+    LabState::read(lab.name().unwrap_or("lab"), script, &applied_by(lab), lab.net())
 }
