@@ -418,7 +418,7 @@ fn wish(v: usize, down: bool, ports: &[Vec<Port>], lefts: &[f64], row: &[usize])
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::topology::{Edge, EdgeKind, End, Node};
     use super::*;
 

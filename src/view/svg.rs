@@ -159,3 +159,34 @@ pub fn svg(layout: &Layout, topology: &Topology) -> String {
 fn longest(lines: &[String]) -> f64 {
     lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::layout::{layout, tests::star};
+    use super::*;
+
+    #[test]
+    fn one_group_per_node_and_escaped_text() {
+        let mut topology = star(10);
+        topology.lab = "a<b>&'c\"".into();
+        topology.nodes[2].label = "h<1>".into();
+        let text = svg(&layout(&topology), &topology);
+        let doc = roxmltree::Document::parse(&text).expect("well-formed XML");
+        let groups: Vec<roxmltree::Node> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("g") && n.attribute("class").is_some_and(|c| c.starts_with("node ")))
+            .collect();
+        assert_eq!(groups.len(), topology.nodes.len());
+        let titles: Vec<&str> = groups
+            .iter()
+            .map(|g| g.children().find(|c| c.has_tag_name("title")).unwrap().text().unwrap())
+            .collect();
+        let ids: Vec<&str> = topology.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(titles, ids);
+        assert!(doc.descendants().any(|n| n.text() == Some("h<1>")));
+        assert!(doc.descendants().any(|n| n.text() == Some("lab a<b>&'c\"")));
+        let edges =
+            doc.descendants().filter(|n| n.attribute("class").is_some_and(|c| c.starts_with("edge ")));
+        assert_eq!(edges.count(), topology.edges.len());
+    }
+}

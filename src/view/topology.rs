@@ -144,9 +144,11 @@ impl Topology {
                 "bridge" => topology.edges.push(Edge {
                     kind: EdgeKind::Port,
                     a: End { node: bridge_id(p, &link.name), ifname: None, addrs: Vec::new() },
+                    // The bridge's own interface, in its namespace.
                     b: End {
                         node: place_id(&place.ns),
-                        ..attach(p, &LinkInfo { master: None, ..link.clone() })
+                        ifname: Some(link.name.clone()),
+                        addrs: labelled_addrs(link),
                     },
                 }),
                 "veth" | "loopback" => {}
