@@ -326,3 +326,61 @@ pub fn render_text(state: &LabState, paint: &dyn Fn(&str) -> String) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dryrun::World;
+    use crate::ops::Rule;
+
+    #[test]
+    fn host_shows_the_lab_links_rules_and_routes_only() {
+        let web = Netns::Named("web".into());
+        let ops = [
+            Op::NetnsAdd { name: "web".into(), lo_up: true },
+            Op::BridgeAdd { ns: Netns::Host, name: "br0".into() },
+            Op::AddrAdd { ns: Netns::Host, dev: "br0".into(), addr: "10.0.0.1/24".parse().unwrap() },
+            Op::LinkSetUp { ns: Netns::Host, dev: "br0".into(), up: true },
+            Op::VethAdd { ns: Netns::Host, name: "web-br".into(), peer_ns: web.clone(), peer: "eth0".into() },
+            Op::LinkSetMaster { ns: Netns::Host, dev: "web-br".into(), master: Some("br0".into()) },
+            Op::AddrAdd { ns: web.clone(), dev: "eth0".into(), addr: "10.0.0.5/24".parse().unwrap() },
+            Op::LinkSetUp { ns: web.clone(), dev: "eth0".into(), up: true },
+            Op::FirewallAdd {
+                ns: Netns::Host,
+                rule: Rule::Masquerade { subnet: "10.0.0.0/24".parse().unwrap(), out: "br0".into() },
+            },
+        ];
+        let world = World::empty();
+        // Not the lab's: left out of the host's links.
+        world.apply(&Op::BridgeAdd { ns: Netns::Host, name: "other".into() }).unwrap();
+        for op in &ops {
+            world.apply(op).unwrap();
+        }
+        let state = LabState::read("t", None, &ops, &world).unwrap();
+        let names: Vec<(&str, bool)> = state.namespaces.iter().map(|n| (n.name.as_str(), n.owned)).collect();
+        assert_eq!(names, [("host", false), ("web", true)]);
+        let host = &state.namespaces[0];
+        let links: Vec<&str> = host.links.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(links, ["br0", "web-br"]);
+        assert_eq!(
+            host.links[1].peer,
+            Some(PeerState { namespace: Some("web".into()), name: "eth0".into() })
+        );
+        assert_eq!(
+            host.routes.iter().map(RouteState::text).collect::<Vec<_>>(),
+            ["10.0.0.0/24 dev br0 proto kernel scope link"]
+        );
+        assert_eq!(host.rules.len(), 1);
+        assert_eq!(host.rules[0].chain, "postrouting");
+        let web_links: Vec<&str> = state.namespaces[1].links.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(web_links, ["lo", "eth0"]);
+
+        let text = render_text(&state, &|h| format!("<{h}>"));
+        assert!(
+            text.starts_with("lab t\n\n<host>  forwarding: ipv4 off, ipv6 off\n  <LINK    KIND    STATE"),
+            "{text}"
+        );
+        assert!(text.contains("\n  web-br  veth    DOWN   br0     web/eth0  -\n"), "{text}");
+        assert!(text.contains("    postrouting  ip saddr 10.0.0.0/24"), "{text}");
+    }
+}
