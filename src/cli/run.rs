@@ -146,7 +146,7 @@ fn run_script(args: &RunArgs) -> i32 {
     let ast = match engine.compile(&text) {
         Ok(ast) => ast,
         Err(err) => {
-            eprint!("{}", script::render_parse_error(&source, &err));
+            color::eprint_error(&script::render_parse_error(&source, &err));
             let _ = lab.borrow_mut().rollback();
             return FAILURE;
         }
