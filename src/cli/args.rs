@@ -9,6 +9,7 @@ Examples:
                                                         build a lab on this machine, with a parameter
   netscript ls                                          the labs that are up
   sudo netscript down bridge-lab                        remove everything that lab made
+  sudo netscript graph bridge-lab -o lab.svg            draw a lab that is up (show: its state)
 
 Exit status: 0 success, 1 the script or an operation failed, 2 usage error.";
 
