@@ -6,6 +6,7 @@
 //! - `lab`: what a run created, so a failed run rolls back;
 //! - `script`: the Rhai engine and the API it exposes;
 //! - `dryrun`: a model of the network that prints commands instead;
+//! - `view`: a lab's topology as a picture and its state as text or JSON;
 //! - `cli`: arguments, parameters and the run itself;
 //! - `repl`: the interactive session, `netscript` without a script.
 
@@ -16,5 +17,6 @@ mod lab;
 mod ops;
 mod repl;
 mod script;
+mod view;
 
 pub use cli::run;

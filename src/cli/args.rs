@@ -10,6 +10,7 @@ Examples:
   sudo netscript                                        an interactive session on lab 'repl'
   netscript ls                                          the labs that are up
   sudo netscript down bridge-lab                        remove everything that lab made
+  sudo netscript graph bridge-lab -o lab.svg            draw a lab that is up (show: its state)
 
 Exit status: 0 success, 1 the script or an operation failed, 2 usage error.";
 
@@ -51,6 +52,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub profile: bool,
 
+    /// No progress line on a long run (there is one only on a terminal)
+    #[arg(short, long)]
+    pub quiet: bool,
+
     /// If the lab is up already, take it down first
     #[arg(long)]
     pub recreate: bool,
@@ -84,5 +89,38 @@ pub enum Command {
         /// Print JSON for programs
         #[arg(long)]
         json: bool,
+    },
+    /// Draw a lab as it is in the kernel: namespaces, bridges and the host,
+    /// joined by veth pairs and bridge ports
+    Graph {
+        /// The lab, as `netscript ls` names it
+        lab: String,
+        /// dot (Graphviz), mermaid, or svg (drawn by netscript itself);
+        /// default: from the -o file's extension, else dot
+        #[arg(short, long, value_enum)]
+        format: Option<crate::view::Format>,
+        /// Write to FILE instead of standard output
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Print each namespace of a lab with its links, addresses, routes,
+    /// forwarding and firewall (NAT) rules, as the kernel has them
+    Show {
+        /// The lab, as `netscript ls` names it
+        lab: String,
+        /// Print JSON for programs (the shape is in the README)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a completion script for a shell
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print netscript's man page (roff), or a command's; read it with
+    /// `netscript man | man -l -`
+    Man {
+        /// A command, for its own page (netscript-graph(1), ...)
+        command: Option<String>,
     },
 }

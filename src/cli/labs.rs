@@ -6,13 +6,14 @@ use crate::kernel::Kernel;
 use crate::lab::{self, ledger};
 use crate::ops::Netns;
 
+use super::color;
 use super::run::{FAILURE, SUCCESS};
 
 pub fn down(labs: &[String], all: bool) -> i32 {
     let kernel = match Kernel::new() {
         Ok(kernel) => kernel,
         Err(err) => {
-            eprintln!("error: cannot open a netlink socket: {err}");
+            color::eprint_error(&format!("error: cannot open a netlink socket: {err}\n"));
             return FAILURE;
         }
     };
@@ -37,12 +38,12 @@ pub fn down(labs: &[String], all: bool) -> i32 {
                     println!("{name}: {why}");
                 }
                 for err in &report.errors {
-                    eprintln!("error: {name}: {err}");
+                    color::eprint_error(&format!("error: {name}: {err}\n"));
                     code = FAILURE;
                 }
             }
             Err(err) => {
-                eprintln!("error: {err}");
+                color::eprint_error(&format!("error: {err}\n"));
                 code = FAILURE;
             }
         }
@@ -88,7 +89,7 @@ pub fn ls(json: bool) -> i32 {
     let names = match ledger::list() {
         Ok(names) => names,
         Err(err) => {
-            eprintln!("error: cannot read {}: {err}", ledger::labs_dir().display());
+            color::eprint_error(&format!("error: cannot read {}: {err}\n", ledger::labs_dir().display()));
             return FAILURE;
         }
     };

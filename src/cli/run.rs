@@ -9,7 +9,7 @@ use nix::sys::signal::{SigHandler, Signal, signal};
 use rhai::{Dynamic, EvalAltResult, Position};
 
 use super::args::{Args, Command, RunArgs};
-use super::labs;
+use super::{color, labs, see};
 use crate::dryrun::{self, World};
 use crate::kernel::{Kernel, sandbox};
 use crate::lab::{self, Lab, LedgerName, Teardown};
@@ -37,12 +37,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     if args.run.sandbox
         && let Err(err) = sandbox::enter()
     {
-        eprintln!("error: {err}");
+        color::eprint_error(&format!("error: {err}\n"));
         return FAILURE;
     }
     match &args.command {
         Some(Command::Down { labs, all }) => labs::down(labs, *all),
         Some(Command::Ls { json }) => labs::ls(*json),
+        Some(Command::Graph { lab, format, output }) => see::graph(lab, *format, output.as_deref()),
+        Some(Command::Show { lab, json }) => see::show(lab, *json),
+        Some(Command::Completions { shell }) => see::completions(*shell),
+        Some(Command::Man { command }) => see::man(command.as_deref()),
         None => run_script(&args.run),
     }
 }
@@ -54,21 +58,21 @@ fn run_script(args: &RunArgs) -> i32 {
     let params = match Params::parse(&args.params) {
         Ok(params) => Rc::new(RefCell::new(params)),
         Err(err) => {
-            eprintln!("error: {err}");
+            color::eprint_error(&format!("error: {err}\n"));
             return USAGE;
         }
     };
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) => {
-            eprintln!("error: cannot read script {}: {err}", path.display());
+            color::eprint_error(&format!("error: cannot read script {}: {err}\n", path.display()));
             return USAGE;
         }
     };
     let lab_name = match lab_name(args.lab.as_deref(), path) {
         Ok(name) => name,
         Err(err) => {
-            eprintln!("error: {err}");
+            color::eprint_error(&format!("error: {err}\n"));
             return USAGE;
         }
     };
@@ -78,14 +82,14 @@ fn run_script(args: &RunArgs) -> i32 {
     let kernel = match Kernel::new() {
         Ok(kernel) => kernel,
         Err(err) => {
-            eprintln!("error: cannot open a netlink socket: {err}");
+            color::eprint_error(&format!("error: cannot open a netlink socket: {err}\n"));
             return FAILURE;
         }
     };
     if args.sandbox
         && let Err(err) = kernel.apply(&Op::LinkSetUp { ns: Netns::Host, dev: "lo".into(), up: true })
     {
-        eprintln!("error: cannot bring up lo in the sandbox: {err}");
+        color::eprint_error(&format!("error: cannot bring up lo in the sandbox: {err}\n"));
         return FAILURE;
     }
     let lab = if args.dry_run {
@@ -96,16 +100,16 @@ fn run_script(args: &RunArgs) -> i32 {
             match lab::down(&kernel, &lab_name) {
                 Ok(report) => eprintln!("{lab_name}: took the lab down first: {}", report.summary()),
                 Err(err) => {
-                    eprintln!("error: --recreate: {err}");
+                    color::eprint_error(&format!("error: --recreate: {err}\n"));
                     return FAILURE;
                 }
             }
         }
         if lab::ledger::path(&lab_name).exists() {
-            eprintln!(
+            color::eprint_error(&format!(
                 "error: lab '{lab_name}' is already up; take it down with `netscript down {lab_name}`, \
-                 or run again with --recreate (or name this one with --lab NAME)"
-            );
+                 or run again with --recreate (or name this one with --lab NAME)\n"
+            ));
             return FAILURE;
         }
         let ledger = LedgerName { lab: lab_name.clone(), script: Some(name.clone()) };
@@ -115,6 +119,10 @@ fn run_script(args: &RunArgs) -> i32 {
     if args.profile {
         lab.enable_profile();
     }
+    // The trace (-v) shows progress already; a dry run is quick.
+    if !args.quiet && !args.verbose && !args.dry_run && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        lab.enable_progress();
+    }
     let lab: script::Shared = Rc::new(RefCell::new(lab));
     let interrupted = lab.borrow().interrupt_flag();
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -123,7 +131,10 @@ fn run_script(args: &RunArgs) -> i32 {
     let mut engine = script::engine(&lab, &params, path.parent());
     if args.dry_run {
         // What the script prints stays in the printed script, as comments.
-        engine.on_print(|text| println!("# {text}"));
+        engine.on_print(|text| text.lines().for_each(|line| println!("# {line}")));
+    } else {
+        let shared = lab.clone();
+        engine.on_print(move |text| shared.borrow().without_progress_line(|| println!("{text}")));
     }
     // Checked between steps of the script, so even an endless loop stops.
     let flag = interrupted.clone();
@@ -134,7 +145,7 @@ fn run_script(args: &RunArgs) -> i32 {
     let ast = match engine.compile(&text) {
         Ok(ast) => ast,
         Err(err) => {
-            eprint!("{}", script::render_parse_error(&source, &err));
+            color::eprint_error(&script::render_parse_error(&source, &err));
             let _ = lab.borrow_mut().rollback();
             return FAILURE;
         }
@@ -150,6 +161,7 @@ fn run_script(args: &RunArgs) -> i32 {
         }
         Err(err) => Some(script::render_eval_error(&source, &err)),
     };
+    lab.borrow_mut().end_progress();
     if let Some(profile) = lab.borrow().profile() {
         eprint!("{}", profile.render());
     }
@@ -159,7 +171,7 @@ fn run_script(args: &RunArgs) -> i32 {
         }
         return SUCCESS;
     };
-    eprint!("{message}");
+    color::eprint_error(&message);
     if args.keep {
         eprintln!("kept what this run built (--keep); take it down with `netscript down {lab_name}`");
         lab.borrow_mut().finish();

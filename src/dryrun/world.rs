@@ -11,7 +11,9 @@ use std::time::Duration;
 use ipnetwork::IpNetwork;
 
 use crate::kernel::ping::{PingOptions, PingStats};
-use crate::kernel::{AddrInfo, ExecOutput, KernelError, LinkInfo, Network, RouteInfo, no_link, no_netns};
+use crate::kernel::{
+    AddrInfo, ExecOutput, KernelError, LinkInfo, Network, RouteInfo, RuleInfo, no_link, no_netns,
+};
 use crate::ops::{Netns, Op, RouteSpec, Rule};
 
 #[derive(Debug, Clone)]
@@ -174,6 +176,14 @@ impl State {
 }
 
 impl World {
+    /// A world with nothing but an empty host, for tests.
+    #[cfg(test)]
+    pub fn empty() -> World {
+        let mut state = State::default();
+        state.spaces.insert(Netns::Host, Space::default());
+        World { state: RefCell::new(state) }
+    }
+
     /// A world that starts as the host is now: its links, addresses and
     /// routes (read with `real`, which needs no privileges), and its named
     /// namespaces, whose insides are not readable without root.
@@ -515,6 +525,22 @@ impl Network for World {
 
     fn firewall_has(&self, ns: &Netns, rule: &Rule) -> Result<bool, KernelError> {
         Ok(self.state.borrow().space(ns)?.rules.contains(rule))
+    }
+
+    fn firewall_rules(&self, ns: &Netns) -> Result<Vec<RuleInfo>, KernelError> {
+        let state = self.state.borrow();
+        let mut listed: Vec<RuleInfo> = state
+            .space(ns)?
+            .rules
+            .iter()
+            .flat_map(|rule| rule.nft_rules())
+            .map(|nft| RuleInfo { chain: nft.chain.to_string(), rule: nft.body, comment: Some(nft.comment) })
+            .collect();
+        // nft lists a table chain by chain.
+        let chain_order =
+            |info: &RuleInfo| crate::ops::firewall::CHAINS.iter().position(|(c, _)| *c == info.chain);
+        listed.sort_by_key(chain_order);
+        Ok(listed)
     }
 
     /// Checks cannot run without the lab: the dry run notes them and

@@ -207,6 +207,10 @@ impl super::Network for Kernel {
         Kernel::firewall_has(self, ns, rule)
     }
 
+    fn firewall_rules(&self, ns: &Netns) -> Result<Vec<super::RuleInfo>, KernelError> {
+        Kernel::firewall_list(self, ns)
+    }
+
     fn ping_many(
         &self,
         probes: &[(Netns, std::net::IpAddr)],

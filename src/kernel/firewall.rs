@@ -13,6 +13,15 @@ use super::error::KernelError;
 use crate::ops::firewall::{NftRule, TABLE, table_declaration};
 use crate::ops::{Netns, Rule};
 
+/// A rule of our table as `nft list` prints it, for `netscript show`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleInfo {
+    pub chain: String,
+    /// Match and action, as nft prints them (without the comment).
+    pub rule: String,
+    pub comment: Option<String>,
+}
+
 /// A rule of our table as the kernel holds it.
 struct Installed {
     chain: String,
@@ -88,6 +97,15 @@ impl Kernel {
             .collect())
     }
 
+    /// The rules of our table as text; none when the table is absent.
+    pub(super) fn firewall_list(&self, ns: &Netns) -> Result<Vec<RuleInfo>, KernelError> {
+        match self.nft(ns, &["list", "table", "inet", TABLE], None) {
+            Ok(text) => Ok(parse_listing(&text)),
+            Err(KernelError::NotFound(_)) => Ok(Vec::new()),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Runs nft inside a namespace, feeding it `input`; returns its output.
     fn nft(&self, ns: &Netns, args: &[&str], input: Option<&str>) -> Result<String, KernelError> {
         let run = || -> std::io::Result<std::process::Output> {
@@ -120,5 +138,64 @@ impl Kernel {
         }
         let said = stderr.lines().next().unwrap_or("").trim_start_matches("Error: ").trim();
         Err(KernelError::Failed(format!("nft refused it: {said}")))
+    }
+}
+
+/// The rules of `nft list table` output: the lines inside a chain after its
+/// `type ... hook ...` line.
+fn parse_listing(text: &str) -> Vec<RuleInfo> {
+    let mut rules = Vec::new();
+    let mut chain: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("chain ") {
+            chain = rest.split_whitespace().next().map(String::from);
+        } else if line == "}" {
+            chain = None;
+        } else if let Some(chain) = &chain
+            && !line.is_empty()
+            && !line.starts_with("type ")
+        {
+            let (rule, comment) = match line.find(" comment \"") {
+                Some(at) => {
+                    let quoted = &line[at + " comment \"".len()..];
+                    (&line[..at], quoted.rfind('"').map(|end| quoted[..end].to_string()))
+                }
+                None => (line, None),
+            };
+            rules.push(RuleInfo { chain: chain.clone(), rule: rule.to_string(), comment });
+        }
+    }
+    rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_gives_chain_rule_and_comment() {
+        let text = "table inet netscript {
+\tchain prerouting {
+\t\ttype nat hook prerouting priority dstnat; policy accept;
+\t}
+
+\tchain postrouting {
+\t\ttype nat hook postrouting priority srcnat; policy accept;
+\t\tip saddr 10.0.0.0/24 oifname \"up0\" masquerade comment \"netscript: masquerade 10.0.0.0/24 out up0\"
+\t\tcounter
+\t}
+}
+";
+        assert_eq!(
+            parse_listing(text),
+            [
+                RuleInfo {
+                    chain: "postrouting".into(),
+                    rule: "ip saddr 10.0.0.0/24 oifname \"up0\" masquerade".into(),
+                    comment: Some("netscript: masquerade 10.0.0.0/24 out up0".into()),
+                },
+                RuleInfo { chain: "postrouting".into(), rule: "counter".into(), comment: None },
+            ]
+        );
     }
 }

@@ -20,6 +20,7 @@ pub use addrs::AddrInfo;
 pub use backend::Kernel;
 pub use error::KernelError;
 pub use exec::ExecOutput;
+pub use firewall::RuleInfo;
 pub use links::LinkInfo;
 pub use network::{Network, no_link, no_netns};
 pub use routes::RouteInfo;

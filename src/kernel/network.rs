@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::ping::{PingOptions, PingStats};
-use super::{AddrInfo, ExecOutput, KernelError, LinkInfo, RouteInfo};
+use super::{AddrInfo, ExecOutput, KernelError, LinkInfo, RouteInfo, RuleInfo};
 use crate::ops::{Netns, Op, Rule};
 
 pub trait Network {
@@ -24,6 +24,8 @@ pub trait Network {
     fn routes(&self, ns: &Netns) -> Result<Vec<RouteInfo>, KernelError>;
     fn sysctl_get(&self, ns: &Netns, key: &str) -> Result<String, KernelError>;
     fn firewall_has(&self, ns: &Netns, rule: &Rule) -> Result<bool, KernelError>;
+    /// The rules of netscript's table in a namespace, in chain order.
+    fn firewall_rules(&self, ns: &Netns) -> Result<Vec<RuleInfo>, KernelError>;
 
     /// Pings every (namespace, target) at once.
     fn ping_many(

@@ -75,6 +75,11 @@ impl Journal {
         self.undo.push(op);
     }
 
+    /// The operations recorded, in order.
+    pub fn applied(&self) -> &[Op] {
+        &self.applied
+    }
+
     /// Whether anything recorded needs undoing: the lab holds something.
     pub fn has_undo(&self) -> bool {
         !self.undo.is_empty()

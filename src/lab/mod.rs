@@ -5,13 +5,17 @@
 mod contents;
 mod journal;
 pub mod ledger;
+mod made;
 mod profile;
+mod progress;
 mod teardown;
 
 pub use contents::contents;
 pub use journal::{Journal, Prior};
 pub use ledger::Ledger;
+pub use made::{MadeLink, made_links};
 pub use profile::Profile;
+pub use progress::Progress;
 pub use teardown::{Teardown, down, undo_all};
 
 use std::sync::Arc;
@@ -42,6 +46,8 @@ pub struct Lab {
     /// Links made whose identity is not in the ledger yet: noted in batches,
     /// one dump per namespace, instead of one query per link.
     unnoted: Vec<(u64, Netns, String)>,
+    /// The progress line of a long run in a terminal.
+    progress: Option<Progress>,
 }
 
 /// The lab a ledger belongs to and the script that writes it.
@@ -64,7 +70,43 @@ impl Lab {
             profile: None,
             unnoted: Vec::new(),
             spawned: 0,
+            progress: None,
         }
+    }
+
+    /// Shows a progress line on stderr once the run takes over a second.
+    pub fn enable_progress(&mut self) {
+        self.progress = Some(Progress::new());
+    }
+
+    /// Runs `work` (a print) with the progress line out of its way.
+    pub fn without_progress_line<R>(&self, work: impl FnOnce() -> R) -> R {
+        match &self.progress {
+            Some(progress) => progress.suspend(work),
+            None => work(),
+        }
+    }
+
+    /// The run is over: the progress line goes.
+    pub fn end_progress(&mut self) {
+        if let Some(progress) = &mut self.progress {
+            progress.finish();
+        }
+    }
+
+    /// The lab's name, when it keeps a ledger.
+    pub fn name(&self) -> Option<&str> {
+        self.ledger_for.as_ref().map(|name| name.lab.as_str())
+    }
+
+    /// The script that builds the lab, when there is one.
+    pub fn script(&self) -> Option<&str> {
+        self.ledger_for.as_ref().and_then(|name| name.script.as_deref())
+    }
+
+    /// The operations applied so far and not undone, in order.
+    pub fn applied(&self) -> &[Op] {
+        self.journal.applied()
     }
 
     /// Opens the ledger at the first change.
@@ -192,6 +234,9 @@ impl Lab {
             let started = Instant::now();
             self.record_identity(seq, &op);
             self.measure("(identity)", started);
+        }
+        if let Some(progress) = &mut self.progress {
+            progress.note(&op);
         }
         Ok(applied.ok().flatten())
     }

@@ -120,6 +120,8 @@ pub const ENTRIES: &[Entry] = &[
         "a background process; teardown stops it",
     ),
     entry(CHECKS, "dry_run", "dry_run() -> bool", "whether this is a --dry-run"),
+    entry(CHECKS, "graph", "graph([\"dot\"|\"mermaid\"|\"svg\"]) -> text", "the lab so far, as a picture"),
+    entry(CHECKS, "show", "show() -> text", "the lab so far: links, addresses, routes, rules"),
     entry(CIDR, "cidr", "cidr(\"10.0.0.0/24\") -> Cidr", "an address with its prefix"),
     entry(CIDR, "host", "c.host(n) -> Cidr", "the n-th host (-1: the last)"),
     entry(CIDR, "contains", "c.contains(address) -> bool", "whether the subnet holds it"),

@@ -49,6 +49,27 @@ pub fn register(engine: &mut Engine, lab: &Shared, params: &Rc<RefCell<Params>>)
     super::probe_api::register(engine, lab);
     super::firewall_api::register(engine, lab);
     register_params(engine, params);
+    register_view(engine, lab);
+}
+
+/// `graph()`: the lab so far, as the kernel has it, in DOT (or
+/// `graph("mermaid")`, `graph("svg")`); `show()`: its state as text.
+fn register_view(engine: &mut Engine, lab: &Shared) {
+    let l = lab.clone();
+    engine.register_fn("graph", move || -> Fallible<String> {
+        crate::view::lab_graph(&l.borrow(), crate::view::Format::Dot).map_err(Into::into)
+    });
+    let l = lab.clone();
+    engine.register_fn("graph", move |format: &str| -> Fallible<String> {
+        let format = <crate::view::Format as clap::ValueEnum>::from_str(format, true)
+            .map_err(|_| format!("graph format '{format}': the formats are dot, mermaid and svg"))?;
+        crate::view::lab_graph(&l.borrow(), format).map_err(Into::into)
+    });
+    let l = lab.clone();
+    engine.register_fn("show", move || -> Fallible<String> {
+        let state = crate::view::lab_state(&l.borrow())?;
+        Ok(crate::view::render_text(&state, &|text| text.to_string()))
+    });
 }
 
 fn register_netns(engine: &mut Engine, lab: &Shared) {
