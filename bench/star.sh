@@ -99,7 +99,20 @@ sandboxed() {
 
 # The kernel frees a sandbox's namespaces after it exits, in the background:
 # let that finish before the next measurement, or it competes for the CPU.
-settle() { sleep $((1 + $1 / 250)); }
+# Done when the count of namespace objects (slabinfo) holds still for a
+# second; at least 1 s, at most 60 s.
+netns_objects() { awk '$1 == "net_namespace" { print $2 }' /proc/slabinfo 2>/dev/null; }
+settle() {
+    local last now
+    sleep 1
+    last=$(netns_objects)
+    for _ in $(seq 60); do
+        sleep 1
+        now=$(netns_objects)
+        [ "$now" = "$last" ] && break
+        last=$now
+    done
+}
 
 # Prints the microseconds one way to build N takes ("down" too for netscript).
 measure() {

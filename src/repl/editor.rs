@@ -20,12 +20,12 @@ use rustyline::{
 };
 
 use super::catalog;
-use super::color;
 use super::commands::COMMANDS;
 use super::context::{self, Completion};
 use super::input::is_incomplete;
 use super::scan::Scanner;
 use super::session::{Session, Variables};
+use crate::cli::color;
 use crate::kernel::netns;
 use crate::script::Shared;
 

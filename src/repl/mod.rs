@@ -3,7 +3,6 @@
 //! stdin not a terminal, it reads whole statements from stdin instead.
 
 mod catalog;
-mod color;
 mod commands;
 mod context;
 mod editor;
@@ -24,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rustyline::error::ReadlineError;
 use signal_hook::consts::{SIGINT, SIGTERM};
 
-use crate::cli::{FAILURE, RunArgs, SUCCESS, USAGE};
+use crate::cli::{FAILURE, RunArgs, SUCCESS, USAGE, color};
 use crate::kernel::Kernel;
 use crate::lab::{self, Lab, LedgerName, ledger};
 use crate::ops::{Netns, Op, check_netns_name};
@@ -68,7 +67,7 @@ pub fn run(args: &RunArgs) -> i32 {
 
     let mut session = Session::new(lab, lab_name.clone(), args.keep);
     session.resumed = resumed;
-    session.color = color::wanted();
+    session.color = color::stderr();
     let ok = if interactive {
         interactive_loop(&mut session, args, &quit)
     } else {

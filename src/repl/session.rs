@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 
-use super::color;
 use super::scan::top_level_imports;
 use super::show;
 use super::transcript::{Kind, Transcript};
+use crate::cli::color;
 use crate::lab::Teardown;
 use crate::ops::Netns;
 use crate::script::{self, Params, Shared, Source};
