@@ -38,9 +38,15 @@ pub fn list() -> io::Result<Vec<String>> {
 pub fn inode(name: &str) -> Option<u64> {
     let meta = fs::metadata(path(name)).ok()?;
     // An unmounted placeholder is a regular file on the tmpfs; a namespace
-    // bind mount lives on the nsfs pseudo filesystem with its own device.
-    let dir = fs::metadata(NETNS_RUN_DIR).ok()?;
-    (meta.dev() != dir.dev()).then_some(meta.ino())
+    // bind mount is a file of the nsfs pseudo filesystem. One stat per
+    // lookup: this runs before every operation in a named namespace.
+    (Some(meta.dev()) == nsfs_device()).then_some(meta.ino())
+}
+
+/// The device of the nsfs filesystem, where every namespace file lives.
+fn nsfs_device() -> Option<u64> {
+    static DEVICE: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *DEVICE.get_or_init(|| fs::metadata("/proc/self/ns/net").ok().map(|meta| meta.dev()))
 }
 
 pub fn exists(name: &str) -> bool {

@@ -75,13 +75,6 @@ fn port_forward(lab: &Shared, ns: Netns, port: i64, to: &str, options: Map) -> F
     apply(lab, Op::FirewallAdd { ns, rule })
 }
 
-fn describe(ns: &Netns) -> String {
-    match ns {
-        Netns::Host => "the host namespace".to_string(),
-        Netns::Named(name) => format!("namespace '{name}'"),
-    }
-}
-
 /// The interface of the default route: where a NAT lab's traffic leaves.
 fn uplink(lab: &Shared, ns: &Netns) -> Fallible<String> {
     let routes = lab.borrow().net().routes(ns).map_err(|err| err.to_string())?;
@@ -90,5 +83,5 @@ fn uplink(lab: &Shared, ns: &Netns) -> Fallible<String> {
         .filter(|route| route.dst == "default" && !route.v6)
         .chain(routes.iter().filter(|route| route.dst == "default"))
         .find_map(|route| route.dev.clone())
-        .ok_or_else(|| format!("no default route in {}; pass uplink=IFNAME", describe(ns)).into())
+        .ok_or_else(|| format!("no default route in {}; pass uplink=IFNAME", ns).into())
 }

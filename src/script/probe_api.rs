@@ -68,8 +68,7 @@ fn expect_reach(lab: &Shared, from: &Netns, target: &Dynamic, reachable: bool) -
     let stats =
         lab.borrow().net().ping_many(&[(from.clone(), addr)], &options).map_err(|err| err.to_string())?;
     let stats = stats[0];
-    let place =
-        from.name().map(|n| format!("namespace '{n}'")).unwrap_or_else(|| "the host namespace".into());
+    let place = from.to_string();
     match (reachable, stats.received) {
         (true, 0) => Err(format!(
             "{place} cannot reach {addr}: {} pings sent, none answered within {:.1} s",
@@ -174,7 +173,7 @@ fn pingall(lab: &Shared, hosts: Array, options: Map) -> Fallible<Map> {
 fn source_seen(lab: &Shared, ns: Netns, listen_ns: Dynamic, target: &str, options: Map) -> Fallible<String> {
     const DEFAULT_PORT: u16 = 7777;
     let listen_ns = to_netns(&listen_ns)?;
-    let place = ns.name().map(|n| format!("namespace '{n}'")).unwrap_or_else(|| "the host namespace".into());
+    let place = ns.to_string();
     let fail = |why: String| format!("cannot probe {target} from {place}: {why}");
     let target: SocketAddr = match target.parse() {
         Ok(target) => target,

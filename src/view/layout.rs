@@ -266,21 +266,14 @@ pub fn layout(topology: &Topology) -> Layout {
                 x += boxes[v].rect.w + NODE_GAP;
             }
         }
-        for _ in 0..4 {
-            for down in [true, false] {
-                let order: Vec<usize> = if down {
-                    (1..rows.len()).collect()
-                } else {
-                    (0..rows.len().saturating_sub(1)).rev().collect()
-                };
-                for r in order {
-                    let members = &rows[r];
-                    let desired: Vec<f64> =
-                        members.iter().map(|&v| wish(v, down, &ports, &lefts, &row)).collect();
-                    let widths: Vec<f64> = members.iter().map(|&v| boxes[v].rect.w).collect();
-                    for (&v, x) in members.iter().zip(place_row(&desired, &widths, NODE_GAP)) {
-                        lefts[v] = x;
-                    }
+        for (down, order) in sweeps(rows.len()) {
+            for r in order {
+                let members = &rows[r];
+                let desired: Vec<f64> =
+                    members.iter().map(|&v| wish(v, down, &ports, &lefts, &row)).collect();
+                let widths: Vec<f64> = members.iter().map(|&v| boxes[v].rect.w).collect();
+                for (&v, x) in members.iter().zip(place_row(&desired, &widths, NODE_GAP)) {
+                    lefts[v] = x;
                 }
             }
             let centres: Vec<f64> = (0..n).map(|v| lefts[v] + boxes[v].rect.w / 2.0).collect();
@@ -347,35 +340,37 @@ fn row_of(rows: &[Vec<usize>], n: usize) -> Vec<usize> {
     of
 }
 
+/// The passes over the rows that both orderings make: four times down from
+/// the second row, each followed by up from the next to last, with whether
+/// the pass goes down.
+fn sweeps(rows: usize) -> impl Iterator<Item = (bool, Vec<usize>)> {
+    (0..4).flat_map(move |_| {
+        [(true, (1..rows).collect()), (false, (0..rows.saturating_sub(1)).rev().collect())]
+    })
+}
+
 /// Orders each row by the mean place of its neighbours in the row above,
 /// then below, a few times over (the barycentre heuristic).
 fn order_rows(rows: &mut [Vec<usize>], neighbours: &[Vec<usize>]) {
     let n = neighbours.len();
-    for _ in 0..4 {
-        for down in [true, false] {
-            let order: Vec<usize> = if down {
-                (1..rows.len()).collect()
-            } else {
-                (0..rows.len().saturating_sub(1)).rev().collect()
-            };
-            for r in order {
-                let of = row_of(rows, n);
-                let mut pos = vec![0.0; n];
-                for row in rows.iter() {
-                    for (i, &v) in row.iter().enumerate() {
-                        pos[v] = i as f64;
-                    }
+    for (down, order) in sweeps(rows.len()) {
+        for r in order {
+            let of = row_of(rows, n);
+            let mut pos = vec![0.0; n];
+            for row in rows.iter() {
+                for (i, &v) in row.iter().enumerate() {
+                    pos[v] = i as f64;
                 }
-                let towards = if down { r.wrapping_sub(1) } else { r + 1 };
-                let key = |v: usize| {
-                    let near: Vec<f64> =
-                        neighbours[v].iter().filter(|&&u| of[u] == towards).map(|&u| pos[u]).collect();
-                    if near.is_empty() { pos[v] } else { near.iter().sum::<f64>() / near.len() as f64 }
-                };
-                let mut keyed: Vec<(f64, usize)> = rows[r].iter().map(|&v| (key(v), v)).collect();
-                keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
-                rows[r] = keyed.into_iter().map(|(_, v)| v).collect();
             }
+            let towards = if down { r.wrapping_sub(1) } else { r + 1 };
+            let key = |v: usize| {
+                let near: Vec<f64> =
+                    neighbours[v].iter().filter(|&&u| of[u] == towards).map(|&u| pos[u]).collect();
+                if near.is_empty() { pos[v] } else { near.iter().sum::<f64>() / near.len() as f64 }
+            };
+            let mut keyed: Vec<(f64, usize)> = rows[r].iter().map(|&v| (key(v), v)).collect();
+            keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
+            rows[r] = keyed.into_iter().map(|(_, v)| v).collect();
         }
     }
 }
