@@ -20,3 +20,4 @@ mod stdlib;
 mod traffic;
 // Apart from the list above, so branches that add tests merge cleanly.
 mod see;
+mod trust;

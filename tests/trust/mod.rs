@@ -1,0 +1,4 @@
+//! What netscript promises about the host, as a specification: each test is
+//! one guarantee, tried the way an attacker or a careless user would.
+//! `down` and rollback remove exactly what the lab made and nothing else;
+//! the ledger is untrusted input; every wait ends, every signal rolls back.
