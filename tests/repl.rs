@@ -133,7 +133,7 @@ fn statements_from_stdin() {
         .failure(1)
         .stderr_has("error: cannot set link 'no-such-link' up")
         .stderr_has("--> <stdin>:6:36")
-        .stderr_has("rolled back 2 changes of this input:\n  delete namespace 'c'\n  delete link 'br0'\n")
+        .stderr_has("rolled back 2 changes of this input:\n  delete link 'br0'\n  delete namespace 'c'\n")
         .stderr_has("lab 'repl' is up; take it down with `netscript down repl`")
         .stdout_has("[\"a\", \"b1\", \"b2\"]");
     assert_eq!(out[1].stdout, "a\nb1\nb2\n");

@@ -20,7 +20,12 @@ pub fn down(labs: &[String], all: bool) -> i32 {
     let labs = if all { ledger::list().unwrap_or_default() } else { labs.to_vec() };
     let mut code = SUCCESS;
     for name in &labs {
-        if !ledger::path(name).exists() {
+        if let Err(why) = lab::store::check_lab_name(name) {
+            color::eprint_error(&format!("error: {why}\n"));
+            code = FAILURE;
+            continue;
+        }
+        if !ledger::exists(name) {
             // Taking down a lab that is not up is done already.
             let up = ledger::list().unwrap_or_default();
             let others = if up.is_empty() {
@@ -34,8 +39,20 @@ pub fn down(labs: &[String], all: bool) -> i32 {
         match lab::down(&kernel, name) {
             Ok(report) => {
                 println!("{name}: {}", report.summary());
-                for why in &report.skipped {
+                for why in report.skipped.iter().chain(&report.held) {
                     println!("{name}: {why}");
+                }
+                if !report.unread.is_empty() {
+                    println!(
+                        "{name}: {} of the ledger could not be used:",
+                        plural(report.unread.len(), "line")
+                    );
+                    for why in &report.unread {
+                        println!("  {why}");
+                    }
+                }
+                if let Some(kept) = &report.kept {
+                    println!("{name}: the ledger is kept at {} for you to look at", kept.display());
                 }
                 for err in &report.errors {
                     color::eprint_error(&format!("error: {name}: {err}\n"));
@@ -58,6 +75,8 @@ struct LabInfo {
     script: Option<String>,
     pid: Option<u32>,
     running: bool,
+    /// Lines of the ledger that could not be read.
+    damaged: usize,
     namespaces: Vec<String>,
     links: Vec<String>,
     rules: Vec<String>,
@@ -73,7 +92,8 @@ fn describe(name: &str) -> Result<LabInfo, String> {
         lab: name.to_string(),
         script: replay.script.clone(),
         pid: replay.pid,
-        running: replay.pid.is_some_and(ledger::still_running),
+        running: ledger::in_use(name).is_some(),
+        damaged: replay.skipped.len(),
         namespaces: held.namespaces,
         links: held.links.iter().map(|(ns, name)| format!("{}{name}", place(ns))).collect(),
         rules: held.rules.iter().map(|(ns, rule)| format!("{}{}", place(ns), rule.describe())).collect(),
@@ -111,7 +131,13 @@ pub fn ls(json: bool) -> i32 {
     let rows: Vec<[String; 5]> = labs
         .iter()
         .map(|lab| {
-            let state = if lab.running { "in use" } else { "up" };
+            let state = if lab.running {
+                "in use"
+            } else if lab.damaged > 0 {
+                "damaged"
+            } else {
+                "up"
+            };
             [
                 lab.lab.clone(),
                 state.to_string(),
@@ -123,6 +149,10 @@ pub fn ls(json: bool) -> i32 {
         .collect();
     print_table(&["LAB", "STATE", "NAMESPACES", "HOST LINKS", "RULES"], &rows);
     SUCCESS
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
 fn count_and_names(names: &[String]) -> String {

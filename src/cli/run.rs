@@ -13,7 +13,7 @@ use super::{color, labs, see};
 use crate::dryrun::{self, World};
 use crate::kernel::{Kernel, sandbox};
 use crate::lab::{self, Lab, LedgerName, Teardown};
-use crate::ops::{Netns, Op, check_netns_name};
+use crate::ops::{Netns, Op};
 use crate::script::{self, Params, Source};
 
 pub const SUCCESS: i32 = 0;
@@ -96,7 +96,7 @@ fn run_script(args: &RunArgs) -> i32 {
         print!("{}", dryrun::header(&name, &lab_name));
         Lab::new(Box::new(World::from_host(&kernel)), None, args.verbose)
     } else {
-        if args.recreate && lab::ledger::path(&lab_name).exists() {
+        if args.recreate && lab::ledger::exists(&lab_name) {
             match lab::down(&kernel, &lab_name) {
                 Ok(report) => eprintln!("{lab_name}: took the lab down first: {}", report.summary()),
                 Err(err) => {
@@ -105,10 +105,15 @@ fn run_script(args: &RunArgs) -> i32 {
                 }
             }
         }
-        if lab::ledger::path(&lab_name).exists() {
+        if lab::ledger::exists(&lab_name) {
+            let busy = match lab::ledger::in_use(&lab_name) {
+                Some(pid) => lab::Busy::InUse(pid),
+                None => lab::Busy::Up,
+            };
             color::eprint_error(&format!(
-                "error: lab '{lab_name}' is already up; take it down with `netscript down {lab_name}`, \
-                 or run again with --recreate (or name this one with --lab NAME)\n"
+                "error: {}; take it down with `netscript down {lab_name}`, \
+                 or run again with --recreate (or name this one with --lab NAME)\n",
+                busy.explain(&lab_name)
             ));
             return FAILURE;
         }
@@ -197,7 +202,7 @@ fn lab_name(given: Option<&str>, script: &Path) -> Result<String, String> {
             })?
             .to_string(),
     };
-    check_netns_name(&name).map_err(|why| format!("lab name: {}", why.replace("namespace", "lab")))?;
+    lab::store::check_lab_name(&name)?;
     Ok(name)
 }
 

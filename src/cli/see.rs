@@ -20,7 +20,8 @@ fn fail(message: &str) -> i32 {
 
 /// The ledger of a lab that is up, and a kernel to read it with.
 fn open(lab: &str) -> Result<(Replay, Kernel), String> {
-    if !ledger::path(lab).exists() {
+    crate::lab::store::check_lab_name(lab)?;
+    if !ledger::exists(lab) {
         let up = ledger::list().unwrap_or_default();
         let others =
             if up.is_empty() { "no lab is up".to_string() } else { format!("labs up: {}", up.join(", ")) };

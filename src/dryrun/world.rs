@@ -40,6 +40,8 @@ struct Space {
     initial_routes: Vec<RouteInfo>,
     sysctls: BTreeMap<String, String>,
     rules: Vec<Rule>,
+    /// Stands for the kernel's namespace cookie.
+    cookie: u64,
 }
 
 #[derive(Debug, Default)]
@@ -247,7 +249,9 @@ impl World {
                 if state.spaces.contains_key(&ns) {
                     return Err(failed(format!("namespace '{name}' already exists")));
                 }
-                state.spaces.insert(ns.clone(), Space::default());
+                state.next_id += 1;
+                let cookie = state.next_id;
+                state.spaces.insert(ns.clone(), Space { cookie, ..Space::default() });
                 let id = state.new_link(&ns, "lo", "loopback")?;
                 let lo = state.space_mut(&ns)?.links.iter_mut().find(|l| l.id == id).expect("just made");
                 lo.up = *lo_up;
@@ -451,8 +455,17 @@ impl Network for World {
         self.state.borrow().spaces.contains_key(&Netns::Named(name.to_string()))
     }
 
-    fn netns_identity(&self, _name: &str) -> Option<u64> {
-        None
+    fn netns_cookies(&self, names: &[&str]) -> Vec<Option<u64>> {
+        // A namespace the model makes again gets a new cookie, as in the kernel.
+        let state = self.state.borrow();
+        names
+            .iter()
+            .map(|name| state.spaces.get(&Netns::Named(name.to_string())).map(|space| space.cookie))
+            .collect()
+    }
+
+    fn host_cookie(&self) -> Option<u64> {
+        Some(0)
     }
 
     fn links(&self, ns: &Netns) -> Result<Vec<LinkInfo>, KernelError> {

@@ -22,8 +22,17 @@ pub struct Kernel {
     /// moves (or a veth peer is born) there.
     host_ns: File,
     /// Sockets of named namespaces, with the inode they were opened in: a
-    /// namespace deleted and made again under the same name gets a new socket.
-    named: RefCell<HashMap<String, (u64, Handle)>>,
+    /// namespace deleted and made again under the same name gets a new
+    /// socket. (The socket holds its namespace, so while it is open no other
+    /// namespace can take that inode.) And the namespace's cookie.
+    named: RefCell<HashMap<String, Socket>>,
+    host_cookie: Option<u64>,
+}
+
+struct Socket {
+    inode: u64,
+    cookie: Option<u64>,
+    handle: Handle,
 }
 
 impl Kernel {
@@ -36,7 +45,8 @@ impl Kernel {
             rt.spawn(connection);
             handle
         };
-        Ok(Kernel { rt, host, host_ns, named: RefCell::new(HashMap::new()) })
+        let host_cookie = netns::cookie_here().ok();
+        Ok(Kernel { rt, host, host_ns, named: RefCell::new(HashMap::new()), host_cookie })
     }
 
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
@@ -50,15 +60,16 @@ impl Kernel {
             Netns::Named(name) => name,
         };
         let inode = netns::inode(name).ok_or_else(|| no_netns(name))?;
-        if let Some((cached, handle)) = self.named.borrow().get(name)
-            && *cached == inode
+        if let Some(socket) = self.named.borrow().get(name)
+            && socket.inode == inode
         {
-            return Ok(handle.clone());
+            return Ok(socket.handle.clone());
         }
         let runtime = self.rt.handle().clone();
-        let (handle, inode) = netns::enter(&netns::path(name), || connect_here(&runtime))
-            .map_err(|err| generic(io_errno(&err), &err))?;
-        self.named.borrow_mut().insert(name.clone(), (inode, handle.clone()));
+        let inside = || Ok((connect_here(&runtime)?, netns::cookie_here().ok()));
+        let ((handle, cookie), inode) =
+            netns::enter(&netns::path(name), inside).map_err(|err| generic(io_errno(&err), &err))?;
+        self.named.borrow_mut().insert(name.clone(), Socket { inode, cookie, handle: handle.clone() });
         Ok(handle)
     }
 
@@ -92,7 +103,12 @@ impl Kernel {
         }
     }
 
-    pub fn netns_add(&self, name: &str, ipv6: bool) -> Result<(), KernelError> {
+    pub fn netns_add(
+        &self,
+        name: &str,
+        ipv6: bool,
+        noted: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<(), KernelError> {
         let runtime = self.rt.handle().clone();
         let inside = || {
             if !ipv6 {
@@ -103,11 +119,12 @@ impl Kernel {
             }
             connect_here(&runtime)
         };
-        let (handle, inode) = netns::create(name, inside).map_err(|err| match io_errno(&err) {
+        let (handle, made) = netns::create(name, noted, inside).map_err(|err| match io_errno(&err) {
             Some(Errno::EEXIST) => KernelError::Failed(format!("namespace '{name}' already exists")),
             errno => generic(errno, &err),
         })?;
-        self.named.borrow_mut().insert(name.to_string(), (inode, handle));
+        let socket = Socket { inode: made.inode, cookie: Some(made.cookie), handle };
+        self.named.borrow_mut().insert(name.to_string(), socket);
         Ok(())
     }
 
@@ -121,9 +138,15 @@ impl Kernel {
 
     /// Executes one operation.
     pub fn apply(&self, op: &Op) -> Result<(), KernelError> {
+        self.apply_noted(op, &mut |_| {})
+    }
+
+    /// Executes one operation; a new namespace's cookie goes to `noted`
+    /// before the namespace appears under its name.
+    pub fn apply_noted(&self, op: &Op, noted: &mut (dyn FnMut(u64) + Send)) -> Result<(), KernelError> {
         match op {
             Op::NetnsAdd { name, lo_up, ipv6 } => {
-                self.netns_add(name, *ipv6)?;
+                self.netns_add(name, *ipv6, noted)?;
                 if *lo_up {
                     let ns = Netns::Named(name.clone());
                     self.link_set_up(&ns, "lo", true)?;
@@ -166,6 +189,10 @@ impl super::Network for Kernel {
         Kernel::apply(self, op)
     }
 
+    fn apply_noted(&self, op: &Op, noted: &mut (dyn FnMut(u64) + Send)) -> Result<(), KernelError> {
+        Kernel::apply_noted(self, op, noted)
+    }
+
     fn netns_list(&self) -> Result<Vec<String>, KernelError> {
         netns::list()
             .map_err(|err| KernelError::Failed(format!("cannot read {}: {err}", netns::NETNS_RUN_DIR)))
@@ -175,8 +202,32 @@ impl super::Network for Kernel {
         netns::exists(name)
     }
 
-    fn netns_identity(&self, name: &str) -> Option<u64> {
-        netns::inode(name)
+    fn netns_cookies(&self, names: &[&str]) -> Vec<Option<u64>> {
+        // A namespace this process holds a socket in is known without a visit.
+        let named = self.named.borrow();
+        let known = |name: &str| {
+            let socket = named.get(name)?;
+            (netns::inode(name) == Some(socket.inode)).then_some(socket.cookie).flatten()
+        };
+        let mut found: Vec<Option<u64>> = names.iter().map(|name| known(name)).collect();
+        let unknown: Vec<&str> =
+            names.iter().zip(&found).filter(|(_, cookie)| cookie.is_none()).map(|(name, _)| *name).collect();
+        if !unknown.is_empty() {
+            let mut visited =
+                netns::cookies(&unknown).unwrap_or_else(|_| vec![None; unknown.len()]).into_iter();
+            for cookie in found.iter_mut().filter(|cookie| cookie.is_none()) {
+                *cookie = visited.next().flatten();
+            }
+        }
+        found
+    }
+
+    fn host_cookie(&self) -> Option<u64> {
+        self.host_cookie
+    }
+
+    fn link_identity(&self, ns: &Netns, dev: &str) -> Result<(u32, String), KernelError> {
+        Kernel::link_identity(self, ns, dev)
     }
 
     fn links(&self, ns: &Netns) -> Result<Vec<super::LinkInfo>, KernelError> {

@@ -178,6 +178,16 @@ impl Kernel {
         }
     }
 
+    /// A link's index and kind, in one round trip.
+    pub(super) fn link_identity(&self, ns: &Netns, dev: &str) -> Result<(u32, String), KernelError> {
+        let handle = self.handle(ns)?;
+        match self.block_on(get_link(&handle, dev)) {
+            Ok(Some(message)) => Ok((message.header.index, link_kind(&message))),
+            Ok(None) => Err(no_link(ns, dev)),
+            Err(err) => Err(generic(errno_of(&err), &err)),
+        }
+    }
+
     /// Every link of a namespace, with its addresses.
     pub(super) fn links(&self, ns: &Netns) -> Result<Vec<LinkInfo>, KernelError> {
         let handle = self.handle(ns)?;
@@ -218,6 +228,21 @@ fn link_name(message: &LinkMessage) -> Option<String> {
     })
 }
 
+/// The kind of a link as `ip -d link` names it ("veth", "bridge"), or
+/// "loopback"/"device" for those the kernel gives no kind.
+fn link_kind(message: &LinkMessage) -> String {
+    let kind = message.attributes.iter().find_map(|attr| match attr {
+        LinkAttribute::LinkInfo(infos) => infos.iter().find_map(|item| match item {
+            NlLinkInfo::Kind(kind) => Some(kind.to_string()),
+            _ => None,
+        }),
+        _ => None,
+    });
+    kind.unwrap_or_else(|| {
+        if message.header.flags.contains(LinkFlags::Loopback) { "loopback" } else { "device" }.into()
+    })
+}
+
 fn link_info(message: &LinkMessage, names: &HashMap<u32, String>, addresses: Vec<String>) -> LinkInfo {
     let mut info = LinkInfo {
         index: message.header.index,
@@ -244,20 +269,10 @@ fn link_info(message: &LinkMessage, names: &HashMap<u32, String>, addresses: Vec
             LinkAttribute::Link(index) => peer_index = Some(*index),
             LinkAttribute::LinkNetNsId(_) => peer_elsewhere = true,
             LinkAttribute::OperState(state) => info.state = operstate(state),
-            LinkAttribute::LinkInfo(infos) => {
-                for item in infos {
-                    if let NlLinkInfo::Kind(kind) = item {
-                        info.kind = kind.to_string();
-                    }
-                }
-            }
             _ => {}
         }
     }
-    if info.kind.is_empty() {
-        info.kind =
-            if message.header.flags.contains(LinkFlags::Loopback) { "loopback" } else { "device" }.into();
-    }
+    info.kind = link_kind(message);
     if info.kind == InfoKind::Veth.to_string()
         && let Some(index) = peer_index
     {

@@ -90,18 +90,35 @@ fn make_run_dir_shared() -> io::Result<()> {
     }
 }
 
+/// What a new namespace is known by: its inode (cheap to check, but the
+/// kernel gives it to the next namespace once this one is freed) and its
+/// cookie (never reused while the machine runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Made {
+    pub inode: u64,
+    pub cookie: u64,
+}
+
 /// Creates the named namespace and runs `inside` on a thread that is in it
 /// (to open a netlink socket there at no extra cost). Returns what `inside`
-/// returned and the namespace's inode. Fails with EEXIST if the name is taken.
-pub fn create<T: Send>(name: &str, inside: impl FnOnce() -> io::Result<T> + Send) -> io::Result<(T, u64)> {
+/// returned and the namespace's identity. Fails with EEXIST if the name is taken.
+/// `noted` hears the cookie before the namespace is mounted under its name,
+/// so whatever records it is never behind what others can see.
+pub fn create<T: Send>(
+    name: &str,
+    noted: &mut (dyn FnMut(u64) + Send),
+    inside: impl FnOnce() -> io::Result<T> + Send,
+) -> io::Result<(T, Made)> {
     prepare_run_dir()?;
     let target = path(name);
     OpenOptions::new().write(true).create_new(true).mode(0o444).open(&target)?;
     let made = on_own_thread(|| {
         unshare(CloneFlags::CLONE_NEWNET)?;
+        let cookie = cookie_here()?;
+        noted(cookie);
         mount(Some("/proc/thread-self/ns/net"), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
         let inode = fs::metadata("/proc/thread-self/ns/net")?.ino();
-        Ok((inside()?, inode))
+        Ok((inside()?, Made { inode, cookie }))
     });
     if made.is_err() {
         let _ = umount2(&target, MntFlags::MNT_DETACH);
@@ -111,14 +128,75 @@ pub fn create<T: Send>(name: &str, inside: impl FnOnce() -> io::Result<T> + Send
 }
 
 /// Removes the named namespace: the kernel frees it once nothing holds it.
+/// Only a namespace: a plain file of that name is not unlinked.
 pub fn delete(name: &str) -> io::Result<()> {
     let target = path(name);
+    if inode(name).is_none() {
+        return match fs::symlink_metadata(&target) {
+            Err(err) => Err(err),
+            Ok(_) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} is not a namespace (no namespace is mounted there); left it alone",
+                    target.display()
+                ),
+            )),
+        };
+    }
     match umount2(&target, MntFlags::MNT_DETACH) {
-        Ok(()) | Err(Errno::EINVAL) => {}
+        Ok(()) => {}
         Err(Errno::ENOENT) => return Err(io::ErrorKind::NotFound.into()),
         Err(err) => return Err(err.into()),
     }
     fs::remove_file(&target)
+}
+
+/// SO_NETNS_COOKIE (Linux 5.14): the cookie of the socket's namespace.
+const SO_NETNS_COOKIE: nix::libc::c_int = 71;
+
+/// The cookie of the calling thread's network namespace.
+pub fn cookie_here() -> io::Result<u64> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    // SAFETY: plain syscalls on a socket this function owns.
+    unsafe {
+        let fd = nix::libc::socket(nix::libc::AF_UNIX, nix::libc::SOCK_DGRAM | nix::libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let socket = OwnedFd::from_raw_fd(fd);
+        let mut cookie: u64 = 0;
+        let mut len = std::mem::size_of::<u64>() as nix::libc::socklen_t;
+        let got = nix::libc::getsockopt(
+            socket.as_raw_fd(),
+            nix::libc::SOL_SOCKET,
+            SO_NETNS_COOKIE,
+            (&mut cookie as *mut u64).cast(),
+            &mut len,
+        );
+        if got < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(cookie)
+    }
+}
+
+/// The cookies of the named namespaces, read from one thread that visits
+/// each in turn; None for a name where no namespace is mounted.
+pub fn cookies(names: &[&str]) -> io::Result<Vec<Option<u64>>> {
+    on_own_thread(|| {
+        let home = File::open("/proc/thread-self/ns/net")?;
+        let mut found = Vec::with_capacity(names.len());
+        for name in names {
+            let cookie = inode(name)
+                .and_then(|_| File::open(path(name)).ok())
+                .and_then(|ns| setns(&ns, CloneFlags::CLONE_NEWNET).ok())
+                .and_then(|()| cookie_here().ok());
+            found.push(cookie);
+        }
+        // Leave no namespace held by this thread while it winds down.
+        setns(&home, CloneFlags::CLONE_NEWNET)?;
+        Ok(found)
+    })
 }
 
 /// Runs `inside` on a thread that has joined the namespace bound at

@@ -13,10 +13,20 @@ use crate::ops::{Netns, Op, Rule};
 pub trait Network {
     fn apply(&self, op: &Op) -> Result<(), KernelError>;
 
+    /// Applies `op`; a namespace it makes has its cookie told to `noted`
+    /// before anyone can see it under its name.
+    fn apply_noted(&self, op: &Op, noted: &mut (dyn FnMut(u64) + Send)) -> Result<(), KernelError> {
+        let _ = noted;
+        self.apply(op)
+    }
+
     fn netns_list(&self) -> Result<Vec<String>, KernelError>;
     fn netns_exists(&self, name: &str) -> bool;
-    /// What identifies a named namespace (its inode), for teardown.
-    fn netns_identity(&self, name: &str) -> Option<u64>;
+    /// The cookies of named namespaces (None where no namespace is): what
+    /// identifies each, never reused, for teardown.
+    fn netns_cookies(&self, names: &[&str]) -> Vec<Option<u64>>;
+    /// The cookie of the namespace netscript runs in.
+    fn host_cookie(&self) -> Option<u64>;
 
     fn links(&self, ns: &Netns) -> Result<Vec<LinkInfo>, KernelError>;
     fn link_index(&self, ns: &Netns, dev: &str) -> Result<u32, KernelError>;
@@ -56,6 +66,11 @@ pub trait Network {
 
     fn link(&self, ns: &Netns, dev: &str) -> Result<LinkInfo, KernelError> {
         self.links(ns)?.into_iter().find(|link| link.name == dev).ok_or_else(|| no_link(ns, dev))
+    }
+
+    /// A link's index and kind: what teardown checks before deleting it.
+    fn link_identity(&self, ns: &Netns, dev: &str) -> Result<(u32, String), KernelError> {
+        self.link(ns, dev).map(|link| (link.index, link.kind))
     }
 
     /// (name, index) of every link of a namespace: a lighter `links`.

@@ -4,7 +4,8 @@
 //! known by its pid and its start time, so a pid the system has given to
 //! another process since is never signalled.
 
-use std::fs::{self, File};
+use std::fs;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -38,7 +39,13 @@ impl Kernel {
     /// and start time.
     pub(super) fn spawn(&self, ns: &Netns, argv: &[String], log: &Path) -> Result<(u32, u64), KernelError> {
         let program = argv.first().ok_or_else(|| KernelError::Failed("no command given".into()))?;
-        let out = File::create(log)
+        // A new file, never one through a symlink someone left in its place.
+        let out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(log != Path::new("/dev/null"))
+            .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(log)
             .map_err(|err| KernelError::Failed(format!("cannot write {}: {err}", log.display())))?;
         let err_out = out.try_clone().map_err(|err| KernelError::Failed(err.to_string()))?;
         let spawn = || {

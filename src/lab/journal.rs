@@ -1,27 +1,69 @@
 use std::collections::HashSet;
 
-use crate::kernel::LinkInfo;
-use crate::ops::{Netns, Op};
+use serde::{Deserialize, Serialize};
+
+use crate::ops::{Netns, Op, check_ifname};
 
 /// The undo log of a lab. Each applied operation leaves the operations that
 /// reverse it. Inside a namespace the lab made, nothing needs undoing one by
-/// one: deleting the namespace takes all of it along.
+/// one: deleting the namespace takes all of it along, except links the lab
+/// did not make, which are set back and moved out first.
 #[derive(Debug, Default)]
 pub struct Journal {
-    undo: Vec<Op>,
+    undo: Vec<Undo>,
     /// The operations recorded, so a partial rollback can forget them.
     applied: Vec<Op>,
     owned_netns: HashSet<String>,
     owned_links: HashSet<(Netns, String)>,
+    /// Links the lab did not make that it moved into a namespace of its own:
+    /// deleting that namespace would destroy them.
+    foreign_links: HashSet<(Netns, String)>,
 }
 
-/// The state an operation changes, read before it runs.
+/// An operation that reverses part of what operation `seq` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undo {
+    pub op: Op,
+    pub seq: u64,
+}
+
+/// The state an operation changes, read before it runs (and written to the
+/// ledger with it, so `down` derives the same inverse).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Prior {
-    Link(LinkInfo),
+    Link {
+        up: bool,
+        master: Option<String>,
+        mtu: u32,
+    },
     Sysctl(String),
     /// Whether the firewall rule was already there (then it is not ours).
     RulePresent(bool),
+}
+
+impl Prior {
+    /// A prior state read back from a ledger is untrusted: it must be one
+    /// the kernel could have reported for `op`.
+    pub fn validate(&self, op: &Op) -> Result<(), String> {
+        match (self, op) {
+            (
+                Prior::Link { master, mtu, .. },
+                Op::LinkSetUp { .. } | Op::LinkSetMaster { .. } | Op::LinkSetMtu { .. },
+            ) => {
+                if let Some(master) = master {
+                    check_ifname(master)?;
+                }
+                if *mtu == 0 {
+                    return Err("a link's earlier mtu cannot be 0".into());
+                }
+                Ok(())
+            }
+            (Prior::Sysctl(value), Op::SysctlSet { key, .. }) => crate::ops::check_sysctl_restore(key, value),
+            (Prior::RulePresent(_), Op::FirewallAdd { .. }) => Ok(()),
+            _ => Err(format!("a prior state of the wrong kind for '{}'", op.describe())),
+        }
+    }
 }
 
 /// A position in the journal, to forget an operation the kernel refused.
@@ -37,7 +79,25 @@ impl Journal {
     }
 
     fn owns_link(&self, ns: &Netns, dev: &str) -> bool {
-        self.owns_ns(ns) || self.owned_links.contains(&(ns.clone(), dev.to_string()))
+        let key = (ns.clone(), dev.to_string());
+        self.owned_links.contains(&key) || (self.owns_ns(ns) && !self.foreign_links.contains(&key))
+    }
+
+    fn is_foreign(&self, ns: &Netns, dev: &str) -> bool {
+        self.foreign_links.contains(&(ns.clone(), dev.to_string()))
+    }
+
+    /// Whether `op` changes a link the lab did not make inside a namespace it made.
+    fn touches_foreign_link(&self, op: &Op) -> bool {
+        match op {
+            Op::LinkSetUp { ns, dev, .. }
+            | Op::LinkSetMaster { ns, dev, .. }
+            | Op::LinkSetMtu { ns, dev, .. }
+            | Op::LinkRename { ns, dev, .. }
+            | Op::LinkSetNetns { ns, dev, .. }
+            | Op::AddrAdd { ns, dev, .. } => self.is_foreign(ns, dev),
+            _ => false,
+        }
     }
 
     /// Whether undoing `op` needs the state from before it: changes to what
@@ -52,12 +112,12 @@ impl Journal {
         }
     }
 
-    /// Records `op` before it is applied; `prior` is the state before it
-    /// when `needs_prior_state` said so.
-    pub fn record(&mut self, op: &Op, prior: Option<&Prior>) -> Mark {
+    /// Records `op`, operation `seq` of the lab, before it is applied;
+    /// `prior` is the state before it when `needs_prior_state` said so.
+    pub fn record(&mut self, op: &Op, prior: Option<&Prior>, seq: u64) -> Mark {
         let mark = self.mark();
         if let Some(inverse) = self.inverse(op, prior) {
-            self.undo.push(inverse);
+            self.undo.push(Undo { op: inverse, seq });
         }
         self.track(op);
         self.applied.push(op.clone());
@@ -69,10 +129,20 @@ impl Journal {
         Mark { undo: self.undo.len(), applied: self.applied.len() }
     }
 
-    /// Adds an undo operation known only after the operation ran (the pid
-    /// of a process it started).
-    pub fn add_undo(&mut self, op: Op) {
-        self.undo.push(op);
+    /// Adds an undo operation known only after operation `seq` ran (the
+    /// pid of a process it started).
+    pub fn add_undo(&mut self, op: Op, seq: u64) {
+        self.undo.push(Undo { op, seq });
+    }
+
+    /// The undo operations, in the order recorded (teardown runs them newest first).
+    pub fn undo(&self) -> &[Undo] {
+        &self.undo
+    }
+
+    /// The undo operations of operation `seq`.
+    pub fn undo_of(&self, seq: u64) -> impl Iterator<Item = &Op> {
+        self.undo.iter().rev().take_while(move |u| u.seq >= seq).filter(move |u| u.seq == seq).map(|u| &u.op)
     }
 
     /// The operations recorded, in order.
@@ -85,11 +155,6 @@ impl Journal {
         !self.undo.is_empty()
     }
 
-    /// The undo operations recorded since `mark`.
-    pub fn undo_since(&self, mark: Mark) -> &[Op] {
-        &self.undo[mark.undo..]
-    }
-
     /// Drops what `record` added for an operation that then failed.
     pub fn forget(&mut self, mark: Mark, op: &Op) {
         self.undo.truncate(mark.undo);
@@ -99,11 +164,11 @@ impl Journal {
 
     fn inverse(&self, op: &Op, prior: Option<&Prior>) -> Option<Op> {
         let all_owned = !op.namespaces().is_empty() && op.namespaces().iter().all(|ns| self.owns_ns(ns));
-        if all_owned {
+        if all_owned && !self.touches_foreign_link(op) {
             return None;
         }
         let link = match prior {
-            Some(Prior::Link(link)) => Some(link),
+            Some(Prior::Link { up, master, mtu }) => Some((*up, master, *mtu)),
             _ => None,
         };
         match op {
@@ -111,7 +176,7 @@ impl Journal {
             Op::VethAdd { ns, name, .. } => Some(Op::LinkDel { ns: ns.clone(), dev: name.clone() }),
             Op::BridgeAdd { ns, name } => Some(Op::LinkDel { ns: ns.clone(), dev: name.clone() }),
             Op::LinkSetUp { ns, dev, up } => {
-                let was = link?.up;
+                let was = link?.0;
                 (was != *up && !self.owns_link(ns, dev)).then(|| Op::LinkSetUp {
                     ns: ns.clone(),
                     dev: dev.clone(),
@@ -119,7 +184,7 @@ impl Journal {
                 })
             }
             Op::LinkSetMaster { ns, dev, master } => {
-                let was = link?.master.clone();
+                let was = link?.1.clone();
                 (was != *master && !self.owns_link(ns, dev)).then(|| Op::LinkSetMaster {
                     ns: ns.clone(),
                     dev: dev.clone(),
@@ -127,7 +192,7 @@ impl Journal {
                 })
             }
             Op::LinkSetMtu { ns, dev, mtu } => {
-                let was = link?.mtu;
+                let was = link?.2;
                 (was != *mtu && !self.owns_link(ns, dev)).then(|| Op::LinkSetMtu {
                     ns: ns.clone(),
                     dev: dev.clone(),
@@ -184,10 +249,18 @@ impl Journal {
             Op::BridgeAdd { ns, name } => {
                 self.owned_links.insert((ns.clone(), name.clone()));
             }
-            Op::LinkSetNetns { ns, dev, target } => self.follow((ns, dev), (target, dev)),
+            Op::LinkSetNetns { ns, dev, target } => {
+                let foreign = !self.owns_link(ns, dev) || self.is_foreign(ns, dev);
+                self.follow((ns, dev), (target, dev));
+                // Moved into a namespace of the lab's, it is still not the lab's.
+                if foreign && self.owns_ns(target) {
+                    self.foreign_links.insert((target.clone(), dev.clone()));
+                }
+            }
             Op::LinkRename { ns, dev, new_name } => self.follow((ns, dev), (ns, new_name)),
             Op::LinkDel { ns, dev } => {
                 self.owned_links.remove(&(ns.clone(), dev.clone()));
+                self.foreign_links.remove(&(ns.clone(), dev.clone()));
             }
             _ => {}
         }
@@ -206,41 +279,51 @@ impl Journal {
             Op::BridgeAdd { ns, name } => {
                 self.owned_links.remove(&(ns.clone(), name.clone()));
             }
-            Op::LinkSetNetns { ns, dev, target } => self.follow((target, dev), (ns, dev)),
+            Op::LinkSetNetns { ns, dev, target } => {
+                let was_foreign = self.foreign_links.remove(&(target.clone(), dev.clone()));
+                self.follow((target, dev), (ns, dev));
+                if was_foreign && self.owns_ns(ns) {
+                    self.foreign_links.insert((ns.clone(), dev.clone()));
+                }
+            }
             Op::LinkRename { ns, dev, new_name } => self.follow((ns, new_name), (ns, dev)),
             _ => {}
         }
     }
 
-    /// An owned link moved or was renamed: it stays owned under its new key.
+    /// A link moved or was renamed: it stays owned (or foreign) under its new key.
     fn follow(&mut self, from: (&Netns, &String), to: (&Netns, &String)) {
-        if self.owned_links.remove(&(from.0.clone(), from.1.clone())) {
-            self.owned_links.insert((to.0.clone(), to.1.clone()));
+        let (from, to) = ((from.0.clone(), from.1.clone()), (to.0.clone(), to.1.clone()));
+        if self.owned_links.remove(&from) {
+            self.owned_links.insert(to.clone());
+        }
+        if self.foreign_links.remove(&from) {
+            self.foreign_links.insert(to);
         }
     }
 
     /// The undo operations, newest first, leaving the journal empty.
     #[cfg(test)]
     pub fn take_undo(&mut self) -> Vec<Op> {
-        self.take_all().0
+        self.take_all().0.into_iter().map(|undo| undo.op).collect()
     }
 
     /// The undo operations, newest first, and the operations they undo, in
     /// the order applied, leaving the journal empty.
-    pub fn take_all(&mut self) -> (Vec<Op>, Vec<Op>) {
+    pub fn take_all(&mut self) -> (Vec<Undo>, Vec<Op>) {
         self.take_since(Mark { undo: 0, applied: 0 })
     }
 
     /// The undo operations since `mark`, newest first, and the operations
     /// they undo, in the order applied; the journal forgets both.
-    pub fn take_since(&mut self, mark: Mark) -> (Vec<Op>, Vec<Op>) {
+    pub fn take_since(&mut self, mark: Mark) -> (Vec<Undo>, Vec<Op>) {
         let applied = self.applied[mark.applied..].to_vec();
         (self.take_undo_since(mark), applied)
     }
 
     /// The undo operations recorded since `mark`, newest first, forgetting
     /// them and what they undo.
-    pub fn take_undo_since(&mut self, mark: Mark) -> Vec<Op> {
+    pub fn take_undo_since(&mut self, mark: Mark) -> Vec<Undo> {
         for op in self.applied.split_off(mark.applied).iter().rev() {
             self.untrack(op);
         }
@@ -258,40 +341,30 @@ mod tests {
         Netns::Named(n.into())
     }
 
-    fn link(up: bool, mtu: u32) -> LinkInfo {
-        LinkInfo {
-            index: 2,
-            name: "eth1".into(),
-            kind: "device".into(),
-            state: "DOWN".into(),
-            up,
-            mtu,
-            mac: String::new(),
-            master: None,
-            peer: None,
-            addresses: vec![],
-        }
+    fn link(up: bool, mtu: u32) -> Prior {
+        Prior::Link { up, master: None, mtu }
     }
 
     #[test]
     fn work_inside_an_owned_namespace_needs_no_undo() {
         let mut journal = Journal::default();
-        journal.record(&Op::NetnsAdd { name: "red".into(), lo_up: true, ipv6: true }, None);
+        journal.record(&Op::NetnsAdd { name: "red".into(), lo_up: true, ipv6: true }, None, 0);
         let op = Op::AddrAdd { ns: named("red"), dev: "v0".into(), addr: "10.0.0.1/24".parse().unwrap() };
         assert!(!journal.needs_prior_state(&Op::LinkSetUp { ns: named("red"), dev: "v0".into(), up: true }));
-        journal.record(&op, None);
+        journal.record(&op, None, 0);
         assert_eq!(journal.take_undo(), [Op::NetnsDel { name: "red".into() }]);
     }
 
     #[test]
     fn host_side_links_are_undone_newest_first() {
         let mut journal = Journal::default();
-        journal.record(&Op::NetnsAdd { name: "red".into(), lo_up: true, ipv6: true }, None);
+        journal.record(&Op::NetnsAdd { name: "red".into(), lo_up: true, ipv6: true }, None, 0);
         journal.record(
             &Op::VethAdd { ns: Netns::Host, name: "v0".into(), peer_ns: named("red"), peer: "eth0".into() },
             None,
+            1,
         );
-        journal.record(&Op::LinkSetUp { ns: Netns::Host, dev: "v0".into(), up: true }, None);
+        journal.record(&Op::LinkSetUp { ns: Netns::Host, dev: "v0".into(), up: true }, None, 0);
         assert_eq!(
             journal.take_undo(),
             [Op::LinkDel { ns: Netns::Host, dev: "v0".into() }, Op::NetnsDel { name: "red".into() },]
@@ -304,11 +377,11 @@ mod tests {
         let mut journal = Journal::default();
         let up = Op::LinkSetUp { ns: Netns::Host, dev: "eth1".into(), up: true };
         assert!(journal.needs_prior_state(&up));
-        journal.record(&up, Some(&Prior::Link(link(false, 1500))));
+        journal.record(&up, Some(&link(false, 1500)), 0);
         let mtu = Op::LinkSetMtu { ns: Netns::Host, dev: "eth1".into(), mtu: 9000 };
-        journal.record(&mtu, Some(&Prior::Link(link(true, 1500))));
+        journal.record(&mtu, Some(&link(true, 1500)), 0);
         // Already up: nothing to restore.
-        journal.record(&up, Some(&Prior::Link(link(true, 9000))));
+        journal.record(&up, Some(&link(true, 9000)), 0);
         assert_eq!(
             journal.take_undo(),
             [
@@ -322,7 +395,7 @@ mod tests {
     fn a_refused_operation_is_forgotten() {
         let mut journal = Journal::default();
         let op = Op::BridgeAdd { ns: Netns::Host, name: "br0".into() };
-        let mark = journal.record(&op, None);
+        let mark = journal.record(&op, None, 0);
         journal.forget(mark, &op);
         assert!(journal.take_undo().is_empty());
         // A bridge that is not ours gets its state restored.
@@ -332,8 +405,12 @@ mod tests {
     #[test]
     fn renames_and_moves_follow_the_link() {
         let mut journal = Journal::default();
-        journal.record(&Op::BridgeAdd { ns: Netns::Host, name: "br0".into() }, None);
-        journal.record(&Op::LinkRename { ns: Netns::Host, dev: "br0".into(), new_name: "lan".into() }, None);
+        journal.record(&Op::BridgeAdd { ns: Netns::Host, name: "br0".into() }, None, 0);
+        journal.record(
+            &Op::LinkRename { ns: Netns::Host, dev: "br0".into(), new_name: "lan".into() },
+            None,
+            0,
+        );
         assert!(!journal.needs_prior_state(&Op::LinkSetUp { ns: Netns::Host, dev: "lan".into(), up: true }));
         assert_eq!(
             journal.take_undo(),
@@ -349,18 +426,18 @@ mod tests {
         let mut journal = Journal::default();
         let fwd = Op::SysctlSet { ns: Netns::Host, key: "net.ipv4.ip_forward".into(), value: "1".into() };
         assert!(journal.needs_prior_state(&fwd));
-        journal.record(&fwd, Some(&Prior::Sysctl("0".into())));
+        journal.record(&fwd, Some(&Prior::Sysctl("0".into())), 0);
         let masq = Op::FirewallAdd {
             ns: Netns::Host,
             rule: crate::ops::Rule::Masquerade { subnet: "10.0.0.0/24".parse().unwrap(), out: "eth0".into() },
         };
         // Already there before the lab: not the lab's to remove.
-        journal.record(&masq, Some(&Prior::RulePresent(true)));
+        journal.record(&masq, Some(&Prior::RulePresent(true)), 0);
         let accept = Op::FirewallAdd {
             ns: Netns::Host,
             rule: crate::ops::Rule::ForwardAccept { from: "br0".into(), to: "eth0".into() },
         };
-        journal.record(&accept, Some(&Prior::RulePresent(false)));
+        journal.record(&accept, Some(&Prior::RulePresent(false)), 0);
         let Op::FirewallAdd { rule, .. } = accept else { unreachable!() };
         assert_eq!(
             journal.take_undo(),
@@ -370,8 +447,33 @@ mod tests {
             ]
         );
         // Inside a namespace of the lab's own, nothing needs restoring.
-        journal.record(&Op::NetnsAdd { name: "r".into(), lo_up: true, ipv6: true }, None);
+        journal.record(&Op::NetnsAdd { name: "r".into(), lo_up: true, ipv6: true }, None, 0);
         let inside = Op::SysctlSet { ns: named("r"), key: "net.ipv4.ip_forward".into(), value: "1".into() };
         assert!(!journal.needs_prior_state(&inside));
+    }
+
+    #[test]
+    fn a_foreign_link_moved_into_an_owned_namespace_is_set_back_and_moved_out() {
+        let mut journal = Journal::default();
+        journal.record(&Op::NetnsAdd { name: "r".into(), lo_up: true, ipv6: true }, None, 0);
+        let moved = Op::LinkSetNetns { ns: Netns::Host, dev: "uv".into(), target: named("r") };
+        journal.record(&moved, None, 1);
+        let rename = Op::LinkRename { ns: named("r"), dev: "uv".into(), new_name: "eth9".into() };
+        journal.record(&rename, None, 2);
+        let mtu = Op::LinkSetMtu { ns: named("r"), dev: "eth9".into(), mtu: 9000 };
+        assert!(journal.needs_prior_state(&mtu));
+        journal.record(&mtu, Some(&link(false, 1500)), 3);
+        // A link the lab made there needs nothing.
+        let own = Op::LinkSetMtu { ns: named("r"), dev: "lo".into(), mtu: 9000 };
+        assert!(!journal.needs_prior_state(&own));
+        assert_eq!(
+            journal.take_undo(),
+            [
+                Op::LinkSetMtu { ns: named("r"), dev: "eth9".into(), mtu: 1500 },
+                Op::LinkRename { ns: named("r"), dev: "eth9".into(), new_name: "uv".into() },
+                Op::LinkSetNetns { ns: named("r"), dev: "uv".into(), target: Netns::Host },
+                Op::NetnsDel { name: "r".into() },
+            ]
+        );
     }
 }

@@ -8,15 +8,17 @@ pub mod ledger;
 mod made;
 mod profile;
 mod progress;
+mod shared;
+pub mod store;
 mod teardown;
 
 pub use contents::contents;
 pub use journal::{Journal, Prior};
-pub use ledger::Ledger;
+pub use ledger::{Busy, Ledger};
 pub use made::{MadeLink, made_links};
 pub use profile::Profile;
 pub use progress::Progress;
-pub use teardown::{Teardown, down, undo_all};
+pub use teardown::{Owner, Teardown, down, undo_all};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +26,7 @@ use std::time::Instant;
 
 use crate::kernel::Network;
 use crate::ops::{Netns, Op};
-use ledger::{Entry, Identity};
+use ledger::{Entry, Identities, Identity};
 
 /// The network (the kernel, or the dry run's world), the journal of what this lab changed in it, and the ledger
 /// that keeps that journal on disk.
@@ -35,6 +37,12 @@ pub struct Lab {
     /// nothing leaves no trace and needs no privileges.
     ledger_for: Option<LedgerName>,
     ledger: Option<Ledger>,
+    /// Sequence numbers of a lab that keeps no ledger (a dry run).
+    seq: u64,
+    /// What each operation made (also in the ledger), for rollback's checks.
+    identities: Identities,
+    /// The cookie of the namespace netscript runs in.
+    host_cookie: Option<u64>,
     /// Print each operation, as the `ip` command it stands for, before it runs.
     trace: bool,
     /// Set by SIGINT/SIGTERM: the next operation fails instead of running.
@@ -43,9 +51,6 @@ pub struct Lab {
     profile: Option<Profile>,
     /// Background processes started so far, to name their logs.
     spawned: u32,
-    /// Links made whose identity is not in the ledger yet: noted in batches,
-    /// one dump per namespace, instead of one query per link.
-    unnoted: Vec<(u64, Netns, String)>,
     /// The progress line of a long run in a terminal.
     progress: Option<Progress>,
 }
@@ -60,15 +65,18 @@ pub struct LedgerName {
 impl Lab {
     /// A lab whose changes are written to the ledger `ledger_for` names.
     pub fn new(net: Box<dyn Network>, ledger_for: Option<LedgerName>, trace: bool) -> Self {
+        let host_cookie = net.host_cookie();
         Lab {
             net,
             journal: Journal::default(),
             ledger_for,
             ledger: None,
+            seq: 0,
+            identities: Identities::new(),
+            host_cookie,
             trace,
             interrupted: Arc::new(AtomicBool::new(false)),
             profile: None,
-            unnoted: Vec::new(),
             spawned: 0,
             progress: None,
         }
@@ -109,12 +117,22 @@ impl Lab {
         self.journal.applied()
     }
 
-    /// Opens the ledger at the first change.
-    fn open_ledger(&mut self) -> std::io::Result<()> {
+    /// Opens (creates and locks) the ledger at the first change.
+    fn open_ledger(&mut self) -> Result<(), String> {
         if self.ledger.is_none()
             && let Some(name) = &self.ledger_for
         {
-            self.ledger = Some(Ledger::create(&name.lab, name.script.as_deref())?);
+            let ledger = Ledger::create(&name.lab, name.script.as_deref(), self.host_cookie).map_err(
+                |busy| match busy {
+                    Busy::Up => format!(
+                        "{}; take it down with `netscript down {}`, or run again with --recreate",
+                        busy.explain(&name.lab),
+                        name.lab
+                    ),
+                    other => other.explain(&name.lab),
+                },
+            )?;
+            self.ledger = Some(ledger);
         }
         Ok(())
     }
@@ -160,7 +178,9 @@ impl Lab {
         let log = match &self.ledger_for {
             Some(name) if !self.net.is_dry_run() => {
                 let dir = ledger::logs_dir(&name.lab);
-                let _ = std::fs::create_dir_all(&dir);
+                store::ensure_dir(&ledger::labs_dir())
+                    .and_then(|()| store::ensure_dir(&dir))
+                    .map_err(|err| format!("cannot make {}: {err}", dir.display()))?;
                 let program = argv.first().and_then(|p| p.rsplit('/').next()).unwrap_or("process");
                 dir.join(format!("{}-{program}.log", self.spawned)).display().to_string()
             }
@@ -170,6 +190,23 @@ impl Lab {
         Ok((started.map_or(0, |(pid, _)| pid), log))
     }
 
+    fn next_seq(&mut self) -> u64 {
+        match &mut self.ledger {
+            Some(ledger) => ledger.next_seq(),
+            None => {
+                self.seq += 1;
+                self.seq - 1
+            }
+        }
+    }
+
+    fn append(&mut self, entry: &Entry) -> std::io::Result<()> {
+        match &mut self.ledger {
+            Some(ledger) => ledger.append(entry),
+            None => Ok(()),
+        }
+    }
+
     /// Checks, records and executes one operation; for a process, returns
     /// its pid and start time.
     fn execute(&mut self, op: Op) -> Result<Option<(u32, u64)>, String> {
@@ -177,104 +214,123 @@ impl Lab {
             return Err(format!("interrupted before it could {}", op.describe()));
         }
         op.validate().map_err(|why| format!("cannot {}: {why}", op.describe()))?;
-        self.open_ledger().map_err(|err| {
-            let place = ledger::labs_dir();
-            format!("cannot {}: cannot write the lab's ledger in {}: {err}", op.describe(), place.display())
-        })?;
+        self.open_ledger().map_err(|why| format!("cannot {}: {why}", op.describe()))?;
         let started = Instant::now();
         let prior = if self.journal.needs_prior_state(&op) { self.prior_state(&op) } else { None };
         self.measure("(state before)", started);
-        let mark = self.journal.record(&op, prior.as_ref());
+        let seq = self.next_seq();
+        let mark = self.journal.record(&op, prior.as_ref(), seq);
         let started = Instant::now();
         // Written before it is applied: a crash right after still leaves a
         // ledger from which `down` removes it.
-        let seq = match &mut self.ledger {
-            Some(ledger) => {
-                let seq = ledger.next_seq();
-                let undo = self.journal.undo_since(mark).to_vec();
-                if let Err(err) = ledger.append(&Entry::Apply { seq, op: op.clone(), undo }) {
-                    self.journal.forget(mark, &op);
-                    return Err(format!("cannot {}: cannot write the lab's ledger: {err}", op.describe()));
-                }
-                Some(seq)
-            }
-            None => None,
-        };
+        if let Err(err) = self.append(&Entry::Apply { seq, op: op.clone(), prior }) {
+            self.journal.forget(mark, &op);
+            self.release_claim(&op);
+            return Err(format!("cannot {}: cannot write the lab's ledger: {err}", op.describe()));
+        }
         self.measure("(ledger)", started);
         if self.trace {
             for line in op.render() {
                 eprintln!("+ {line}");
             }
         }
-        if matches!(op, Op::LinkRename { .. } | Op::LinkSetNetns { .. } | Op::LinkDel { .. }) {
-            // Note identities while the names still stand for what was made.
-            self.note_identities();
-        }
         let started = Instant::now();
         let applied = match &op {
             Op::ProcessStart { ns, argv, log } => self.net.spawn(ns, argv, log).map(Some),
+            Op::NetnsAdd { name, .. } => {
+                // The cookie is in the ledger before the namespace has its name.
+                let (net, ledger, identities) = (&self.net, &mut self.ledger, &mut self.identities);
+                let mut noted = |cookie| {
+                    let what = Identity::Netns { name: name.clone(), cookie };
+                    if let Some(ledger) = ledger.as_mut() {
+                        let _ = ledger.append(&Entry::Created { seq, what: what.clone() });
+                    }
+                    identities.entry(seq).or_default().push(what);
+                };
+                net.apply_noted(&op, &mut noted).map(|()| None)
+            }
             _ => self.net.apply(&op).map(|()| None),
         };
         self.measure(op.kind(), started);
-        if let Ok(Some((pid, start))) = applied {
-            let stop = Op::ProcessStop { pid, start };
-            self.journal.add_undo(stop.clone());
-            if let (Some(ledger), Some(seq)) = (&mut self.ledger, seq) {
-                let _ = ledger.append(&Entry::Undo { seq, undo: vec![stop] });
-            }
-        }
         if let Err(err) = &applied {
             self.journal.forget(mark, &op);
-            if let (Some(ledger), Some(seq)) = (&mut self.ledger, seq) {
-                let _ = ledger.append(&Entry::Failed { seq });
-            }
+            self.release_claim(&op);
+            let _ = self.append(&Entry::Failed { seq });
             return Err(format!("cannot {}: {err}", op.describe()));
         }
-        if let (Some(seq), false) = (seq, self.journal.undo_since(mark).is_empty()) {
-            let started = Instant::now();
-            self.record_identity(seq, &op);
-            self.measure("(identity)", started);
+        if let Ok(Some((pid, start))) = applied {
+            self.journal.add_undo(Op::ProcessStop { pid, start }, seq);
+            let _ = self.append(&Entry::Started { seq, pid, start });
         }
+        let started = Instant::now();
+        self.record_identity(seq);
+        self.measure("(identity)", started);
         if let Some(progress) = &mut self.progress {
             progress.note(&op);
         }
         Ok(applied.ok().flatten())
     }
 
-    /// Notes what makes a new namespace or host-side link this lab's own,
-    /// so teardown leaves alone anything that takes its name later.
-    fn record_identity(&mut self, seq: u64, op: &Op) {
-        const BATCH: usize = 256;
-        match op {
-            Op::NetnsAdd { name, .. } => {
-                if let (Some(inode), Some(ledger)) = (self.net.netns_identity(name), &mut self.ledger) {
-                    let what = Identity::Netns { name: name.clone(), inode };
-                    let _ = ledger.append(&Entry::Created { seq, what });
+    /// Notes, before the run goes on, what makes a namespace or link that
+    /// operation `seq` made the lab's own, so teardown leaves alone
+    /// anything that takes its name later: whatever its undo deletes.
+    fn record_identity(&mut self, seq: u64) {
+        let deletes: Vec<Op> = self
+            .journal
+            .undo_of(seq)
+            .filter(|op| matches!(op, Op::NetnsDel { .. } | Op::LinkDel { .. }))
+            .cloned()
+            .collect();
+        let noted = |identities: &Identities, name: &str| {
+            identities
+                .get(&seq)
+                .into_iter()
+                .flatten()
+                .any(|i| matches!(i, Identity::Netns { name: n, .. } if n == name))
+        };
+        for op in deletes {
+            let what = match op {
+                Op::NetnsDel { name } if noted(&self.identities, &name) => continue,
+                Op::NetnsDel { name } => match self.net.netns_cookies(&[name.as_str()]).pop().flatten() {
+                    Some(cookie) => Identity::Netns { name, cookie },
+                    None => continue,
+                },
+                Op::LinkDel { ns, dev } => {
+                    let cookie = teardown::ns_cookie(self.net.as_ref(), &ns);
+                    match (self.net.link_identity(&ns, &dev), cookie) {
+                        (Ok((index, kind)), Some(ns_cookie)) => {
+                            Identity::Link { ns, name: dev, index, kind, ns_cookie }
+                        }
+                        _ => continue,
+                    }
                 }
-            }
-            Op::VethAdd { ns, name, .. } | Op::BridgeAdd { ns, name } => {
-                self.unnoted.push((seq, ns.clone(), name.clone()));
-                if self.unnoted.len() >= BATCH {
-                    self.note_identities();
-                }
-            }
-            _ => {}
+                _ => continue,
+            };
+            let _ = self.append(&Entry::Created { seq, what: what.clone() });
+            self.identities.entry(seq).or_default().push(what);
         }
     }
 
-    /// Writes the indexes of the links made since the last time, reading
-    /// each namespace's links once.
-    fn note_identities(&mut self) {
-        let unnoted = std::mem::take(&mut self.unnoted);
-        let mut by_ns: std::collections::HashMap<Netns, Vec<(String, u32)>> = Default::default();
-        for (seq, ns, name) in unnoted {
-            if !by_ns.contains_key(&ns) {
-                by_ns.insert(ns.clone(), self.net.link_indexes(&ns).unwrap_or_default());
+    /// A setting shared with other labs: joins its holders, and returns the
+    /// value to restore, the one found before the first of them changed it.
+    fn claim(&self, ns: &Netns, key: &str) -> Option<String> {
+        let current = || self.net.sysctl_get(ns, key).ok();
+        match (self.name(), self.net.is_dry_run()) {
+            (Some(lab), false) => {
+                let cookie = teardown::ns_cookie(self.net.as_ref(), ns);
+                shared::claim(lab, ns, cookie, key, current).ok().flatten()
             }
-            let index = by_ns[&ns].iter().find(|(n, _)| *n == name).map(|(_, index)| *index);
-            if let (Some(index), Some(ledger)) = (index, &mut self.ledger) {
-                let _ = ledger.append(&Entry::Created { seq, what: Identity::Link { ns, name, index } });
-            }
+            _ => current(),
+        }
+    }
+
+    /// An operation that claimed a setting failed: it holds nothing.
+    fn release_claim(&self, op: &Op) {
+        if let (Op::SysctlSet { ns, key, .. }, Some(lab), false) = (op, self.name(), self.net.is_dry_run())
+            && self.journal.needs_prior_state(op)
+        {
+            let cookie = teardown::ns_cookie(self.net.as_ref(), ns);
+            let _ = shared::release(lab, ns, cookie, key);
         }
     }
 
@@ -284,17 +340,26 @@ impl Lab {
         match op {
             Op::LinkSetUp { ns, dev, .. }
             | Op::LinkSetMaster { ns, dev, .. }
-            | Op::LinkSetMtu { ns, dev, .. } => self.net.link(ns, dev).ok().map(Prior::Link),
-            Op::SysctlSet { ns, key, .. } => self.net.sysctl_get(ns, key).ok().map(Prior::Sysctl),
+            | Op::LinkSetMtu { ns, dev, .. } => self.net.link(ns, dev).ok().map(|link| Prior::Link {
+                up: link.up,
+                master: link.master,
+                mtu: link.mtu,
+            }),
+            Op::SysctlSet { ns, key, .. } => self.claim(ns, key).map(Prior::Sysctl),
             Op::FirewallAdd { ns, rule } => self.net.firewall_has(ns, rule).ok().map(Prior::RulePresent),
             _ => None,
         }
     }
 
+    fn owner(&self) -> Owner<'_> {
+        let lab = if self.net.is_dry_run() { None } else { self.name() };
+        Owner { lab, identities: &self.identities, strict: false }
+    }
+
     /// Undoes everything this run did and removes the lab's ledger.
     pub fn rollback(&mut self) -> Teardown {
         let (undo, applied) = self.journal.take_all();
-        let report = undo_all(self.net.as_ref(), &undo, &applied, None);
+        let report = undo_all(self.net.as_ref(), &undo, &applied, &self.owner());
         if report.errors.is_empty()
             && let Some(ledger) = self.ledger.take()
         {
@@ -309,7 +374,6 @@ impl Lab {
     /// The run succeeded: the lab stays up, with its ledger, if it made
     /// anything; a lab that changed nothing leaves no ledger behind.
     pub fn finish(&mut self) -> bool {
-        self.note_identities();
         let up = self.journal.has_undo();
         if !up && let Some(ledger) = self.ledger.take() {
             let _ = ledger.remove();
@@ -332,12 +396,15 @@ pub struct Mark {
 
 impl Lab {
     /// Continues a lab that is up: this process's changes go to the end of
-    /// its ledger. What the lab held before stays, and is not this
-    /// process's to roll back.
-    pub fn resume(net: Box<dyn Network>, ledger_for: LedgerName, trace: bool) -> std::io::Result<Self> {
-        let ledger = Ledger::resume(&ledger_for.lab, ledger_for.script.as_deref())?;
-        let mut lab = Lab::new(net, Some(ledger_for), trace);
+    /// its ledger, whose lock it holds until it ends. What the lab held
+    /// before stays, and is not this process's to roll back.
+    pub fn resume(net: Box<dyn Network>, ledger_for: LedgerName, trace: bool) -> Result<Self, Busy> {
+        let mut lab = Lab::new(net, Some(ledger_for.clone()), trace);
+        let (ledger, replay) =
+            Ledger::resume(&ledger_for.lab, ledger_for.script.as_deref(), lab.host_cookie)?;
         lab.ledger = Some(ledger);
+        lab.journal = replay.journal;
+        lab.identities = replay.identities;
         Ok(lab)
     }
 
@@ -350,7 +417,7 @@ impl Lab {
     /// `netscript down` to try again.
     pub fn rollback_to(&mut self, mark: Mark) -> Teardown {
         let (undo, applied) = self.journal.take_since(mark.journal);
-        let report = undo_all(self.net.as_ref(), &undo, &applied, None);
+        let report = undo_all(self.net.as_ref(), &undo, &applied, &self.owner());
         if report.errors.is_empty()
             && let Some(ledger) = &mut self.ledger
             && ledger.peek_seq() > mark.seq
@@ -361,16 +428,27 @@ impl Lab {
     }
 
     /// Takes the whole lab down from its ledger, what earlier runs made
-    /// included, and starts again empty.
+    /// included, and starts again empty. The lock is held throughout.
     pub fn take_down(&mut self) -> Result<Teardown, String> {
         let name = self.ledger_for.clone().ok_or("this lab keeps no ledger")?;
-        // Closed first: `down` removes the file.
-        self.ledger = None;
         self.journal = Journal::default();
-        let result = down(self.net.as_ref(), &name.lab);
-        if ledger::path(&name.lab).exists() {
+        self.identities.clear();
+        let result = match self.ledger.take() {
+            Some(ledger) => {
+                let locked =
+                    ledger.into_locked().map_err(|err| format!("cannot read the lab's ledger: {err}"))?;
+                teardown::down_locked(self.net.as_ref(), &name.lab, locked)
+            }
+            None => down(self.net.as_ref(), &name.lab),
+        };
+        if ledger::exists(&name.lab) {
             // Some undo failed and the ledger stays: keep writing to it.
-            self.ledger = Ledger::resume(&name.lab, name.script.as_deref()).ok();
+            if let Ok((ledger, replay)) = Ledger::resume(&name.lab, name.script.as_deref(), self.host_cookie)
+            {
+                self.ledger = Some(ledger);
+                self.journal = replay.journal;
+                self.identities = replay.identities;
+            }
         }
         result
     }
@@ -378,10 +456,10 @@ impl Lab {
     /// The session ends: true when the lab holds something (its ledger has
     /// something to undo); a ledger with nothing to undo is removed.
     pub fn close(&mut self) -> bool {
-        let (Some(ledger), Some(name)) = (self.ledger.take(), &self.ledger_for) else {
+        let Some(ledger) = self.ledger.take() else {
             return false;
         };
-        let holds = ledger::read(&name.lab).map_or(true, |replay| !replay.undo.is_empty());
+        let holds = self.journal.has_undo();
         if !holds {
             let _ = ledger.remove();
         }

@@ -1,12 +1,16 @@
-//! Taking a lab apart: its undo operations, newest first, each checked
-//! against what the lab itself made, so a namespace or link that took one of
-//! its names since is left alone.
+//! Taking a lab apart: its undo operations, strictly newest first, each
+//! deletion checked against what the lab itself made (a namespace by its
+//! cookie, a link by its namespace's cookie, index and kind), so a namespace
+//! or link that took one of its names since is left alone.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::ledger::{self, Replay};
+use super::journal::Undo;
+use super::ledger::{self, Busy, Identities, Identity, Ledger};
+use super::shared::{self, Release};
 use crate::kernel::Network;
 use crate::ops::{Netns, Op};
 
@@ -14,13 +18,21 @@ use crate::ops::{Netns, Op};
 #[derive(Debug, Default)]
 pub struct Teardown {
     pub undone: Vec<Op>,
-    /// Left alone: not the lab's own any more.
+    /// Already gone when teardown came to them: not counted as removed.
+    pub gone: Vec<Op>,
+    /// Left alone: not the lab's own (any more), with why.
     pub skipped: Vec<String>,
+    /// Settings left as they are because other labs that are up need them.
+    pub held: Vec<String>,
     pub errors: Vec<String>,
+    /// Ledger lines that could not be read or were refused.
+    pub unread: Vec<String>,
+    /// Where a damaged ledger was kept.
+    pub kept: Option<PathBuf>,
 }
 
 impl Teardown {
-    /// "removed 3 namespaces, 2 links, 1 firewall rule; restored 1 setting"
+    /// "removed 3 namespaces, 2 links, 1 firewall rule; set back 1 setting"
     pub fn summary(&self) -> String {
         let count = |pred: fn(&Op) -> bool| self.undone.iter().filter(|op| pred(op)).count();
         let parts = [
@@ -45,6 +57,9 @@ impl Teardown {
         if restored > 0 {
             text.push_str(&format!("; set back {}", plural(restored, "setting")));
         }
+        if !self.gone.is_empty() {
+            text.push_str(&format!("; {} gone already", plural(self.gone.len(), "thing")));
+        }
         text
     }
 }
@@ -54,31 +69,28 @@ fn plural(n: usize, what: &str) -> String {
     if n == 1 { format!("1 {what}") } else { format!("{n} {many}") }
 }
 
-/// The order a teardown runs in. Deleting the namespaces first lets the
-/// kernel take their veths, and the host-side ends with them, in one batch
-/// (one RCU grace period for all) instead of one link at a time; and a
-/// bridge whose ports are gone is deleted without detaching each port.
-#[derive(Debug, Default, PartialEq)]
-struct Plan {
-    /// Settings, rules, addresses, routes, renames and moves, newest first.
-    first: Vec<Op>,
-    namespaces: Vec<Op>,
-    /// Links that go with a deleted namespace (the other end of a veth).
-    follow: Vec<(Netns, String)>,
-    /// The other links, newest first.
-    last: Vec<Op>,
+/// What teardown knows about whose things it removes.
+pub struct Owner<'a> {
+    /// The lab, for settings shared with other labs (None in a dry run).
+    pub lab: Option<&'a str>,
+    /// What each operation made, by its sequence number.
+    pub identities: &'a Identities,
+    /// True when reading a ledger back (`down`): a namespace or link whose
+    /// identity was never noted (the run was killed right after making it)
+    /// is reported, not deleted.
+    pub strict: bool,
 }
 
-/// Plans undo operations (newest first), knowing the operations they undo.
-fn plan(undo: &[Op], applied: &[Op]) -> Plan {
+/// Links that go with a deleted namespace: the other end of a veth pair
+/// whose one end is inside, when neither end was renamed or moved.
+fn followers(undo: &[Undo], applied: &[Op]) -> HashMap<String, Vec<(Netns, String)>> {
     let doomed: HashSet<Netns> = undo
         .iter()
-        .filter_map(|op| match op {
+        .filter_map(|u| match &u.op {
             Op::NetnsDel { name } => Some(Netns::Named(name.clone())),
             _ => None,
         })
         .collect();
-    // A link renamed or moved is followed by name no more: delete it as it is.
     let touched: HashSet<(Netns, String)> = applied
         .iter()
         .flat_map(|op| match op {
@@ -91,148 +103,302 @@ fn plan(undo: &[Op], applied: &[Op]) -> Plan {
             _ => vec![],
         })
         .collect();
-    let mut follow: Vec<(Netns, String)> = Vec::new();
+    let mut follow: HashMap<String, Vec<(Netns, String)>> = HashMap::new();
     for op in applied {
         if let Op::VethAdd { ns, name, peer_ns, peer } = op {
             let ends = [(ns, name), (peer_ns, peer)];
-            let in_doomed = ends.iter().filter(|(ns, _)| doomed.contains(*ns)).count();
             let untouched = ends.iter().all(|(ns, dev)| !touched.contains(&((*ns).clone(), (*dev).clone())));
-            if in_doomed == 1 && untouched {
-                let (ns, dev) =
-                    ends.into_iter().find(|(ns, _)| !doomed.contains(*ns)).expect("one end outside");
-                follow.push((ns.clone(), dev.clone()));
+            let inside: Vec<_> = ends.iter().filter(|(ns, _)| doomed.contains(*ns)).collect();
+            let outside: Vec<_> = ends.iter().filter(|(ns, _)| !doomed.contains(*ns)).collect();
+            if let ([(Netns::Named(home), _)], [(ns, dev)]) = (inside.as_slice(), outside.as_slice())
+                && untouched
+            {
+                follow.entry(home.clone()).or_default().push(((*ns).clone(), (*dev).clone()));
             }
         }
     }
-    let mut plan = Plan { follow, ..Plan::default() };
-    for op in undo {
-        match op {
-            Op::NetnsDel { .. } => plan.namespaces.push(op.clone()),
-            Op::LinkDel { ns, .. } if doomed.contains(ns) => {}
-            Op::LinkDel { ns, dev } if plan.follow.contains(&(ns.clone(), dev.clone())) => {}
-            Op::LinkDel { .. } => plan.last.push(op.clone()),
-            _ => plan.first.push(op.clone()),
-        }
-    }
-    plan
+    follow
 }
 
-/// Runs undo operations (newest first, undoing `applied`): what is already
-/// gone counts as done, failures are collected and the rest goes on. With
-/// the lab's replay, each deletion first checks that what it deletes is
-/// what the lab made. Returns when the kernel has really removed it all.
-pub fn undo_all(net: &dyn Network, undo: &[Op], applied: &[Op], replay: Option<&Replay>) -> Teardown {
-    let plan = plan(undo, applied);
+/// Runs undo operations (newest first, undoing `applied`) strictly in that
+/// order: what is already gone counts as gone, failures are collected and
+/// the rest goes on. The one thing moved is the deletion of the other end
+/// of a veth whose namespace went: the kernel takes those along, many at
+/// once, and teardown waits for them before the next step that is not a
+/// namespace. Returns when the kernel has really removed it all.
+pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner) -> Teardown {
+    let follow = followers(undo, applied);
+    let going_with: HashSet<(Netns, String)> = follow.values().flatten().cloned().collect();
+    let doomed: HashSet<Netns> = follow.keys().map(|name| Netns::Named(name.clone())).collect();
+    let names: Vec<&str> = undo
+        .iter()
+        .filter_map(|u| match &u.op {
+            Op::NetnsDel { name } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let cookies: HashMap<&str, Option<u64>> = names.iter().copied().zip(net.netns_cookies(&names)).collect();
     let mut report = Teardown::default();
-    let run = |op: &Op, report: &mut Teardown| {
-        if let Some(why) = replay.and_then(|replay| not_ours(net, replay, op)) {
-            report.skipped.push(why);
-            return;
+    let mut pending: Vec<(Netns, String, u64)> = Vec::new();
+    for u in undo {
+        match &u.op {
+            Op::NetnsDel { name } => {
+                let now = cookies.get(name.as_str()).copied().flatten();
+                if now.is_none() {
+                    // Nothing mounted there: gone (a plain file of that name is not ours to unlink).
+                    if net.netns_exists(name) {
+                        report.errors.push(format!("cannot tell whether namespace '{name}' is this lab's"));
+                    } else {
+                        report.gone.push(u.op.clone());
+                    }
+                    continue;
+                }
+                if let Some(why) = netns_not_ours(name, now, owner.identities.get(&u.seq), owner.strict) {
+                    report.skipped.push(why);
+                    continue;
+                }
+                if run(net, &u.op, &mut report) {
+                    for (ns, dev) in follow.get(name).into_iter().flatten() {
+                        pending.push((ns.clone(), dev.clone(), u.seq));
+                    }
+                }
+            }
+            Op::LinkDel { ns, dev }
+                if doomed.contains(ns) || going_with.contains(&(ns.clone(), dev.clone())) => {}
+            op => {
+                wait_until_gone(net, &mut pending, owner, &mut report);
+                if let Op::LinkDel { ns, dev } = op
+                    && let Some(why) = link_not_ours(net, ns, dev, owner.identities.get(&u.seq), owner.strict)
+                {
+                    report.skipped.push(why);
+                    continue;
+                }
+                if let (Op::SysctlSet { ns, key, value }, Some(lab)) = (op, owner.lab) {
+                    restore_shared(net, lab, ns, key, value, &mut report);
+                    continue;
+                }
+                run(net, op, &mut report);
+            }
         }
-        match net.apply(op) {
-            Ok(()) => report.undone.push(op.clone()),
-            Err(err) if err.is_not_found() => {}
-            Err(err) => report.errors.push(format!("cannot {}: {err}", op.describe())),
-        }
-    };
-    for op in plan.first.iter().chain(&plan.namespaces) {
-        run(op, &mut report);
     }
-    wait_until_gone(net, &plan.follow, replay, &mut report);
-    for op in &plan.last {
-        run(op, &mut report);
-    }
+    wait_until_gone(net, &mut pending, owner, &mut report);
     report
+}
+
+/// Runs one undo operation; true when it was done.
+fn run(net: &dyn Network, op: &Op, report: &mut Teardown) -> bool {
+    match net.apply(op) {
+        Ok(()) => {
+            report.undone.push(op.clone());
+            true
+        }
+        Err(err) if err.is_not_found() => {
+            report.gone.push(op.clone());
+            false
+        }
+        Err(err) => {
+            report.errors.push(format!("cannot {}: {err}", op.describe()));
+            false
+        }
+    }
+}
+
+/// A setting several labs may hold: written back only by the last of them.
+fn restore_shared(net: &dyn Network, lab: &str, ns: &Netns, key: &str, value: &str, report: &mut Teardown) {
+    let cookie = ns_cookie(net, ns);
+    match shared::release(lab, ns, cookie, key) {
+        Ok(Release::Held(labs)) => {
+            let now = net.sysctl_get(ns, key).unwrap_or_default();
+            report.held.push(format!(
+                "left {key}{} at {now}: lab{} {} still need{} it",
+                ns.location(),
+                if labs.len() == 1 { "" } else { "s" },
+                labs.join(", "),
+                if labs.len() == 1 { "s" } else { "" }
+            ));
+        }
+        Ok(Release::Restore(original)) => {
+            let op = Op::SysctlSet { ns: ns.clone(), key: key.to_string(), value: original };
+            run(net, &op, report);
+        }
+        Ok(Release::Unknown) | Err(_) => {
+            let op = Op::SysctlSet { ns: ns.clone(), key: key.to_string(), value: value.to_string() };
+            run(net, &op, report);
+        }
+    }
+}
+
+/// The cookie of the namespace an operation is in.
+pub fn ns_cookie(net: &dyn Network, ns: &Netns) -> Option<u64> {
+    match ns {
+        Netns::Host => net.host_cookie(),
+        Netns::Named(name) => net.netns_cookies(&[name.as_str()]).pop().flatten(),
+    }
+}
+
+/// Why namespace `name` must not be deleted, if it is not the lab's.
+fn netns_not_ours(
+    name: &str,
+    now: Option<u64>,
+    made: Option<&Vec<Identity>>,
+    strict: bool,
+) -> Option<String> {
+    let recorded = made.into_iter().flatten().find_map(|identity| match identity {
+        Identity::Netns { name: n, cookie } if n == name => Some(*cookie),
+        _ => None,
+    });
+    match (recorded, now) {
+        // Gone already, or not a namespace: the deletion says which.
+        (_, None) => None,
+        (Some(made), Some(now)) if made == now => None,
+        (Some(_), Some(_)) => Some(format!("namespace '{name}' is not the one this lab made; left it alone")),
+        (None, Some(_)) if !strict => None,
+        (None, Some(_)) => Some(format!(
+            "namespace '{name}' was being made when the run stopped, before netscript noted which namespace \
+             it was; left it alone (if it is this lab's: ip netns del {name})"
+        )),
+    }
+}
+
+/// Why link `dev` must not be deleted, if it is not the lab's.
+fn link_not_ours(
+    net: &dyn Network,
+    ns: &Netns,
+    dev: &str,
+    made: Option<&Vec<Identity>>,
+    strict: bool,
+) -> Option<String> {
+    let recorded = made.into_iter().flatten().find_map(|identity| match identity {
+        Identity::Link { ns: n, index, kind, ns_cookie, .. } if n == ns => {
+            Some((*index, kind.clone(), *ns_cookie))
+        }
+        _ => None,
+    });
+    let Ok((index, kind)) = net.link_identity(ns, dev) else {
+        // Gone already: the deletion will say so.
+        return None;
+    };
+    let by_hand = match ns {
+        Netns::Host => format!("ip link del {dev}"),
+        Netns::Named(name) => format!("ip -n {name} link del {dev}"),
+    };
+    match recorded {
+        Some((made_index, made_kind, made_cookie)) => {
+            let same = made_index == index && made_kind == kind && ns_cookie(net, ns) == Some(made_cookie);
+            (!same)
+                .then(|| format!("link '{dev}'{} is not the one this lab made; left it alone", ns.location()))
+        }
+        None if !strict => None,
+        None => Some(format!(
+            "link '{dev}'{} was being made when the run stopped, before netscript noted which link it was; \
+             left it alone (if it is this lab's: {by_hand})",
+            ns.location()
+        )),
+    }
 }
 
 /// Waits for the kernel to free the deleted namespaces, which takes their
 /// veths' other ends along a moment later.
 fn wait_until_gone(
     net: &dyn Network,
-    links: &[(Netns, String)],
-    replay: Option<&Replay>,
+    pending: &mut Vec<(Netns, String, u64)>,
+    owner: &Owner,
     report: &mut Teardown,
 ) {
     const PATIENCE: Duration = Duration::from_secs(30);
+    if pending.is_empty() {
+        return;
+    }
+    let made_index = |ns: &Netns, dev: &str, seq: u64| {
+        owner.identities.get(&seq).into_iter().flatten().find_map(|identity| match identity {
+            Identity::Link { ns: n, name, index, .. } if n == ns && name == dev => Some(*index),
+            _ => None,
+        })
+    };
     let started = Instant::now();
-    // What is still there, by namespace, with the index it had when made.
-    let mut waiting: Vec<(Netns, String)> = links.to_vec();
+    let mut waiting = pending.clone();
     while !waiting.is_empty() {
         let mut present: HashMap<Netns, Vec<(String, u32)>> = HashMap::new();
-        for ns in waiting.iter().map(|(ns, _)| ns.clone()).collect::<HashSet<_>>() {
+        for ns in waiting.iter().map(|(ns, ..)| ns.clone()).collect::<HashSet<_>>() {
             present.insert(ns.clone(), net.link_indexes(&ns).unwrap_or_default());
         }
-        waiting.retain(|(ns, dev)| {
-            let made = replay.and_then(|replay| replay.link_index(ns, dev));
+        waiting.retain(|(ns, dev, seq)| {
+            let made = made_index(ns, dev, *seq);
             present[ns].iter().any(|(name, index)| name == dev && made.is_none_or(|made| made == *index))
         });
-        if waiting.is_empty() {
-            break;
-        }
-        if started.elapsed() > PATIENCE {
-            for (ns, dev) in &waiting {
-                report.errors.push(format!(
-                    "link '{dev}'{} was still there {}s after its namespace went",
-                    ns.location(),
-                    PATIENCE.as_secs()
-                ));
-            }
+        if waiting.is_empty() || started.elapsed() > PATIENCE {
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    // They went with their namespaces: count them as removed.
-    for (ns, dev) in links {
-        if !report.errors.iter().any(|e| e.contains(&format!("'{dev}'"))) {
-            report.undone.push(Op::LinkDel { ns: ns.clone(), dev: dev.clone() });
+    for (ns, dev, seq) in pending.drain(..) {
+        let op = Op::LinkDel { ns: ns.clone(), dev: dev.clone() };
+        if waiting.iter().any(|(n, d, s)| *n == ns && *d == dev && *s == seq) {
+            report.errors.push(format!(
+                "link '{dev}'{} was still there {}s after its namespace went",
+                ns.location(),
+                PATIENCE.as_secs()
+            ));
+        } else {
+            // It went with its namespace: count it as removed.
+            report.undone.push(op);
         }
     }
 }
 
-/// Why `op` must not run, if what it would remove is not the lab's.
-fn not_ours(net: &dyn Network, replay: &Replay, op: &Op) -> Option<String> {
-    match op {
-        Op::NetnsDel { name } => {
-            let made = replay.netns_inode(name)?;
-            let now = net.netns_identity(name)?;
-            (now != made).then(|| format!("namespace '{name}' is not the one this lab made; left it alone"))
-        }
-        Op::LinkDel { ns, dev } => {
-            let made = replay.link_index(ns, dev)?;
-            let now = net.link_index(ns, dev).ok()?;
-            (now != made)
-                .then(|| format!("link '{dev}'{} is not the one this lab made; left it alone", ns.location()))
-        }
-        _ => None,
-    }
-}
-
-/// Takes down a lab that is up, from its ledger.
+/// Takes down a lab that is up, from its ledger, holding its lock.
 pub fn down(net: &dyn Network, lab: &str) -> Result<Teardown, String> {
-    let replay = match ledger::read(lab) {
-        Ok(replay) => replay,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            let up = ledger::list().unwrap_or_default();
-            let others = if up.is_empty() {
-                "no lab is up".to_string()
-            } else {
-                format!("labs up: {}", up.join(", "))
+    super::store::check_lab_name(lab)?;
+    if !ledger::exists(lab) {
+        let up = ledger::list().unwrap_or_default();
+        let others =
+            if up.is_empty() { "no lab is up".to_string() } else { format!("labs up: {}", up.join(", ")) };
+        return Err(format!("no lab named '{lab}' is up ({others})"));
+    }
+    let locked = match Ledger::lock(lab) {
+        Ok(locked) => locked,
+        Err(busy @ Busy::InUse(_)) => {
+            let pid = match busy {
+                Busy::InUse(Some(pid)) => format!(" (`kill {pid}` stops it, and rolls it back)"),
+                _ => String::new(),
             };
-            return Err(format!("no lab named '{lab}' is up ({others})"));
+            return Err(format!("{}; wait until it ends, or stop it first{pid}", busy.explain(lab)));
         }
-        Err(err) => return Err(format!("cannot read the ledger of lab '{lab}': {err}")),
+        Err(busy) => return Err(busy.explain(lab)),
     };
-    if let Some(pid) = replay.pid.filter(|pid| ledger::still_running(*pid)) {
+    down_locked(net, lab, locked)
+}
+
+/// Takes down a lab whose ledger this process holds locked.
+pub fn down_locked(
+    net: &dyn Network,
+    lab: &str,
+    (file, text): (std::fs::File, String),
+) -> Result<Teardown, String> {
+    let replay = ledger::parse(&text);
+    if let (Some(made_in), Some(here)) = (replay.host, net.host_cookie())
+        && made_in != here
+    {
         return Err(format!(
-            "lab '{lab}' is still in use by netscript process {pid}; stop that first (Ctrl-C, or :quit in a REPL)"
+            "lab '{lab}' was built from another network namespace than this one; run `netscript down {lab}` there"
         ));
     }
-    let undo: Vec<Op> = replay.undo.iter().rev().cloned().collect();
-    let report = undo_all(net, &undo, &replay.applied, Some(&replay));
+    let undo: Vec<Undo> = replay.undo.iter().rev().cloned().collect();
+    let owner = Owner { lab: Some(lab), identities: &replay.identities, strict: true };
+    let mut report = undo_all(net, &undo, &replay.applied, &owner);
+    report.unread = replay.skipped.clone();
     if report.errors.is_empty() {
         let _ = fs::remove_dir_all(ledger::logs_dir(lab));
-        fs::remove_file(ledger::path(lab))
-            .map_err(|err| format!("cannot remove the ledger of lab '{lab}': {err}"))?;
+        let ledger = Ledger::from_locked(lab, file);
+        if replay.damaged() || !report.skipped.is_empty() {
+            report.kept = Some(
+                ledger
+                    .set_aside()
+                    .map_err(|err| format!("cannot set the ledger of lab '{lab}' aside: {err}"))?,
+            );
+        } else {
+            ledger.remove().map_err(|err| format!("cannot remove the ledger of lab '{lab}': {err}"))?;
+        }
     }
     Ok(report)
 }
@@ -245,43 +411,63 @@ mod tests {
         Netns::Named(n.into())
     }
 
+    fn undo(ops: &[Op]) -> Vec<Undo> {
+        ops.iter().enumerate().map(|(seq, op)| Undo { op: op.clone(), seq: seq as u64 }).collect()
+    }
+
     #[test]
-    fn namespaces_go_first_and_take_their_veths_along() {
+    fn the_host_end_of_a_veth_goes_with_its_namespace() {
         let applied = vec![
             Op::BridgeAdd { ns: Netns::Host, name: "br0".into() },
             Op::NetnsAdd { name: "h1".into(), lo_up: true, ipv6: true },
             Op::VethAdd { ns: Netns::Host, name: "v1".into(), peer_ns: named("h1"), peer: "eth0".into() },
             Op::VethAdd { ns: Netns::Host, name: "a".into(), peer_ns: Netns::Host, peer: "b".into() },
-            Op::SysctlSet { ns: Netns::Host, key: "net.ipv4.ip_forward".into(), value: "1".into() },
         ];
-        let undo = vec![
-            Op::SysctlSet { ns: Netns::Host, key: "net.ipv4.ip_forward".into(), value: "0".into() },
+        let undo = undo(&[
             Op::LinkDel { ns: Netns::Host, dev: "a".into() },
             Op::LinkDel { ns: Netns::Host, dev: "v1".into() },
             Op::NetnsDel { name: "h1".into() },
             Op::LinkDel { ns: Netns::Host, dev: "br0".into() },
-        ];
-        let plan = plan(&undo, &applied);
-        assert_eq!(plan.first, [undo[0].clone()]);
-        assert_eq!(plan.namespaces, [undo[3].clone()]);
-        assert_eq!(plan.follow, [(Netns::Host, "v1".to_string())]);
-        assert_eq!(plan.last, [undo[1].clone(), undo[4].clone()]);
+        ]);
+        let follow = followers(&undo, &applied);
+        assert_eq!(follow["h1"], [(Netns::Host, "v1".to_string())]);
+        assert_eq!(follow.len(), 1);
     }
 
     #[test]
-    fn a_renamed_veth_is_deleted_by_its_new_name() {
+    fn a_renamed_veth_is_deleted_by_itself() {
         let applied = vec![
             Op::NetnsAdd { name: "h1".into(), lo_up: true, ipv6: true },
             Op::VethAdd { ns: Netns::Host, name: "v1".into(), peer_ns: named("h1"), peer: "eth0".into() },
             Op::LinkRename { ns: Netns::Host, dev: "v1".into(), new_name: "up".into() },
         ];
-        let undo = vec![
+        let undo = undo(&[
             Op::LinkRename { ns: Netns::Host, dev: "up".into(), new_name: "v1".into() },
             Op::LinkDel { ns: Netns::Host, dev: "v1".into() },
             Op::NetnsDel { name: "h1".into() },
-        ];
-        let plan = plan(&undo, &applied);
-        assert!(plan.follow.is_empty());
-        assert_eq!(plan.last, [undo[1].clone()]);
+        ]);
+        assert!(followers(&undo, &applied).is_empty());
+    }
+
+    #[test]
+    fn identities_decide_what_is_deleted() {
+        let made = vec![Identity::Netns { name: "a".into(), cookie: 7 }];
+        assert_eq!(netns_not_ours("a", Some(7), Some(&made), true), None);
+        assert!(
+            netns_not_ours("a", Some(8), Some(&made), true).unwrap().contains("not the one this lab made")
+        );
+        assert!(netns_not_ours("a", Some(8), None, true).unwrap().contains("ip netns del a"));
+        assert_eq!(netns_not_ours("a", Some(8), None, false), None);
+        assert_eq!(netns_not_ours("a", None, Some(&made), true), None);
+    }
+
+    #[test]
+    fn summary_counts_what_was_removed_not_what_was_gone() {
+        let report = Teardown {
+            undone: vec![Op::NetnsDel { name: "a".into() }],
+            gone: vec![Op::NetnsDel { name: "b".into() }],
+            ..Teardown::default()
+        };
+        assert_eq!(report.summary(), "removed 1 namespace; 1 thing gone already");
     }
 }

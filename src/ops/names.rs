@@ -56,6 +56,51 @@ pub fn check_sysctl_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Settings whose value is a program or path the kernel runs or opens as
+/// root: netscript never writes them, so no ledger can make it.
+const NEVER_SET: &[&str] = &[
+    "kernel.core_pattern",
+    "kernel.modprobe",
+    "kernel.hotplug",
+    "kernel.poweroff_cmd",
+    "kernel.usermodehelper",
+];
+
+/// Whether `key` may be set from inside namespace `ns`: network settings
+/// (net.*) belong to a network namespace; every other setting is the
+/// host's, whichever namespace writes it.
+pub fn check_sysctl_scope(key: &str, in_named_ns: bool) -> Result<(), String> {
+    check_sysctl_key(key)?;
+    if let Some(never) =
+        NEVER_SET.iter().find(|never| key == **never || key.starts_with(&format!("{never}.")))
+    {
+        return Err(format!(
+            "netscript does not set {never}: its value is a program the kernel runs as root"
+        ));
+    }
+    if key.starts_with("fs.binfmt_misc") {
+        return Err(format!("netscript does not set {key}: it makes the kernel run programs"));
+    }
+    if in_named_ns && !key.starts_with("net.") {
+        return Err(format!(
+            "{key} is not a network setting: every namespace shares the host's, so setting it here would \
+             change the host; set it on the host, with #{{host_wide: true}} to say so"
+        ));
+    }
+    Ok(())
+}
+
+/// A value read back from a ledger, to be written back to `key` by `down`:
+/// only plain values, never a path or a pipe to a program.
+pub fn check_sysctl_restore(key: &str, value: &str) -> Result<(), String> {
+    check_sysctl_key(key)?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || " \t._-:,".contains(c);
+    if value.len() > 256 || !value.chars().all(plain) {
+        return Err(format!("the earlier value of {key} is not a plain setting; it is not written back"));
+    }
+    Ok(())
+}
+
 fn describe_char(c: char) -> String {
     match c {
         ' ' => "a space".into(),
@@ -99,6 +144,19 @@ mod tests {
         assert!(check_sysctl_key("net/../../etc").is_err());
         assert!(check_sysctl_key("net..x").is_err());
         assert!(check_sysctl_key("").is_err());
+    }
+
+    #[test]
+    fn sysctl_scope_and_restore() {
+        assert!(check_sysctl_scope("net.ipv4.ip_forward", true).is_ok());
+        assert!(check_sysctl_scope("kernel.domainname", false).is_ok());
+        assert!(check_sysctl_scope("kernel.domainname", true).unwrap_err().contains("not a network setting"));
+        assert!(check_sysctl_scope("kernel.core_pattern", false).unwrap_err().contains("runs as root"));
+        assert!(check_sysctl_scope("kernel.usermodehelper.bset", false).is_err());
+        assert!(check_sysctl_restore("net.ipv4.ip_forward", "0").is_ok());
+        assert!(check_sysctl_restore("net.ipv4.ip_local_port_range", "32768\t60999").is_ok());
+        assert!(check_sysctl_restore("kernel.domainname", "|/bin/sh").is_err());
+        assert!(check_sysctl_restore("kernel.domainname", "/tmp/x").is_err());
     }
 
     #[test]

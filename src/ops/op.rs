@@ -220,7 +220,14 @@ impl Op {
                 }
                 Ok(())
             }
-            Op::SysctlSet { ns, key, .. } => ns_ok(ns).and(super::check_sysctl_key(key)),
+            Op::SysctlSet { ns, key, value } => {
+                ns_ok(ns)?;
+                super::check_sysctl_scope(key, ns.name().is_some())?;
+                if value.len() > 4096 || value.contains('\0') {
+                    return Err(format!("'{}' is not a value for {key}", value.escape_debug()));
+                }
+                Ok(())
+            }
             Op::ProcessStart { ns, argv, .. } => {
                 ns_ok(ns)?;
                 if argv.is_empty() || argv[0].is_empty() {
@@ -228,7 +235,12 @@ impl Op {
                 }
                 Ok(())
             }
-            Op::ProcessStop { .. } => Ok(()),
+            Op::ProcessStop { pid, start } => {
+                if *pid <= 1 || *pid > i32::MAX as u32 || *start == 0 {
+                    return Err(format!("process {pid} (started at {start}) cannot be a lab's"));
+                }
+                Ok(())
+            }
             Op::FirewallAdd { ns, rule } | Op::FirewallDel { ns, rule } => {
                 ns_ok(ns)?;
                 for dev in rule.interfaces() {

@@ -92,24 +92,21 @@ fn open_lab(args: &RunArgs, lab_name: &str) -> Result<(Lab, bool), String> {
             .apply(&Op::LinkSetUp { ns: Netns::Host, dev: "lo".into(), up: true })
             .map_err(|err| format!("cannot bring up lo in the sandbox: {err}"))?;
     }
-    if args.recreate && ledger::path(lab_name).exists() {
+    if args.recreate && ledger::exists(lab_name) {
         let report = lab::down(&kernel, lab_name).map_err(|err| format!("--recreate: {err}"))?;
         eprintln!("{lab_name}: took the lab down first: {}", report.summary());
     }
     let name = LedgerName { lab: lab_name.to_string(), script: None };
-    if !ledger::path(lab_name).exists() {
+    if !ledger::exists(lab_name) {
         return Ok((Lab::new(Box::new(kernel), Some(name), args.verbose), false));
     }
     let replay =
         ledger::read(lab_name).map_err(|err| format!("cannot read the ledger of lab '{lab_name}': {err}"))?;
-    if let Some(pid) = replay.pid.filter(|pid| ledger::still_running(*pid)) {
-        return Err(format!(
-            "lab '{lab_name}' is in use by netscript process {pid}; name this session's lab with --lab NAME"
-        ));
-    }
     let held = lab::contents(&replay);
-    let lab = Lab::resume(Box::new(kernel), name, args.verbose)
-        .map_err(|err| format!("cannot continue lab '{lab_name}': {err}"))?;
+    let lab = Lab::resume(Box::new(kernel), name, args.verbose).map_err(|busy| match busy {
+        lab::Busy::InUse(_) => format!("{}; name this session's lab with --lab NAME", busy.explain(lab_name)),
+        other => format!("cannot continue lab '{lab_name}': {}", other.explain(lab_name)),
+    })?;
     eprintln!(
         "continuing lab '{lab_name}', which is up ({} namespaces, {} host links); `:down` takes it down",
         held.namespaces.len(),
