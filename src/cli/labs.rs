@@ -17,7 +17,14 @@ pub fn down(labs: &[String], all: bool) -> i32 {
             return FAILURE;
         }
     };
-    let labs = if all { ledger::list().unwrap_or_default() } else { labs.to_vec() };
+    let labs = match (all, ledger::list()) {
+        (_, Err(err)) => {
+            color::eprint_error(&format!("error: {err}\n"));
+            return FAILURE;
+        }
+        (true, Ok(up)) => up,
+        (false, Ok(_)) => labs.to_vec(),
+    };
     let mut code = SUCCESS;
     for name in &labs {
         if let Err(why) = lab::store::check_lab_name(name) {

@@ -21,6 +21,19 @@ use super::Kernel;
 use super::error::KernelError;
 use crate::ops::Netns;
 
+/// The environment variable that names a lab process's log, which lies in its lab's folder.
+pub const MARK: &str = "NETSCRIPT_LOG";
+
+/// Whether process `pid` carries the mark of a process started with its
+/// log under `logs` (a lab's folder of logs).
+pub fn carries_mark(pid: u32, logs: &Path) -> bool {
+    let Ok(environ) = fs::read(format!("/proc/{pid}/environ")) else {
+        return false;
+    };
+    let prefix = format!("{MARK}={}/", logs.display());
+    environ.split(|b| *b == 0).any(|var| var.starts_with(prefix.as_bytes()))
+}
+
 /// When a process started, in clock ticks since boot (field 22 of
 /// /proc/PID/stat), or None when there is no such process.
 pub fn start_time(pid: u32) -> Option<u64> {
@@ -52,6 +65,8 @@ impl Kernel {
             Command::new(program)
                 .args(&argv[1..])
                 .stdin(Stdio::null())
+                // Marks it as the lab's, for `down` to check before stopping it.
+                .env(MARK, log)
                 .stdout(out)
                 .stderr(err_out)
                 .process_group(0)

@@ -370,6 +370,8 @@ pub fn parse(text: &str) -> Replay {
     let mut replay = Replay::default();
     let mut applied: Vec<Applied> = Vec::new();
     let mut identities = Identities::new();
+    // Operations that failed or were undone: what they made is not there.
+    let mut dropped = std::collections::HashSet::new();
     let lines: Vec<&str> = text.split('\n').collect();
     for (i, line) in lines.iter().enumerate() {
         if line.trim().is_empty() {
@@ -403,7 +405,10 @@ pub fn parse(text: &str) -> Replay {
                 replay.next_seq = replay.next_seq.max(seq + 1);
                 applied.push(Applied { seq, op, prior, started: None });
             }
-            Entry::Failed { seq } => applied.retain(|a| a.seq != seq),
+            Entry::Failed { seq } => {
+                applied.retain(|a| a.seq != seq);
+                dropped.insert(seq);
+            }
             Entry::Created { seq, what } => identities.entry(seq).or_default().push(what),
             Entry::Started { seq, pid, start } => {
                 if let Some(a) = applied.iter_mut().find(|a| a.seq == seq) {
@@ -411,8 +416,28 @@ pub fn parse(text: &str) -> Replay {
                 }
             }
             // Partial rollback (REPL): what came from `seq` on is gone.
-            Entry::Undone { seq } => applied.retain(|a| a.seq < seq),
+            Entry::Undone { seq } => {
+                applied.retain(|a| a.seq < seq);
+                dropped.extend(identities.keys().filter(|s| **s >= seq));
+            }
         }
+    }
+    // What was made while the line that asked for it is lost: its identity
+    // alone proves it the lab's, and says how to remove it.
+    let asked: std::collections::HashSet<u64> = applied.iter().map(|a| a.seq).collect();
+    let mut orphans: Vec<(u64, Identity)> = identities
+        .iter()
+        .filter(|(seq, _)| !asked.contains(seq) && !dropped.contains(*seq) && !replay.skipped.is_empty())
+        .flat_map(|(seq, made)| made.iter().map(|what| (*seq, what.clone())))
+        .collect();
+    orphans.sort_by_key(|(seq, _)| *seq);
+    for (seq, what) in orphans {
+        let op = match &what {
+            Identity::Netns { name, .. } => Op::NetnsAdd { name: name.clone(), lo_up: false, ipv6: true },
+            Identity::Link { ns, name, .. } => Op::BridgeAdd { ns: ns.clone(), name: name.clone() },
+        };
+        let at = applied.iter().position(|a| a.seq > seq).unwrap_or(applied.len());
+        applied.insert(at, Applied { seq, op, prior: None, started: None });
     }
     // The inverses come from netscript's own journal, as in the run itself.
     let mut journal = Journal::default();

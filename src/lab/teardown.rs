@@ -173,6 +173,15 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
                     report.skipped.push(why);
                     continue;
                 }
+                if let (Op::ProcessStop { pid, .. }, Some(lab), true) = (op, owner.lab, owner.strict)
+                    && crate::kernel::process::start_time(*pid).is_some()
+                    && !crate::kernel::process::carries_mark(*pid, &ledger::logs_dir(lab))
+                {
+                    report.skipped.push(format!(
+                        "process {pid} was not started by this lab (it lacks the lab's mark); left it alone"
+                    ));
+                    continue;
+                }
                 if let (Op::SysctlSet { ns, key, value }, Some(lab)) = (op, owner.lab) {
                     restore_shared(net, lab, ns, key, value, &mut report);
                     continue;
@@ -349,6 +358,7 @@ fn wait_until_gone(
 /// Takes down a lab that is up, from its ledger, holding its lock.
 pub fn down(net: &dyn Network, lab: &str) -> Result<Teardown, String> {
     super::store::check_lab_name(lab)?;
+    super::store::dir_exists(&ledger::labs_dir()).map_err(|err| err.to_string())?;
     if !ledger::exists(lab) {
         let up = ledger::list().unwrap_or_default();
         let others =

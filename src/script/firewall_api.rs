@@ -23,6 +23,24 @@ pub fn register(engine: &mut Engine, lab: &Shared) {
     in_any_netns!(engine, lab, "sysctl_set", |l, ns, key: &str, value: Dynamic| {
         apply(l, Op::SysctlSet { ns, key: key.into(), value: value.to_string() })
     });
+    // A setting outside net.* is the host's whichever namespace writes it:
+    // a script says so with #{host_wide: true}, and it is set (and set back) there.
+    in_any_netns!(engine, lab, "sysctl_set", |l, ns, key: &str, value: Dynamic, options: Map| {
+        let mut host_wide = false;
+        for (option, flag) in options {
+            match option.as_str() {
+                "host_wide" => {
+                    host_wide =
+                        flag.as_bool().map_err(|_| format!("host_wide must be true or false, not {flag}"))?
+                }
+                other => {
+                    return Err(format!("unknown sysctl_set option '{other}'; the option is host_wide").into());
+                }
+            }
+        }
+        let ns = if host_wide && !key.starts_with("net.") { Netns::Host } else { ns };
+        apply(l, Op::SysctlSet { ns, key: key.into(), value: value.to_string() })
+    });
     in_any_netns!(engine, lab, "sysctl_get", |l, ns, key: &str| -> Fallible<String> {
         l.borrow().net().sysctl_get(&ns, key).map_err(|err| err.to_string().into())
     });

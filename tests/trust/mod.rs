@@ -2,3 +2,9 @@
 //! one guarantee, tried the way an attacker or a careless user would.
 //! `down` and rollback remove exactly what the lab made and nothing else;
 //! the ledger is untrusted input; every wait ends, every signal rolls back.
+
+mod foreign;
+mod identity;
+mod locks;
+mod sharing;
+mod state;
