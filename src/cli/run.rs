@@ -106,15 +106,17 @@ fn run_script(args: &RunArgs) -> i32 {
             }
         }
         if lab::ledger::exists(&lab_name) {
-            let busy = match lab::ledger::in_use(&lab_name) {
-                Some(pid) => lab::Busy::InUse(pid),
-                None => lab::Busy::Up,
+            let advice = match lab::ledger::in_use(&lab_name) {
+                Some(pid) => format!(
+                    "{}; wait until it ends, or name this run's lab with --lab NAME",
+                    lab::Busy::InUse(pid).explain(&lab_name)
+                ),
+                None => format!(
+                    "lab '{lab_name}' is already up; take it down with `netscript down {lab_name}`, \
+                     or run again with --recreate (or name this one with --lab NAME)"
+                ),
             };
-            color::eprint_error(&format!(
-                "error: {}; take it down with `netscript down {lab_name}`, \
-                 or run again with --recreate (or name this one with --lab NAME)\n",
-                busy.explain(&lab_name)
-            ));
+            color::eprint_error(&format!("error: {advice}\n"));
             return FAILURE;
         }
         let ledger = LedgerName { lab: lab_name.clone(), script: Some(name.clone()) };
