@@ -230,6 +230,10 @@ impl super::Network for Kernel {
         Kernel::link_identity(self, ns, dev)
     }
 
+    fn links_del(&self, ns: &Netns, links: &[(String, u32)]) -> Result<(), KernelError> {
+        Kernel::links_del(self, ns, links)
+    }
+
     fn links(&self, ns: &Netns) -> Result<Vec<super::LinkInfo>, KernelError> {
         Kernel::links(self, ns)
     }

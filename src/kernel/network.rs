@@ -73,6 +73,12 @@ pub trait Network {
         self.link(ns, dev).map(|link| (link.index, link.kind))
     }
 
+    /// Deletes links of one namespace, given by name and the index they
+    /// were checked to have, all at once where the kernel can.
+    fn links_del(&self, ns: &Netns, links: &[(String, u32)]) -> Result<(), KernelError> {
+        links.iter().try_for_each(|(dev, _)| self.apply(&Op::LinkDel { ns: ns.clone(), dev: dev.clone() }))
+    }
+
     /// (name, index) of every link of a namespace: a lighter `links`.
     fn link_indexes(&self, ns: &Netns) -> Result<Vec<(String, u32)>, KernelError> {
         Ok(self.links(ns)?.into_iter().map(|link| (link.name, link.index)).collect())

@@ -140,7 +140,13 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
     let cookies: HashMap<&str, Option<u64>> = names.iter().copied().zip(net.netns_cookies(&names)).collect();
     let mut report = Teardown::default();
     let mut pending: Vec<(Netns, String, u64)> = Vec::new();
+    // Consecutive deletions of links in one namespace, checked, go at once.
+    let mut batch: Vec<(Netns, String, u32)> = Vec::new();
     for u in undo {
+        let batches = matches!(&u.op, Op::LinkDel { ns, .. } if batch.first().is_none_or(|(n, ..)| n == ns));
+        if !batches {
+            flush(net, &mut batch, &mut report);
+        }
         match &u.op {
             Op::NetnsDel { name } => {
                 let now = cookies.get(name.as_str()).copied().flatten();
@@ -167,10 +173,12 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
                 if doomed.contains(ns) || going_with.contains(&(ns.clone(), dev.clone())) => {}
             op => {
                 wait_until_gone(net, &mut pending, owner, &mut report);
-                if let Op::LinkDel { ns, dev } = op
-                    && let Some(why) = link_not_ours(net, ns, dev, owner.identities.get(&u.seq), owner.strict)
-                {
-                    report.skipped.push(why);
+                if let Op::LinkDel { ns, dev } = op {
+                    match check_link(net, ns, dev, owner.identities.get(&u.seq), owner.strict) {
+                        Err(why) => report.skipped.push(why),
+                        Ok(Some(index)) => batch.push((ns.clone(), dev.clone(), index)),
+                        Ok(None) => report.gone.push(op.clone()),
+                    }
                     continue;
                 }
                 if let (Op::ProcessStop { pid, .. }, Some(lab), true) = (op, owner.lab, owner.strict)
@@ -190,8 +198,25 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
             }
         }
     }
+    flush(net, &mut batch, &mut report);
     wait_until_gone(net, &mut pending, owner, &mut report);
     report
+}
+
+/// Deletes the links gathered in `batch`, all at once; one by one if that fails.
+fn flush(net: &dyn Network, batch: &mut Vec<(Netns, String, u32)>, report: &mut Teardown) {
+    let Some((ns, ..)) = batch.first().cloned() else {
+        return;
+    };
+    let links: Vec<(String, u32)> = batch.iter().map(|(_, dev, index)| (dev.clone(), *index)).collect();
+    let ops = batch.drain(..).map(|(ns, dev, _)| Op::LinkDel { ns, dev });
+    if links.len() > 1 && net.links_del(&ns, &links).is_ok() {
+        report.undone.extend(ops);
+        return;
+    }
+    for op in ops {
+        run(net, &op, report);
+    }
 }
 
 /// Runs one undo operation; true when it was done.
@@ -269,14 +294,15 @@ fn netns_not_ours(
     }
 }
 
-/// Why link `dev` must not be deleted, if it is not the lab's.
-fn link_not_ours(
+/// Whether link `dev` may be deleted: Ok(its index) when it is the lab's,
+/// Ok(None) when it is gone, Err(why) when it is not the lab's to delete.
+fn check_link(
     net: &dyn Network,
     ns: &Netns,
     dev: &str,
     made: Option<&Vec<Identity>>,
     strict: bool,
-) -> Option<String> {
+) -> Result<Option<u32>, String> {
     let recorded = made.into_iter().flatten().find_map(|identity| match identity {
         Identity::Link { ns: n, index, kind, ns_cookie, .. } if n == ns => {
             Some((*index, kind.clone(), *ns_cookie))
@@ -284,8 +310,7 @@ fn link_not_ours(
         _ => None,
     });
     let Ok((index, kind)) = net.link_identity(ns, dev) else {
-        // Gone already: the deletion will say so.
-        return None;
+        return Ok(None);
     };
     let by_hand = match ns {
         Netns::Host => format!("ip link del {dev}"),
@@ -293,12 +318,14 @@ fn link_not_ours(
     };
     match recorded {
         Some((made_index, made_kind, made_cookie)) => {
-            let same = made_index == index && made_kind == kind && ns_cookie(net, ns) == Some(made_cookie);
-            (!same)
-                .then(|| format!("link '{dev}'{} is not the one this lab made; left it alone", ns.location()))
+            if made_index == index && made_kind == kind && ns_cookie(net, ns) == Some(made_cookie) {
+                Ok(Some(index))
+            } else {
+                Err(format!("link '{dev}'{} is not the one this lab made; left it alone", ns.location()))
+            }
         }
-        None if !strict => None,
-        None => Some(format!(
+        None if !strict => Ok(Some(index)),
+        None => Err(format!(
             "link '{dev}'{} was being made when the run stopped, before netscript noted which link it was; \
              left it alone (if it is this lab's: {by_hand})",
             ns.location()
