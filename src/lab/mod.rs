@@ -53,6 +53,8 @@ pub struct Lab {
     spawned: u32,
     /// The progress line of a long run in a terminal.
     progress: Option<Progress>,
+    /// The name a lab without a ledger (a dry run) gives its rules.
+    label: Option<String>,
 }
 
 /// The lab a ledger belongs to and the script that writes it.
@@ -79,7 +81,24 @@ impl Lab {
             profile: None,
             spawned: 0,
             progress: None,
+            label: None,
         }
+    }
+
+    /// Names a lab that keeps no ledger (a dry run), so its rules carry the
+    /// name a real run would give them.
+    pub fn set_label(&mut self, name: &str) {
+        self.label = Some(name.to_string());
+    }
+
+    /// The name the lab's firewall rules carry: whose rules they are.
+    pub fn label(&self) -> &str {
+        self.name().or(self.label.as_deref()).unwrap_or("lab")
+    }
+
+    /// Whether the lab made namespace `ns` (the host it never made).
+    pub fn owns_netns(&self, ns: &Netns) -> bool {
+        self.journal.owns_netns(ns)
     }
 
     /// Shows a progress line on stderr once the run takes over a second.
@@ -346,7 +365,10 @@ impl Lab {
                 mtu: link.mtu,
             }),
             Op::SysctlSet { ns, key, .. } => self.claim(ns, key).map(Prior::Sysctl),
-            Op::FirewallAdd { ns, rule } => self.net.firewall_has(ns, rule).ok().map(Prior::RulePresent),
+            Op::FirewallAdd { ns, lab, rule } => {
+                self.net.firewall_has(ns, lab, rule).ok().map(Prior::RulePresent)
+            }
+            Op::ChainPolicy { ns, chain, .. } => self.net.firewall_policy(ns, *chain).ok().map(Prior::Policy),
             _ => None,
         }
     }

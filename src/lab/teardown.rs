@@ -29,6 +29,9 @@ pub struct Teardown {
     pub unread: Vec<String>,
     /// Where a damaged ledger was kept.
     pub kept: Option<PathBuf>,
+    /// nft rules removed, those that went with their namespace too: what
+    /// `ls` counted.
+    pub rules: usize,
 }
 
 impl Teardown {
@@ -40,12 +43,22 @@ impl Teardown {
             (count(|op| matches!(op, Op::LinkDel { .. })), "link"),
             (count(|op| matches!(op, Op::AddrDel { .. })), "address"),
             (count(|op| matches!(op, Op::RouteDel { .. })), "route"),
-            (count(|op| matches!(op, Op::FirewallDel { .. })), "firewall rule"),
+            (self.rules, "firewall rule"),
         ];
         let removed: Vec<String> =
             parts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| plural(*n, what)).collect();
         let stopped = count(|op| matches!(op, Op::ProcessStop { .. }));
-        let restored = self.undone.len() - parts.iter().map(|(n, _)| n).sum::<usize>() - stopped;
+        let removals = count(|op| {
+            matches!(
+                op,
+                Op::NetnsDel { .. }
+                    | Op::LinkDel { .. }
+                    | Op::AddrDel { .. }
+                    | Op::RouteDel { .. }
+                    | Op::FirewallDel { .. }
+            )
+        });
+        let restored = self.undone.len() - removals - stopped;
         let mut text = if removed.is_empty() {
             "removed nothing".to_string()
         } else {
@@ -191,7 +204,32 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
         }
     }
     wait_until_gone(net, &mut pending, owner, &mut report);
+    report.rules = rules_removed(&report.undone, applied);
     report
+}
+
+/// The nft rules that `undone` removed: one by one, or with their namespace.
+fn rules_removed(undone: &[Op], applied: &[Op]) -> usize {
+    let mut live: Vec<(&Netns, &crate::ops::Rule)> = Vec::new();
+    for op in applied {
+        match op {
+            Op::FirewallAdd { ns, rule, .. } if !live.contains(&(ns, rule)) => live.push((ns, rule)),
+            Op::FirewallDel { ns, rule, .. } => live.retain(|held| *held != (ns, rule)),
+            Op::NetnsDel { name } => live.retain(|(ns, _)| ns.name() != Some(name)),
+            _ => {}
+        }
+    }
+    let count = |rule: &crate::ops::Rule| rule.nft_rules("").len();
+    undone
+        .iter()
+        .map(|op| match op {
+            Op::NetnsDel { name } => {
+                live.iter().filter(|(ns, _)| ns.name() == Some(name)).map(|(_, rule)| count(rule)).sum()
+            }
+            Op::FirewallDel { rule, .. } => count(rule),
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Runs one undo operation; true when it was done.
@@ -385,7 +423,7 @@ pub fn down_locked(
     lab: &str,
     (file, text): (std::fs::File, String),
 ) -> Result<Teardown, String> {
-    let replay = ledger::parse(&text);
+    let replay = ledger::parse_for(lab, &text);
     if let (Some(made_in), Some(here)) = (replay.host, net.host_cookie())
         && made_in != here
     {

@@ -316,7 +316,7 @@ fn set_ping_option(options: &mut PingOptions, key: &str, value: &Dynamic) -> Res
 }
 
 /// A duration in seconds, written as a whole number or not.
-fn seconds(option: &str, value: &Dynamic) -> Result<Duration, String> {
+pub(super) fn seconds(option: &str, value: &Dynamic) -> Result<Duration, String> {
     let secs = match (value.as_int(), value.as_float()) {
         (Ok(int), _) => int as FLOAT,
         (_, Ok(float)) => float,
