@@ -12,7 +12,8 @@ use super::journal::Undo;
 use super::ledger::{self, Busy, Identities, Identity, Ledger};
 use super::shared::{self, Release};
 use crate::kernel::Network;
-use crate::ops::{Netns, Op};
+use crate::ops::firewall::policy_key;
+use crate::ops::{Hook, Netns, Op, Policy};
 
 /// What a teardown or a rollback did.
 #[derive(Debug, Default)]
@@ -199,6 +200,10 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
                     restore_shared(net, lab, ns, key, value, &mut report);
                     continue;
                 }
+                if let (Op::ChainPolicy { ns, chain, .. }, Some(lab)) = (op, owner.lab) {
+                    restore_policy(net, lab, ns, *chain, op, &mut report);
+                    continue;
+                }
                 run(net, op, &mut report);
             }
         }
@@ -271,6 +276,27 @@ fn restore_shared(net: &dyn Network, lab: &str, ns: &Netns, key: &str, value: &s
         Ok(Release::Unknown) | Err(_) => {
             let op = Op::SysctlSet { ns: ns.clone(), key: key.to_string(), value: value.to_string() };
             run(net, &op, report);
+        }
+    }
+}
+
+/// A drop policy several labs may hold: set back only by the last of them.
+fn restore_policy(net: &dyn Network, lab: &str, ns: &Netns, chain: Hook, undo: &Op, report: &mut Teardown) {
+    let cookie = ns_cookie(net, ns);
+    match shared::release(lab, ns, cookie, &policy_key(chain)) {
+        Ok(Release::Held(labs)) => report.held.push(format!(
+            "left the policy of chain {chain}{} at drop: lab{} {} still need{} it",
+            ns.location(),
+            if labs.len() == 1 { "" } else { "s" },
+            labs.join(", "),
+            if labs.len() == 1 { "s" } else { "" }
+        )),
+        Ok(Release::Restore(original)) => {
+            let policy = Policy::parse(&original).unwrap_or(Policy::Accept);
+            run(net, &Op::ChainPolicy { ns: ns.clone(), chain, policy }, report);
+        }
+        Ok(Release::Unknown) | Err(_) => {
+            run(net, undo, report);
         }
     }
 }

@@ -278,6 +278,13 @@ pub fn comment(lab: &str, what: &str) -> String {
     format!("{head}{}{tag}", &what[..cut])
 }
 
+/// The name under which labs that set a chain's policy outside their own
+/// namespaces hold it together (as they hold sysctls): the last one sets
+/// it back.
+pub fn policy_key(chain: Hook) -> String {
+    format!("nftables.{TABLE}.{chain}.policy")
+}
+
 /// A lab's name as it goes into a rule's comment: what `--lab` allows.
 pub fn check_owner(lab: &str) -> Result<(), String> {
     let plain = |c: char| c.is_ascii_alphanumeric() || "._-+@".contains(c);

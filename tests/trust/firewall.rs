@@ -197,3 +197,32 @@ fn a_chain_that_holds_someone_elses_rule_stays() {
     assert_eq!(rules.len(), 1);
     assert_eq!(rules[0]["comment"], Value::Null);
 }
+
+#[test]
+fn a_drop_policy_two_labs_set_stays_until_the_last_goes() {
+    if !privileged() {
+        return;
+    }
+    let policy = |ruleset: &Value| -> Option<String> {
+        objects(ruleset)
+            .iter()
+            .find_map(|o| o.get("chain").filter(|c| c["name"] == "input"))
+            .map(|c| c["policy"].as_str().unwrap().to_string())
+    };
+    let lab = "policy(\"input\", \"drop\", #{whole_namespace: true});\n";
+    let out = Sandbox::new()
+        .file("a.rhai", lab)
+        .file("b.rhai", lab)
+        .step("netscript a.rhai && netscript b.rhai")
+        .step("netscript down a")
+        .step("nft -j list ruleset")
+        .step("netscript down b")
+        .step("nft -j list ruleset")
+        .run();
+    out[0].success();
+    out[1].success().stdout_has("left the policy of chain input at drop: lab b still needs it");
+    assert_eq!(policy(&out[2].json()).as_deref(), Some("drop"));
+    out[3].success().stdout_has("b: removed nothing; set back 1 setting");
+    // Set back to accept, and then the empty chain and table went.
+    assert_eq!(objects(&out[4].json()).len(), 1, "{}", out[4].stdout);
+}
