@@ -10,8 +10,18 @@ use serde_json::Value;
 
 use crate::support::{Sandbox, addresses_of, link_names, privileged};
 
-const SCRIPTS: &[&str] =
-    &["bridge-lab", "bridge-nat", "host-gateway", "internal-external", "routers", "star", "veth-pair"];
+/// The firewall labs' tests are in tests/firewall.rs.
+const SCRIPTS: &[&str] = &[
+    "bridge-lab",
+    "bridge-nat",
+    "firewall",
+    "host-gateway",
+    "internal-external",
+    "router-firewall",
+    "routers",
+    "star",
+    "veth-pair",
+];
 
 fn script(name: &str) -> String {
     format!("{}/scripts/{name}.rhai", env!("CARGO_MANIFEST_DIR"))

@@ -650,7 +650,11 @@ impl Network for World {
                     Rule::Snat { subnet, out, to } => (Some(subnet), out, Some(*to)),
                     _ => continue,
                 };
-                if subnet.is_none_or(|s| s.contains(own.ip()) && !s.contains(target.ip()))
+                // Masquerade rewrites what leaves through `out`, not what
+                // arrives for the namespace itself.
+                let local = space.links.iter().any(|l| l.addrs.iter().any(|a| a.ip() == target.ip()));
+                if !local
+                    && subnet.is_none_or(|s| s.contains(own.ip()) && !s.contains(target.ip()))
                     && state.route_dev(ns, target.ip()).as_deref() == Some(out.as_str())
                     && let Ok(link) = state.link(ns, out)
                     && let Some(addr) = to.or_else(|| link.addrs.iter().find(family).map(|a| a.ip()))

@@ -286,6 +286,12 @@ fn set_policy(lab: &Shared, ns: Netns, chain: &str, policy: &str, options: Map) 
     let fail =
         |why: String| format!("cannot set the policy of chain {chain}{} to {policy}: {why}", ns.location());
     let hook = Hook::parse(chain).map_err(fail)?;
+    if hook.is_nat() {
+        return Err(fail(format!(
+            "'{chain}' is netscript's NAT chain; policies are for input, forward and output"
+        ))
+        .into());
+    }
     let policy = Policy::parse(policy).map_err(fail)?;
     let mut whole = false;
     for (key, value) in options {
