@@ -763,6 +763,34 @@ mod tests {
     }
 
     #[test]
+    fn the_firewall_model_tidies_what_netscript_made() {
+        use crate::ops::{Hook, Policy};
+        let world = world();
+        world.simulate(&Op::BridgeAdd { ns: Netns::Host, name: "up0".into() }).unwrap();
+        let addr = "203.0.113.2/24".parse().unwrap();
+        world.simulate(&Op::AddrAdd { ns: Netns::Host, dev: "up0".into(), addr }).unwrap();
+        let rule = Rule::MasqueradeOut { out: "up0".into() };
+        let add = Op::FirewallAdd { ns: Netns::Host, lab: "l".into(), rule: rule.clone() };
+        assert!(world.simulate(&add).unwrap().is_empty());
+        let policy = |policy| Op::ChainPolicy { ns: Netns::Host, chain: Hook::Input, policy };
+        assert!(world.simulate(&policy(Policy::Drop)).unwrap().is_empty());
+        assert_eq!(world.firewall_policy(&Netns::Host, Hook::Input).unwrap(), Policy::Drop);
+        // Back to accept and empty: the chain goes, the table stays for the masquerade.
+        assert_eq!(
+            world.simulate(&policy(Policy::Accept)).unwrap(),
+            ["nft delete chain inet netscript input"]
+        );
+        let del = Op::FirewallDel { ns: Netns::Host, lab: "l".into(), rule };
+        assert_eq!(world.simulate(&del).unwrap(), ["nft delete table inet netscript"]);
+        assert!(!world.firewall_table(&Netns::Host).unwrap().exists);
+        // Nothing to masquerade to.
+        let v6 = Rule::Masquerade { subnet: "fd00::/64".parse().unwrap(), out: "up0".into() };
+        let err =
+            world.simulate(&Op::FirewallAdd { ns: Netns::Host, lab: "l".into(), rule: v6 }).unwrap_err();
+        assert!(err.to_string().contains("'up0' has no IPv6 address"), "{err}");
+    }
+
+    #[test]
     fn the_nat_probe_follows_masquerade_rules() {
         let world = world();
         world.simulate(&Op::NetnsAdd { name: "h".into(), lo_up: true, ipv6: true }).unwrap();

@@ -200,6 +200,30 @@ mod tests {
     }
 
     #[test]
+    fn firewall_steps_are_nft_scripts() {
+        use crate::ops::{Hook, Policy, Rule};
+        let op = Op::ChainPolicy { ns: named("r"), chain: Hook::Forward, policy: Policy::Drop };
+        assert_eq!(
+            op.render(),
+            ["ip netns exec r nft -f - <<'NFT'\ntable inet netscript {\n  comment \"made by netscript\"\n  \
+              chain forward { type filter hook forward priority filter; policy drop; comment \"made by netscript\"; }\n}\nNFT"]
+        );
+        let rule = Rule::MasqueradeOut { out: "up0".into() };
+        let add = Op::FirewallAdd { ns: Netns::Host, lab: "l".into(), rule: rule.clone() };
+        let text = &add.render()[0];
+        assert!(text.starts_with("nft -f - <<'NFT'\ntable inet netscript {"), "{text}");
+        assert!(text.ends_with(
+            "add rule inet netscript postrouting oifname \"up0\" masquerade comment \"netscript/l: masquerade out up0\"\nNFT"
+        ));
+        let del = Op::FirewallDel { ns: Netns::Host, lab: "l".into(), rule };
+        assert!(
+            del.render()[0].contains("grep -F 'comment \"netscript/l: masquerade out up0\"'"),
+            "{:?}",
+            del.render()
+        );
+    }
+
+    #[test]
     fn sysctls_go_to_proc() {
         let op = Op::SysctlSet { ns: named("r"), key: "net.ipv4.ip_forward".into(), value: "1".into() };
         assert_eq!(op.render(), ["ip netns exec r sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'"]);
