@@ -36,9 +36,22 @@ impl Kernel {
             self.check_raw(ns, *chain, text)?;
         }
         let table = self.firewall_table(ns)?;
-        match table.plan_add(&rule.nft_rules(lab), &ns.location()).map_err(KernelError::Failed)? {
-            Some(script) => self.nft(ns, &["-f", "-"], Some(&script)).map(drop),
-            None => Ok(()),
+        let Some(script) =
+            table.plan_add(&rule.nft_rules(lab), &ns.location()).map_err(KernelError::Failed)?
+        else {
+            return Ok(());
+        };
+        match (self.nft(ns, &["-f", "-"], Some(&script)), rule) {
+            // nft's check takes some statements the kernel refuses in a chain of the wrong type.
+            (Err(KernelError::Failed(said)), Rule::Raw { chain, .. })
+                if said.contains("Operation not supported") && !chain.is_nat() =>
+            {
+                Err(KernelError::Failed(format!(
+                    "{said}: the kernel does not take it in the {chain} chain (NAT statements such as masquerade, \
+                     snat, dnat and redirect go in prerouting or postrouting)"
+                )))
+            }
+            (result, _) => result.map(drop),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod firewall;
 mod names;
 mod op;
 mod render;
+pub mod table;
 
 pub use filter::{CtState, Filter, Hook, L4, Policy, PortRange, Verdict};
 pub use firewall::{Proto, Rule};
