@@ -561,6 +561,25 @@ mod tests {
     }
 
     #[test]
+    fn a_ledger_holds_only_its_own_labs_rules() {
+        let rule = crate::ops::Rule::MasqueradeOut { out: "eth0".into() };
+        let add = |seq, lab: &str| {
+            line(&Entry::Apply {
+                seq,
+                op: Op::FirewallAdd { ns: Netns::Host, lab: lab.into(), rule: rule.clone() },
+                prior: Some(Prior::RulePresent(false)),
+            })
+        };
+        let text = [add(0, "c"), add(1, "b")].join("\n");
+        let replay = parse_for("c", &text);
+        assert_eq!(
+            ops(&replay.undo),
+            [Op::FirewallDel { ns: Netns::Host, lab: "c".into(), rule: rule.clone() }]
+        );
+        assert_eq!(replay.skipped, ["line 2: refused: a rule of lab 'b' in the ledger of lab 'c'"]);
+    }
+
+    #[test]
     fn a_ledger_cannot_ask_for_a_command_a_path_or_a_setting() {
         // Old ledgers carried their own undo: it is never read.
         let old = r#"{"apply":{"seq":0,"op":{"bridge_add":{"ns":"host","name":"br0"}},"undo":[{"process_start":{"ns":"host","argv":["/bin/sh","-c","id"],"log":"/tmp/x"}}]}}"#;
