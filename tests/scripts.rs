@@ -10,12 +10,15 @@ use serde_json::Value;
 
 use crate::support::{Sandbox, addresses_of, link_names, privileged};
 
+/// The firewall labs' tests are in tests/firewall.rs.
 const SCRIPTS: &[&str] = &[
     "bridge-lab",
     "bridge-nat",
+    "firewall",
     "grid",
     "host-gateway",
     "internal-external",
+    "router-firewall",
     "routers",
     "star",
     "veth-pair",

@@ -12,7 +12,8 @@ use super::journal::Undo;
 use super::ledger::{self, Busy, Identities, Identity, Ledger};
 use super::shared::{self, Release};
 use crate::kernel::Network;
-use crate::ops::{Netns, Op};
+use crate::ops::firewall::policy_key;
+use crate::ops::{Hook, Netns, Op, Policy};
 
 /// What a teardown or a rollback did.
 #[derive(Debug, Default)]
@@ -29,6 +30,9 @@ pub struct Teardown {
     pub unread: Vec<String>,
     /// Where a damaged ledger was kept.
     pub kept: Option<PathBuf>,
+    /// nft rules removed, those that went with their namespace too: what
+    /// `ls` counted.
+    pub rules: usize,
 }
 
 impl Teardown {
@@ -40,12 +44,22 @@ impl Teardown {
             (count(|op| matches!(op, Op::LinkDel { .. })), "link"),
             (count(|op| matches!(op, Op::AddrDel { .. })), "address"),
             (count(|op| matches!(op, Op::RouteDel { .. })), "route"),
-            (count(|op| matches!(op, Op::FirewallDel { .. })), "firewall rule"),
+            (self.rules, "firewall rule"),
         ];
         let removed: Vec<String> =
             parts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| plural(*n, what)).collect();
         let stopped = count(|op| matches!(op, Op::ProcessStop { .. }));
-        let restored = self.undone.len() - parts.iter().map(|(n, _)| n).sum::<usize>() - stopped;
+        let removals = count(|op| {
+            matches!(
+                op,
+                Op::NetnsDel { .. }
+                    | Op::LinkDel { .. }
+                    | Op::AddrDel { .. }
+                    | Op::RouteDel { .. }
+                    | Op::FirewallDel { .. }
+            )
+        });
+        let restored = self.undone.len() - removals - stopped;
         let mut text = if removed.is_empty() {
             "removed nothing".to_string()
         } else {
@@ -194,12 +208,17 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
                     restore_shared(net, lab, ns, key, value, &mut report);
                     continue;
                 }
+                if let (Op::ChainPolicy { ns, chain, .. }, Some(lab)) = (op, owner.lab) {
+                    restore_policy(net, lab, ns, *chain, op, &mut report);
+                    continue;
+                }
                 run(net, op, &mut report);
             }
         }
     }
     flush(net, &mut batch, &mut report);
     wait_until_gone(net, &mut pending, owner, &mut report);
+    report.rules = rules_removed(&report.undone, applied);
     report
 }
 
@@ -217,6 +236,30 @@ fn flush(net: &dyn Network, batch: &mut Vec<(Netns, String, u32)>, report: &mut 
     for op in ops {
         run(net, &op, report);
     }
+}
+
+/// The nft rules that `undone` removed: one by one, or with their namespace.
+fn rules_removed(undone: &[Op], applied: &[Op]) -> usize {
+    let mut live: Vec<(&Netns, &crate::ops::Rule)> = Vec::new();
+    for op in applied {
+        match op {
+            Op::FirewallAdd { ns, rule, .. } if !live.contains(&(ns, rule)) => live.push((ns, rule)),
+            Op::FirewallDel { ns, rule, .. } => live.retain(|held| *held != (ns, rule)),
+            Op::NetnsDel { name } => live.retain(|(ns, _)| ns.name() != Some(name)),
+            _ => {}
+        }
+    }
+    let count = |rule: &crate::ops::Rule| rule.nft_rules("").len();
+    undone
+        .iter()
+        .map(|op| match op {
+            Op::NetnsDel { name } => {
+                live.iter().filter(|(ns, _)| ns.name() == Some(name)).map(|(_, rule)| count(rule)).sum()
+            }
+            Op::FirewallDel { rule, .. } => count(rule),
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Runs one undo operation; true when it was done.
@@ -258,6 +301,27 @@ fn restore_shared(net: &dyn Network, lab: &str, ns: &Netns, key: &str, value: &s
         Ok(Release::Unknown) | Err(_) => {
             let op = Op::SysctlSet { ns: ns.clone(), key: key.to_string(), value: value.to_string() };
             run(net, &op, report);
+        }
+    }
+}
+
+/// A drop policy several labs may hold: set back only by the last of them.
+fn restore_policy(net: &dyn Network, lab: &str, ns: &Netns, chain: Hook, undo: &Op, report: &mut Teardown) {
+    let cookie = ns_cookie(net, ns);
+    match shared::release(lab, ns, cookie, &policy_key(chain)) {
+        Ok(Release::Held(labs)) => report.held.push(format!(
+            "left the policy of chain {chain}{} at drop: lab{} {} still need{} it",
+            ns.location(),
+            if labs.len() == 1 { "" } else { "s" },
+            labs.join(", "),
+            if labs.len() == 1 { "s" } else { "" }
+        )),
+        Ok(Release::Restore(original)) => {
+            let policy = Policy::parse(&original).unwrap_or(Policy::Accept);
+            run(net, &Op::ChainPolicy { ns: ns.clone(), chain, policy }, report);
+        }
+        Ok(Release::Unknown) | Err(_) => {
+            run(net, undo, report);
         }
     }
 }
@@ -412,7 +476,7 @@ pub fn down_locked(
     lab: &str,
     (file, text): (std::fs::File, String),
 ) -> Result<Teardown, String> {
-    let replay = ledger::parse(&text);
+    let replay = ledger::parse_for(lab, &text);
     if let (Some(made_in), Some(here)) = (replay.host, net.host_cookie())
         && made_in != here
     {
