@@ -7,7 +7,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::ping::{PingOptions, PingStats};
-use super::{AddrInfo, ExecOutput, KernelError, LinkInfo, RouteInfo, RuleInfo};
+use super::{
+    AddrInfo, ExecOutput, FdbInfo, IpRuleInfo, KernelError, LinkInfo, NeighInfo, RouteInfo, RuleInfo,
+    VlanInfo,
+};
 use crate::ops::{Netns, Op, Rule};
 
 pub trait Network {
@@ -32,6 +35,16 @@ pub trait Network {
     fn link_index(&self, ns: &Netns, dev: &str) -> Result<u32, KernelError>;
     fn addrs(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<AddrInfo>, KernelError>;
     fn routes(&self, ns: &Netns) -> Result<Vec<RouteInfo>, KernelError>;
+    /// The routes of one table (None: every table).
+    fn routes_in(&self, ns: &Netns, table: Option<u32>) -> Result<Vec<RouteInfo>, KernelError>;
+    /// Policy routing rules (`ip rule`).
+    fn ip_rules(&self, ns: &Netns) -> Result<Vec<IpRuleInfo>, KernelError>;
+    /// Neighbour entries (`ip neigh`), proxies too.
+    fn neighbours(&self, ns: &Netns) -> Result<Vec<NeighInfo>, KernelError>;
+    /// Forwarding database entries (`bridge fdb`), of one device or all.
+    fn fdb(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<FdbInfo>, KernelError>;
+    /// VLANs of bridges and their ports (`bridge vlan`).
+    fn bridge_vlans(&self, ns: &Netns) -> Result<Vec<VlanInfo>, KernelError>;
     fn sysctl_get(&self, ns: &Netns, key: &str) -> Result<String, KernelError>;
     fn firewall_has(&self, ns: &Netns, rule: &Rule) -> Result<bool, KernelError>;
     /// The rules of netscript's table in a namespace, in chain order.

@@ -35,7 +35,9 @@ pub fn contents(replay: &Replay) -> Contents {
                     held.links.push((peer_ns.clone(), peer.clone()));
                 }
             }
-            Op::BridgeAdd { ns, name } if !held.owns(ns) => held.links.push((ns.clone(), name.clone())),
+            Op::BridgeAdd { ns, name } | Op::LinkAdd { ns, name, .. } if !held.owns(ns) => {
+                held.links.push((ns.clone(), name.clone()))
+            }
             Op::FirewallAdd { ns, rule } => held.rules.push((ns.clone(), rule.clone())),
             Op::SysctlSet { ns, key, value } => held.settings.push((ns.clone(), key.clone(), value.clone())),
             _ => {}

@@ -2,9 +2,12 @@
 //! renderer prints as `ip` commands, and the lab journal records with inverses.
 
 pub mod firewall;
+pub mod kinds;
 mod names;
+pub mod neighbours;
 mod op;
 mod render;
+pub mod routing;
 
 pub use firewall::{Proto, Rule};
 pub use names::{check_ifname, check_netns_name, check_sysctl_restore, check_sysctl_scope};

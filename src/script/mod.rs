@@ -6,8 +6,11 @@ mod cidr;
 mod convert;
 mod error;
 mod firewall_api;
+mod links_api;
+mod options;
 mod params;
 mod probe_api;
+mod routing_api;
 mod stdlib;
 
 use std::cell::RefCell;
