@@ -21,3 +21,8 @@ mod traffic;
 // Apart from the list above, so branches that add tests merge cleanly.
 mod see;
 mod trust;
+// Issue 16: link kinds, fdb, neighbours, policy routing.
+mod link_errors;
+mod link_kinds;
+mod link_labs;
+mod policy_routing;

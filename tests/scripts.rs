@@ -10,8 +10,18 @@ use serde_json::Value;
 
 use crate::support::{Sandbox, addresses_of, link_names, privileged};
 
-const SCRIPTS: &[&str] =
-    &["bridge-lab", "bridge-nat", "host-gateway", "internal-external", "routers", "star", "veth-pair"];
+const SCRIPTS: &[&str] = &[
+    "bridge-lab",
+    "bridge-nat",
+    "host-gateway",
+    "internal-external",
+    "policy-routing",
+    "routers",
+    "star",
+    "veth-pair",
+    "vlan-trunk",
+    "vxlan",
+];
 
 fn script(name: &str) -> String {
     format!("{}/scripts/{name}.rhai", env!("CARGO_MANIFEST_DIR"))

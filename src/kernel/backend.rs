@@ -334,4 +334,16 @@ impl super::Network for Kernel {
     ) -> Result<std::net::IpAddr, KernelError> {
         Kernel::source_seen(self, from, listen_ns, target, listen_port, timeout)
     }
+
+    fn source_seen_from(
+        &self,
+        from: &Netns,
+        bound: std::net::IpAddr,
+        listen_ns: &Netns,
+        target: std::net::SocketAddr,
+        listen_port: u16,
+        timeout: std::time::Duration,
+    ) -> Result<std::net::IpAddr, KernelError> {
+        Kernel::source_seen_bound(self, from, Some(bound), listen_ns, target, listen_port, timeout)
+    }
 }

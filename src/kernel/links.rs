@@ -119,6 +119,9 @@ impl Kernel {
                 KernelError::Failed(format!("'{master}' cannot take ports (is it a bridge?)"))
             }
             Some(Errno::ELOOP) => KernelError::Failed(format!("'{dev}' cannot be a port of itself")),
+            Some(Errno::EBUSY) => KernelError::Failed(format!(
+                "'{dev}' cannot join '{master}': it carries macvlans or VLANs of its own, or is a port already"
+            )),
             errno => generic(errno, &err),
         })
     }
@@ -299,6 +302,11 @@ fn link_info(message: &LinkMessage, names: &HashMap<u32, String>, addresses: Vec
         info.parent = names.get(&index).cloned();
     } else if let Some(index) = peer_index {
         info.parent = Some(format!("if{index}"));
+    }
+    if let Some(at) = info.details.iter().position(|(k, _)| k == super::settings::UNDERLAY_INDEX) {
+        let (_, index) = info.details.remove(at);
+        let index: u32 = index.parse().unwrap_or_default();
+        info.parent = Some(names.get(&index).cloned().unwrap_or_else(|| format!("if{index}")));
     }
     info
 }

@@ -66,6 +66,20 @@ pub trait Network {
         timeout: Duration,
     ) -> Result<IpAddr, KernelError>;
 
+    /// The NAT probe with the connection made from the address `bound`.
+    fn source_seen_from(
+        &self,
+        from: &Netns,
+        bound: IpAddr,
+        listen_ns: &Netns,
+        target: SocketAddr,
+        listen_port: u16,
+        timeout: Duration,
+    ) -> Result<IpAddr, KernelError> {
+        let _ = (from, listen_ns, target, listen_port, timeout);
+        Ok(bound)
+    }
+
     /// Runs a program inside the namespace and waits for it, at most `timeout`.
     fn exec(&self, ns: &Netns, argv: &[String], timeout: Duration) -> Result<ExecOutput, KernelError>;
 

@@ -263,6 +263,9 @@ pub(super) fn bridge_parts(message: &LinkMessage) -> (Option<BridgeOptions>, Opt
     (bridge, port)
 }
 
+/// The detail that carries a VXLAN's underlay device, by index.
+pub(super) const UNDERLAY_INDEX: &str = "underlay index";
+
 /// The key options of a kind, as `show` lists them: ("vni", "100"), ...
 pub(super) fn kind_details(message: &LinkMessage) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -281,6 +284,8 @@ pub(super) fn kind_details(message: &LinkMessage) -> Vec<(String, String)> {
                             InfoVxlan::Local(ip) => push("local", ip.to_string()),
                             InfoVxlan::Local6(ip) => push("local", ip.to_string()),
                             InfoVxlan::Port(port) => push("dstport", port.to_string()),
+                            // Resolved to the underlay's name by the caller.
+                            InfoVxlan::Link(index) => push(UNDERLAY_INDEX, index.to_string()),
                             InfoVxlan::Learning(on) => push("learning", on.to_string()),
                             _ => {}
                         }

@@ -496,18 +496,18 @@ impl LinkKind {
         }
     }
 
-    /// "vxlan vni 100 remote 192.0.2.2", for messages.
+    /// " (vni 100, remote 192.0.2.2)", " (id 10 on 'eth0')": what sets it apart, for messages.
     pub fn describe(&self) -> String {
         match self {
             LinkKind::Vxlan(v) => match (v.remote, v.group) {
-                (Some(remote), _) => format!("vxlan (vni {}, remote {remote})", v.vni),
-                (_, Some(group)) => format!("vxlan (vni {}, group {group})", v.vni),
-                _ => format!("vxlan (vni {})", v.vni),
+                (Some(remote), _) => format!(" (vni {}, remote {remote})", v.vni),
+                (_, Some(group)) => format!(" (vni {}, group {group})", v.vni),
+                _ => format!(" (vni {})", v.vni),
             },
-            LinkKind::Vlan(v) => format!("vlan {} on '{}'", v.id, v.parent),
-            LinkKind::Macvlan(m) => format!("{} on '{}'", self.kernel_kind(), m.parent),
-            LinkKind::Vrf { table } => format!("vrf (table {table})"),
-            other => other.word().to_string(),
+            LinkKind::Vlan(v) => format!(" (id {} on '{}')", v.id, v.parent),
+            LinkKind::Macvlan(m) => format!(" (on '{}')", m.parent),
+            LinkKind::Vrf { table } => format!(" (table {table})"),
+            _ => String::new(),
         }
     }
 }

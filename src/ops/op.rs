@@ -507,7 +507,9 @@ impl Op {
             Op::FirewallDel { ns, rule } => format!("remove the rule to {}{}", rule.describe(), at(ns)),
             Op::ProcessStart { ns, argv, .. } => format!("start `{}`{}", argv.join(" "), at(ns)),
             Op::ProcessStop { pid, .. } => format!("stop process {pid}"),
-            Op::LinkAdd { ns, name, kind } => format!("add {} '{name}'{}", kind.describe(), at(ns)),
+            Op::LinkAdd { ns, name, kind } => {
+                format!("add {} '{name}'{}{}", kind.word(), kind.describe(), at(ns))
+            }
             Op::LinkSet { ns, dev, settings } => {
                 format!("set {} on link '{dev}'{}", settings.describe(), at(ns))
             }

@@ -192,7 +192,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(
         CHECKS,
         "source_seen",
-        "a.source_seen(b, addr[, #{listen_port, timeout}]) -> address",
+        "a.source_seen(b, addr[, #{listen_port, timeout, from}]) -> address",
         "the source address b sees from a",
     ),
     entry(
