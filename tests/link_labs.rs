@@ -200,3 +200,30 @@ fn policy_routing_script_as_a_library_of_checks() {
     }
     out[0].success().stdout_has("ip -n client rule add priority 100 from 10.1.0.2/32 lookup 101");
 }
+
+#[test]
+fn a_dry_run_goes_on_past_an_exec_with_what_it_made_assumed() {
+    if !privileged() {
+        return;
+    }
+    let lab = r#"
+        bridge_add("br0");
+        exec("ip link add vxlan0 type vxlan id 5 dstport 4789");
+        link_set_master("vxlan0", "br0");
+        addr_add("vxlan0", "10.5.0.1/24");
+        link_up("vxlan0");
+        link_up("br0");
+    "#;
+    let out = Sandbox::new()
+        .file("lab.rhai", lab)
+        .step("netscript --dry-run lab.rhai >lab.sh")
+        .step("cat lab.sh")
+        .step("bash -e lab.sh && ip -d -j link show vxlan0")
+        .run();
+    out[0].success();
+    let text = &out[1].stdout;
+    assert!(text.contains("\nsh -c 'ip link add vxlan0 type vxlan id 5 dstport 4789'\n"), "{text}");
+    assert!(text.contains("# assumed made by an earlier command: link 'vxlan0'\nip link set dev vxlan0 master br0\n"), "{text}");
+    let made = out[2].json();
+    assert_eq!((&made[0]["master"], &made[0]["linkinfo"]["info_kind"]), (&"br0".into(), &"vxlan".into()));
+}
