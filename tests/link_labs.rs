@@ -223,7 +223,12 @@ fn a_dry_run_goes_on_past_an_exec_with_what_it_made_assumed() {
     out[0].success();
     let text = &out[1].stdout;
     assert!(text.contains("\nsh -c 'ip link add vxlan0 type vxlan id 5 dstport 4789'\n"), "{text}");
-    assert!(text.contains("# assumed made by an earlier command: link 'vxlan0'\nip link set dev vxlan0 master br0\n"), "{text}");
+    assert!(
+        text.contains(
+            "# assumed made by an earlier command: link 'vxlan0'\nip link set dev vxlan0 master br0\n"
+        ),
+        "{text}"
+    );
     let made = out[2].json();
     assert_eq!((&made[0]["master"], &made[0]["linkinfo"]["info_kind"]), (&"br0".into(), &"vxlan".into()));
 }

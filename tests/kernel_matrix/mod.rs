@@ -37,6 +37,7 @@
 
 mod kernel;
 mod kinds;
+mod links;
 mod netem;
 mod vlan;
 
