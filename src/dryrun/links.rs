@@ -38,7 +38,7 @@ pub struct More {
 
 impl More {
     fn new(kind: &str) -> More {
-        let bridge = (kind == "bridge").then(|| BridgeOptions {
+        let bridge = (kind == "bridge").then_some(BridgeOptions {
             stp: Some(false),
             forward_delay: Some(1500),
             ageing_time: Some(30000),

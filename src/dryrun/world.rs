@@ -609,7 +609,7 @@ impl Network for World {
 
     fn neighbours(&self, ns: &Netns) -> Result<Vec<NeighInfo>, KernelError> {
         let state = self.state.borrow();
-        Ok(super::links::neighbours(&state, ns)?)
+        super::links::neighbours(&state, ns)
     }
 
     fn fdb(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<FdbInfo>, KernelError> {
