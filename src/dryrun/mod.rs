@@ -2,6 +2,7 @@
 //! kernel, printing the `ip`, `nft` and sysctl commands that would build the
 //! same lab, in order, as a shell script. Needs no root; touches nothing.
 
+mod links;
 mod world;
 
 pub use world::World;

@@ -172,6 +172,18 @@ impl Kernel {
             Op::ChainPolicy { ns, chain, policy } => self.chain_policy(ns, *chain, *policy),
             Op::ProcessStart { ns, argv, log } => self.spawn(ns, argv, std::path::Path::new(log)).map(drop),
             Op::ProcessStop { pid, start } => self.stop_process(*pid, *start),
+            Op::LinkAdd { ns, name, kind } => self.link_add(ns, name, kind),
+            Op::LinkSet { ns, dev, settings } => self.link_set(ns, dev, settings),
+            Op::BridgeSet { ns, dev, options } => self.bridge_set(ns, dev, options),
+            Op::BridgePortSet { ns, dev, options } => self.bridge_port_set(ns, dev, options),
+            Op::BridgeVlanAdd { ns, dev, vlan } => self.bridge_vlan(ns, dev, vlan, true),
+            Op::BridgeVlanDel { ns, dev, vlan } => self.bridge_vlan(ns, dev, vlan, false),
+            Op::FdbAdd { ns, dev, entry, append } => self.fdb_add(ns, dev, entry, *append),
+            Op::FdbDel { ns, dev, entry } => self.fdb_del(ns, dev, entry),
+            Op::RuleAdd { ns, rule } => self.rule_add(ns, rule),
+            Op::RuleDel { ns, rule } => self.rule_del(ns, rule),
+            Op::NeighAdd { ns, dev, entry } => self.neigh_add(ns, dev, entry),
+            Op::NeighDel { ns, dev, entry } => self.neigh_del(ns, dev, entry),
         }
     }
 }
@@ -263,6 +275,26 @@ impl super::Network for Kernel {
         Kernel::firewall_table(self, ns)
     }
 
+    fn routes_in(&self, ns: &Netns, table: Option<u32>) -> Result<Vec<super::RouteInfo>, KernelError> {
+        Kernel::routes_in(self, ns, table)
+    }
+
+    fn ip_rules(&self, ns: &Netns) -> Result<Vec<super::IpRuleInfo>, KernelError> {
+        Kernel::ip_rules(self, ns)
+    }
+
+    fn neighbours(&self, ns: &Netns) -> Result<Vec<super::NeighInfo>, KernelError> {
+        Kernel::neighbours(self, ns)
+    }
+
+    fn fdb(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<super::FdbInfo>, KernelError> {
+        Kernel::fdb(self, ns, dev)
+    }
+
+    fn bridge_vlans(&self, ns: &Netns) -> Result<Vec<super::VlanInfo>, KernelError> {
+        Kernel::bridge_vlans(self, ns)
+    }
+
     fn firewall_tables(&self, ns: &Netns) -> Result<Vec<super::TableInfo>, KernelError> {
         Kernel::firewall_tables(self, ns)
     }
@@ -328,5 +360,17 @@ impl super::Network for Kernel {
         timeout: std::time::Duration,
     ) -> Result<std::net::IpAddr, KernelError> {
         Kernel::source_seen(self, from, listen_ns, target, listen_port, timeout)
+    }
+
+    fn source_seen_from(
+        &self,
+        from: &Netns,
+        bound: std::net::IpAddr,
+        listen_ns: &Netns,
+        target: std::net::SocketAddr,
+        listen_port: u16,
+        timeout: std::time::Duration,
+    ) -> Result<std::net::IpAddr, KernelError> {
+        Kernel::source_seen_bound(self, from, Some(bound), listen_ns, target, listen_port, timeout)
     }
 }

@@ -13,7 +13,7 @@ use super::{Kernel, Network, no_link};
 use crate::ops::Netns;
 
 /// A link as scripts see it (the fields of `ip -j link` that labs care about).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkInfo {
     pub index: u32,
     pub name: String,
@@ -29,6 +29,15 @@ pub struct LinkInfo {
     /// `if<index>` when it is in another one (as `ip link` prints it).
     pub peer: Option<String>,
     pub addresses: Vec<String>,
+    /// The link a VLAN, macvlan or VXLAN is made on (its underlay device).
+    pub parent: Option<String>,
+    /// The key options of its kind: ("vni", "100"), ("vlan_id", "10"), ...
+    pub details: Vec<(String, String)>,
+    /// MAC address, alias, txqueuelen, promisc, arp and group, as they are.
+    pub settings: crate::ops::kinds::LinkSettings,
+    /// A bridge's options, when it is one; a bridge port's.
+    pub bridge: Option<crate::ops::kinds::BridgeOptions>,
+    pub port: Option<crate::ops::kinds::PortOptions>,
 }
 
 impl Kernel {
@@ -110,6 +119,9 @@ impl Kernel {
                 KernelError::Failed(format!("'{master}' cannot take ports (is it a bridge?)"))
             }
             Some(Errno::ELOOP) => KernelError::Failed(format!("'{dev}' cannot be a port of itself")),
+            Some(Errno::EBUSY) => KernelError::Failed(format!(
+                "'{dev}' cannot join '{master}': it carries macvlans or VLANs of its own, or is a port already"
+            )),
             errno => generic(errno, &err),
         })
     }
@@ -299,7 +311,11 @@ fn link_info(message: &LinkMessage, names: &HashMap<u32, String>, addresses: Vec
         master: None,
         peer: None,
         addresses,
+        settings: super::settings::settings_of(message),
+        details: super::settings::kind_details(message),
+        ..LinkInfo::default()
     };
+    (info.bridge, info.port) = super::settings::bridge_parts(message);
     let mut peer_index = None;
     let mut peer_elsewhere = false;
     for attr in &message.attributes {
@@ -324,6 +340,17 @@ fn link_info(message: &LinkMessage, names: &HashMap<u32, String>, addresses: Vec
             Some(name) if !peer_elsewhere => name.clone(),
             _ => format!("if{index}"),
         });
+    } else if let Some(index) = peer_index
+        && !peer_elsewhere
+    {
+        info.parent = names.get(&index).cloned();
+    } else if let Some(index) = peer_index {
+        info.parent = Some(format!("if{index}"));
+    }
+    if let Some(at) = info.details.iter().position(|(k, _)| k == super::settings::UNDERLAY_INDEX) {
+        let (_, index) = info.details.remove(at);
+        let index: u32 = index.parse().unwrap_or_default();
+        info.parent = Some(names.get(&index).cloned().unwrap_or_else(|| format!("if{index}")));
     }
     info
 }
@@ -341,6 +368,6 @@ fn operstate(state: &State) -> String {
     .into()
 }
 
-fn format_mac(bytes: &[u8]) -> String {
+pub(super) fn format_mac(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
 }

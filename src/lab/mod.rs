@@ -369,6 +369,20 @@ impl Lab {
                 master: link.master,
                 mtu: link.mtu,
             }),
+            Op::LinkSet { ns, dev, .. } => {
+                self.net.link(ns, dev).ok().map(|link| Prior::Settings(link.settings))
+            }
+            Op::BridgeSet { ns, dev, .. } => {
+                self.net.link(ns, dev).ok().and_then(|link| link.bridge).map(Prior::Bridge)
+            }
+            Op::BridgePortSet { ns, dev, .. } => {
+                self.net.link(ns, dev).ok().map(|link| Prior::Port(link.port.unwrap_or_default()))
+            }
+            Op::BridgeVlanAdd { ns, dev, vlan } => self.net.bridge_vlans(ns).ok().map(|vlans| {
+                Prior::Vlan(
+                    vlans.into_iter().find(|v| &v.dev == dev && v.vlan.vid == vlan.vid).map(|v| v.vlan),
+                )
+            }),
             Op::SysctlSet { ns, key, .. } => {
                 self.claim(ns, key, || self.net.sysctl_get(ns, key).ok()).map(Prior::Sysctl)
             }

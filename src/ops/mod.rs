@@ -3,9 +3,12 @@
 
 pub mod filter;
 pub mod firewall;
+pub mod kinds;
 mod names;
+pub mod neighbours;
 mod op;
 mod render;
+pub mod routing;
 pub mod table;
 
 pub use filter::{CtState, Filter, Hook, L4, Policy, PortRange, Verdict};

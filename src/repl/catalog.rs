@@ -31,6 +31,10 @@ const FILTER: &str = "Firewall";
 const CHECKS: &str = "Checking a lab";
 const CIDR: &str = "Address arithmetic";
 const PARAMS: &str = "Parameters";
+const KINDS: &str = "Link kinds";
+const SETTINGS: &str = "Link settings and bridges";
+const TABLES: &str = "FDB and neighbours";
+const POLICY: &str = "Policy routing";
 
 pub const ENTRIES: &[Entry] = &[
     entry(NS, "netns_add", "netns_add(name[, #{lo: false}]) -> Netns", "make a namespace, loopback up"),
@@ -73,7 +77,94 @@ pub const ENTRIES: &[Entry] = &[
         "add a route; dst is a prefix or \"default\"",
     ),
     entry(ROUTES, "route_del", "[ns.]route_del(dst, gateway | #{via, dev, metric})", "delete a route"),
-    entry(ROUTES, "route_list", "[ns.]route_list() -> [maps]", "the main table: dst, via, dev, family, ..."),
+    entry(
+        ROUTES,
+        "route_list",
+        "[ns.]route_list([table | \"all\"]) -> [maps]",
+        "the main table (or another): dst, via, dev, family, table, ...",
+    ),
+    entry(
+        KINDS,
+        "vxlan_add",
+        "[ns.]vxlan_add(name, #{vni, remote|group, local, dev, dstport, learning, ttl})",
+        "a VXLAN VTEP",
+    ),
+    entry(
+        KINDS,
+        "vlan_add",
+        "[ns.]vlan_add(name, parent, id[, #{protocol}])",
+        "an 802.1Q (or 802.1ad) VLAN on parent",
+    ),
+    entry(KINDS, "macvlan_add", "[ns.]macvlan_add(name, parent[, #{mode}])", "a macvlan on parent"),
+    entry(KINDS, "macvtap_add", "[ns.]macvtap_add(name, parent[, #{mode}])", "a macvtap on parent"),
+    entry(KINDS, "dummy_add", "[ns.]dummy_add(name)", "a dummy interface"),
+    entry(KINDS, "tun_add", "[ns.]tun_add(name[, #{owner, group}])", "a persistent tun device"),
+    entry(KINDS, "tap_add", "[ns.]tap_add(name[, #{owner, group}])", "a persistent tap device"),
+    entry(KINDS, "vrf_add", "[ns.]vrf_add(name, table)", "a VRF bound to a routing table"),
+    entry(
+        KINDS,
+        "wireguard_add",
+        "[ns.]wireguard_add(name, #{private_key|private_key_file, listen_port, peers})",
+        "a WireGuard interface",
+    ),
+    entry(KINDS, "wg_genkey", "wg_genkey() -> key", "a new WireGuard private key (base64)"),
+    entry(KINDS, "wg_pubkey", "wg_pubkey(private) -> key", "the public key of a private one"),
+    entry(KINDS, "bond_add", "[ns.]bond_add(name[, #{mode, miimon, members}])", "a bond"),
+    entry(KINDS, "gre_add", "[ns.]gre_add(name, #{local, remote, ttl, key})", "a GRE tunnel"),
+    entry(KINDS, "gretap_add", "[ns.]gretap_add(name, #{local, remote, ttl, key})", "a GRE tap (layer 2)"),
+    entry(KINDS, "ipip_add", "[ns.]ipip_add(name, #{local, remote, ttl})", "an IP-in-IP tunnel"),
+    entry(KINDS, "sit_add", "[ns.]sit_add(name, #{local, remote, ttl})", "an IPv6-in-IPv4 tunnel"),
+    entry(
+        SETTINGS,
+        "link_set",
+        "[ns.]link_set(dev, #{mac, alias, txqueuelen, promisc, arp, group})",
+        "change a link's settings",
+    ),
+    entry(
+        SETTINGS,
+        "bridge_set",
+        "[ns.]bridge_set(dev, #{stp, forward_delay, ageing_time, vlan_filtering, mcast_snooping})",
+        "change a bridge's options",
+    ),
+    entry(
+        SETTINGS,
+        "bridge_port_set",
+        "[ns.]bridge_port_set(dev, #{learning, flood, hairpin, isolated})",
+        "change a bridge port's options",
+    ),
+    entry(
+        SETTINGS,
+        "bridge_vlan_add",
+        "[ns.]bridge_vlan_add(dev, vid[, #{pvid, untagged}])",
+        "a VLAN on a bridge port",
+    ),
+    entry(SETTINGS, "bridge_vlan_del", "[ns.]bridge_vlan_del(dev, vid)", "remove a VLAN from a bridge port"),
+    entry(
+        SETTINGS,
+        "bridge_vlan_list",
+        "[ns.]bridge_vlan_list() -> [maps]",
+        "the VLANs of bridges and ports",
+    ),
+    entry(TABLES, "fdb_add", "[ns.]fdb_add(dev, mac[, #{dst, vni, vlan, master, state}])", "an fdb entry"),
+    entry(TABLES, "fdb_append", "[ns.]fdb_append(dev, mac, #{dst, ...})", "another destination for a MAC"),
+    entry(TABLES, "fdb_del", "[ns.]fdb_del(dev, mac[, #{dst, ...}])", "delete an fdb entry"),
+    entry(TABLES, "fdb_list", "[ns.]fdb_list([dev]) -> [maps]", "fdb entries: dev, mac, dst, vni, state"),
+    entry(
+        TABLES,
+        "neigh_add",
+        "[ns.]neigh_add(dev, ip, mac | #{lladdr, proxy, permanent})",
+        "a neighbour entry",
+    ),
+    entry(TABLES, "neigh_del", "[ns.]neigh_del(dev, ip[, #{proxy}])", "delete a neighbour entry"),
+    entry(TABLES, "neigh_list", "[ns.]neigh_list() -> [maps]", "neighbour entries: dev, dst, lladdr, state"),
+    entry(
+        POLICY,
+        "rule_add",
+        "[ns.]rule_add(#{from, to, iif, oif, fwmark, priority, table | goto | action})",
+        "a policy routing rule",
+    ),
+    entry(POLICY, "rule_del", "[ns.]rule_del(#{...})", "delete a rule (the same options)"),
+    entry(POLICY, "rule_list", "[ns.]rule_list() -> [maps]", "rules: priority, from, to, table, ..."),
     entry(NAT, "forwarding", "[ns.]forwarding(on)", "IPv4 and IPv6 forwarding"),
     entry(NAT, "ipv4_forwarding", "[ns.]ipv4_forwarding(on)", "IPv4 forwarding"),
     entry(NAT, "ipv6_forwarding", "[ns.]ipv6_forwarding(on)", "IPv6 forwarding"),
@@ -139,7 +230,7 @@ pub const ENTRIES: &[Entry] = &[
     entry(
         CHECKS,
         "source_seen",
-        "a.source_seen(b, addr[, #{listen_port, timeout}]) -> address",
+        "a.source_seen(b, addr[, #{listen_port, timeout, from}]) -> address",
         "the source address b sees from a",
     ),
     entry(

@@ -49,6 +49,8 @@ pub fn register(engine: &mut Engine, lab: &Shared, params: &Rc<RefCell<Params>>)
     super::probe_api::register(engine, lab);
     super::firewall_api::register(engine, lab);
     super::port_api::register(engine, lab);
+    super::links_api::register(engine, lab);
+    super::routing_api::register(engine, lab);
     register_params(engine, params);
     register_view(engine, lab);
 }

@@ -6,9 +6,12 @@ mod cidr;
 mod convert;
 mod error;
 mod firewall_api;
+mod links_api;
+mod options;
 mod params;
 mod port_api;
 mod probe_api;
+mod routing_api;
 mod stdlib;
 
 use std::cell::RefCell;

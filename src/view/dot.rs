@@ -38,8 +38,10 @@ pub fn dot(topology: &Topology) -> String {
         if let Some(text) = label(&edge.b) {
             attrs.push(format!("headlabel={text}"));
         }
-        if edge.kind == EdgeKind::Port {
-            attrs.push("style=dashed".into());
+        match edge.kind {
+            EdgeKind::Port => attrs.push("style=dashed".into()),
+            EdgeKind::Tunnel => attrs.push("style=dotted, penwidth=2".into()),
+            EdgeKind::Veth => {}
         }
         let attrs = if attrs.is_empty() { String::new() } else { format!(" [{}]", attrs.join(", ")) };
         out.push_str(&format!("  {} -- {}{attrs};\n", quote(&edge.a.node), quote(&edge.b.node)));
@@ -74,7 +76,11 @@ pub fn mermaid(topology: &Topology) -> String {
             (a, b) if b.is_empty() => a,
             (a, b) => format!("{a} ↔ {b}"),
         };
-        let line = if edge.kind == EdgeKind::Port { "-.-" } else { "---" };
+        let line = match edge.kind {
+            EdgeKind::Port => "-.-",
+            EdgeKind::Tunnel => "===",
+            EdgeKind::Veth => "---",
+        };
         let label = if label.is_empty() { String::new() } else { format!("|\"{label}\"|") };
         out.push_str(&format!("  {} {line}{label} {}\n", id(&edge.a.node), id(&edge.b.node)));
     }
