@@ -62,7 +62,7 @@ fn run_script(args: &RunArgs) -> i32 {
             return USAGE;
         }
     };
-    let text = match fs::read_to_string(path) {
+    let text = match fs::read_to_string(path).map(script::without_bom) {
         Ok(text) => text,
         Err(err) => {
             color::eprint_error(&format!("error: cannot read script {}: {err}\n", path.display()));

@@ -7,6 +7,6 @@ mod op;
 mod render;
 
 pub use firewall::{Proto, Rule};
-pub use names::{check_ifname, check_netns_name, check_sysctl_key};
+pub use names::{check_ifname, check_netns_name, check_sysctl_key, describe_char};
 pub use op::{Netns, Op, RouteSpec};
 pub use render::quote;

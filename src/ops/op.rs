@@ -292,8 +292,13 @@ impl Op {
         }
     }
 
-    /// What the operation does, in words, for error messages and reports.
+    /// What the operation does, in words, for error messages and reports;
+    /// a name with a NUL or a newline in it shows it as an escape.
     pub fn describe(&self) -> String {
+        super::names::shown(&self.words())
+    }
+
+    fn words(&self) -> String {
         let at = Netns::location;
         match self {
             Op::NetnsAdd { name, .. } => format!("add namespace '{name}'"),

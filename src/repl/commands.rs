@@ -101,7 +101,7 @@ fn load(session: &mut Session, args: &[&str]) -> bool {
         eprintln!("error: usage: :load FILE [KEY=VALUE...]");
         return false;
     };
-    let text = match fs::read_to_string(path) {
+    let text = match fs::read_to_string(path).map(crate::script::without_bom) {
         Ok(text) => text,
         Err(err) => {
             eprintln!("error: cannot read script {path}: {err}");

@@ -3,8 +3,8 @@
 //! a link name (in the namespace the call names). Pure text work; the
 //! editor reads the names themselves live from the kernel.
 
-use super::scan::{Mode, Scanner};
 use crate::ops::Netns;
+use crate::script::scan::{Mode, Scanner};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Completion {

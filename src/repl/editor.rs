@@ -23,11 +23,11 @@ use super::catalog;
 use super::commands::COMMANDS;
 use super::context::{self, Completion};
 use super::input::is_incomplete;
-use super::scan::Scanner;
 use super::session::{Session, Variables};
 use crate::cli::color;
 use crate::kernel::netns;
 use crate::script::Shared;
+use crate::script::scan::Scanner;
 
 pub struct Helper {
     /// The API's function and property names, from the engine.

@@ -4,7 +4,7 @@
 
 use rhai::{Engine, LexError, ParseErrorType, Position};
 
-use super::scan::{Mode, Scanner};
+use crate::script::scan::{Mode, Scanner};
 
 /// Whether `text` is a statement that goes on past its end.
 pub fn is_incomplete(engine: &Engine, text: &str) -> bool {

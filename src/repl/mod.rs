@@ -8,7 +8,6 @@ mod context;
 mod editor;
 mod input;
 mod lab_view;
-mod scan;
 mod session;
 mod show;
 mod table;

@@ -11,12 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 
-use super::scan::top_level_imports;
 use super::show;
 use super::transcript::{Kind, Transcript};
 use crate::cli::color;
 use crate::lab::Teardown;
 use crate::ops::Netns;
+use crate::script::scan::top_level_imports;
 use crate::script::{self, Params, Shared, Source};
 
 /// The session's variables, for completion: all names, and the namespace

@@ -1,7 +1,7 @@
 //! The session's successful inputs, to write as a script with `:save`: run
 //! by `netscript`, it builds the lab the session built.
 
-use super::scan::{Mode, Scanner, code_end};
+use crate::script::scan::{Mode, Scanner, code_end};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {

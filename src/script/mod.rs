@@ -6,8 +6,10 @@ mod cidr;
 mod convert;
 mod error;
 mod firewall_api;
+pub mod forms;
 mod params;
 mod probe_api;
+pub mod scan;
 mod stdlib;
 
 use std::cell::RefCell;
@@ -17,7 +19,7 @@ use std::rc::Rc;
 use rhai::Engine;
 
 pub use api::Shared;
-pub use error::{Source, render, render_eval_error, render_parse_error};
+pub use error::{Source, render, render_eval_error, render_parse_error, without_bom};
 pub use params::Params;
 
 /// An engine with every netscript function registered, bound to one lab;
@@ -26,5 +28,6 @@ pub fn engine(lab: &Shared, params: &Rc<RefCell<Params>>, script_dir: Option<&Pa
     let mut engine = Engine::new();
     api::register(&mut engine, lab, params);
     engine.set_module_resolver(stdlib::Resolver::new(script_dir));
+    forms::remember(&engine);
     engine
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FLOAT, INT, Map};
 
-use super::api::{Fallible, Shared, in_any_netns};
+use super::api::{Fallible, Shared, define, in_any_netns};
 use super::cidr::{Cidr, parse_ip};
 use super::convert::to_netns;
 use crate::kernel::ping::{PingOptions, PingStats};
@@ -28,9 +28,13 @@ pub fn register(engine: &mut Engine, lab: &Shared) {
         expect_reach(l, &ns, &target, false)
     });
     let l = lab.clone();
-    engine.register_fn("pingall", move |hosts: Array| -> Fallible<Map> { pingall(&l, hosts, Map::new()) });
+    define!(engine, "pingall", ["hosts: array"], move |hosts: Array| -> Fallible<Map> {
+        pingall(&l, hosts, Map::new())
+    });
     let l = lab.clone();
-    engine.register_fn("pingall", move |hosts: Array, options: Map| -> Fallible<Map> {
+    define!(engine, "pingall", ["hosts: array", "options: map"], move |hosts: Array,
+                                                                       options: Map|
+          -> Fallible<Map> {
         pingall(&l, hosts, options)
     });
     in_any_netns!(engine, lab, "source_seen", |l,

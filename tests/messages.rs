@@ -1,0 +1,152 @@
+//! Mistakes answered in words: calls that match no function, bad values,
+//! the odd bytes of a script file. Most run as a dry run, which needs no
+//! root and changes nothing.
+
+use std::process::Command;
+
+/// Runs `netscript --dry-run` on `script` and returns (exit code, stderr).
+fn dry_run(script: &[u8]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lab.rhai");
+    std::fs::write(&path, script).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_netscript"))
+        .arg("--dry-run")
+        .arg("lab.rhai")
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[track_caller]
+fn fails_with(script: &str, expected: &str) {
+    let (code, stderr) = dry_run(script.as_bytes());
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stderr, format!("{expected}nothing to roll back: the run had changed nothing\n"));
+}
+
+#[test]
+fn a_misspelt_function_gets_the_closest_names_with_their_forms() {
+    fails_with(
+        "let lan = 1;\nbrige_add(\"br1\");\n",
+        "error: no function brige_add (called with a string); did you mean bridge_add?\n \
+         --> lab.rhai:2:1\n  |\n2 | brige_add(\"br1\");\n  | ^\n  \
+         = note: bridge_add: bridge_add(name: string), or ns.bridge_add(name: string)\n",
+    );
+    // A method, and a name from the standard library's modules.
+    fails_with(
+        "host().link_upp(\"lo\");\n",
+        "error: no function link_upp (called with a namespace, a string); did you mean link_up?\n \
+         --> lab.rhai:1:8\n  |\n1 | host().link_upp(\"lo\");\n  |        ^\n  \
+         = note: link_up: link_up(dev: string), or ns.link_up(dev: string)\n",
+    );
+    fails_with(
+        "import \"topo\" as t;\nt::strr(3, \"br0\", \"10.0.0.0/24\");\n",
+        "error: no function t::strr (called with an int, two strings); did you mean t::star?\n \
+         --> lab.rhai:2:4\n  |\n2 | t::strr(3, \"br0\", \"10.0.0.0/24\");\n  |    ^\n  \
+         = note: topo::star: topo::star(n, bridge, subnet), or topo::star(n, bridge, subnet, opts)\n",
+    );
+    fails_with(
+        "star(3, \"br0\", \"10.0.0.0/24\");\n",
+        "error: no function star (called with an int, two strings): it is topo::star, in the \
+         standard library's module topo; import it first: import \"topo\" as topo;\n \
+         --> lab.rhai:1:1\n  |\n1 | star(3, \"br0\", \"10.0.0.0/24\");\n  | ^\n  \
+         = note: topo::star: topo::star(n, bridge, subnet), or topo::star(n, bridge, subnet, opts)\n",
+    );
+}
+
+#[test]
+fn a_wrong_argument_gets_the_caret() {
+    fails_with(
+        "bridge_add(42);\n",
+        "error: bridge_add cannot take an int as its name: name is a string\n \
+         --> lab.rhai:1:12\n  |\n1 | bridge_add(42);\n  |            ^\n  \
+         = note: bridge_add: bridge_add(name: string), or ns.bridge_add(name: string)\n",
+    );
+    fails_with(
+        "link_set_mtu(\"br0\",\n    \"1500\");\n",
+        "error: link_set_mtu cannot take a string as its mtu: mtu is an int\n \
+         --> lab.rhai:2:5\n  |\n2 |     \"1500\");\n  |     ^\n  \
+         = note: link_set_mtu: link_set_mtu(dev: string, mtu: int), or ns.link_set_mtu(dev: string, mtu: int)\n",
+    );
+}
+
+#[test]
+fn a_missing_argument_is_named() {
+    fails_with(
+        "let x = host();\nveth_add(x, \"v0\");\n",
+        "error: veth_add is missing its peer: after a namespace and a string, it takes \
+         veth_add(ns: namespace, name: string, peer: string)\n \
+         --> lab.rhai:2:17\n  |\n2 | veth_add(x, \"v0\");\n  |                 ^\n  \
+         = note: veth_add: veth_add(name: string, peer: string), or ns.veth_add(name: string, peer: string), \
+         or veth_add(ns, name: string, peer_ns, peer: string)\n",
+    );
+    fails_with(
+        "import \"topo\" as topo;\ntopo::star(3, \"br0\");\n",
+        "error: topo::star is missing its subnet: after an int and a string, it takes topo::star(n, bridge, subnet)\n \
+         --> lab.rhai:2:20\n  |\n2 | topo::star(3, \"br0\");\n  |                    ^\n  \
+         = note: topo::star: topo::star(n, bridge, subnet), or topo::star(n, bridge, subnet, opts)\n",
+    );
+}
+
+#[test]
+fn a_feature_netscript_lacks_is_named_so() {
+    fails_with(
+        "vlan_add(\"eth0\", 10);\n",
+        "error: netscript has no function vlan_add (called with a string, an int): VLAN links are not in \
+         netscript's API yet; `ns.exec(\"ip link add link eth0 name eth0.10 type vlan id 10\")` makes one, \
+         but rollback and `netscript down` will not know of it\n \
+         --> lab.rhai:1:1\n  |\n1 | vlan_add(\"eth0\", 10);\n  | ^\n",
+    );
+}
+
+#[test]
+fn a_property_typo_lists_the_properties() {
+    fails_with(
+        "let lan = cidr(\"10.0.0.0/24\");\nprint(lan.ipp);\n",
+        "error: a Cidr has no property 'ipp' (did you mean ip?); its properties are broadcast, ip, netmask, \
+         network, prefix, size\n --> lab.rhai:2:11\n  |\n2 | print(lan.ipp);\n  |           ^\n",
+    );
+}
+
+#[test]
+fn throw_without_a_reason_says_so() {
+    fails_with(
+        "throw;\n",
+        "error: the script stopped at a `throw` that gives no reason; write what went wrong: throw \"...\";\n \
+         --> lab.rhai:1:1\n  |\n1 | throw;\n  | ^\n",
+    );
+}
+
+#[test]
+fn a_position_inside_eval_is_told_apart_from_the_file() {
+    fails_with(
+        "let x = 1;\nlet y = eval(\"let z = 2;\\nthrow \\\"boom\\\";\");\n",
+        "error: boom\n --> lab.rhai:2:14\n  |\n2 | let y = eval(\"let z = 2;\\nthrow \\\"boom\\\";\");\n  \
+         |              ^\n  = note: in the text given to eval, called at line 2 (failed at its line 2, column 1)\n",
+    );
+    fails_with(
+        "eval(\"let x = ;\");\n",
+        "error: syntax error: Unexpected ';'\n --> lab.rhai:1:6\n  |\n1 | eval(\"let x = ;\");\n  |      ^\n  \
+         = note: in the text given to eval, called at line 1 (failed at its line 1, column 9)\n",
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped_and_a_nul_byte_is_named() {
+    let (code, stderr) = dry_run(b"\xef\xbb\xbfprint(\"fine\");\n");
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    let (code, stderr) = dry_run(b"print(\"a\");\0\n");
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        "error: syntax error: unexpected character: a NUL byte\n --> lab.rhai:1:12\n  |\n\
+         1 | print(\"a\");\u{2400}\n  |            ^\n"
+    );
+    fails_with(
+        "bridge_add(\"br\\x00x\");\n",
+        "error: cannot add bridge 'br\\0x': interface name 'br\\0x' contains a NUL byte, which would end the \
+         name at 'br'\n --> lab.rhai:1:1\n  |\n1 | bridge_add(\"br\\x00x\");\n  | ^\n",
+    );
+}
