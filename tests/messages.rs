@@ -4,6 +4,8 @@
 
 use std::process::Command;
 
+use crate::support::{Sandbox, privileged};
+
 /// Runs `netscript --dry-run` on `script` and returns (exit code, stderr).
 fn dry_run(script: &[u8]) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -149,4 +151,115 @@ fn a_byte_order_mark_is_skipped_and_a_nul_byte_is_named() {
         "error: cannot add bridge 'br\\0x': interface name 'br\\0x' contains a NUL byte, which would end the \
          name at 'br'\n --> lab.rhai:1:1\n  |\n1 | bridge_add(\"br\\x00x\");\n  | ^\n",
     );
+}
+
+/// A script that the kernel refuses at its last line, and the reason: a
+/// real run and a dry run must both refuse it, in the same words.
+const REFUSED: &[(&str, &str)] = &[
+    (
+        "bridge_add(\"br0\");\nlink_set_mtu(\"br0\", 70000);",
+        "error: cannot set mtu 70000 on link 'br0': 'br0' takes an mtu from 68 to 65535, not 70000",
+    ),
+    (
+        "sysctl_set(\"net.ipv4.ip_forward\", \"banana\");",
+        "error: cannot set net.ipv4.ip_forward = banana: net.ipv4.ip_forward takes a whole number, not 'banana'",
+    ),
+    (
+        "sysctl_set(\"net.ipv4.no_such_thing\", 1);",
+        "error: cannot set net.ipv4.no_such_thing = 1: there is no sysctl net.ipv4.no_such_thing",
+    ),
+    (
+        "let r = exec([\"no-such-program-x\", \"-V\"]);",
+        "error: cannot run `no-such-program-x -V`: no program 'no-such-program-x' (not found in PATH)",
+    ),
+    (
+        "start_process(\"no-such-program-x -m http.server\");",
+        "error: cannot start `sh -c no-such-program-x -m http.server`: no program 'no-such-program-x' (not found in PATH)",
+    ),
+    (
+        "bridge_add(\"a%b\");",
+        "error: cannot add bridge 'a%b': interface name 'a%b' contains '%', which Linux reads as a pattern \
+         to number links by (eth%d makes eth0, eth1, ...): name each link in full",
+    ),
+    (
+        "bridge_add(\"br0\");\naddr_add(\"br0\", \"::/0\");",
+        "error: cannot add address ::/0 to 'br0': ::/0 is no address for a link: :: stands for any address; \
+         give one like fd00::1/64",
+    ),
+    (
+        "netns_add(\"n1\");\nbridge_add(\"br0\");\nlink_set_netns(\"br0\", \"n1\");",
+        "error: cannot move link 'br0' into namespace 'n1': 'br0' is a bridge, and Linux keeps a bridge in \
+         the namespace it was made in: make the bridge in namespace 'n1' instead (ns.bridge_add)",
+    ),
+    (
+        "bridge_add(\"br0\");\nbridge_add(\"br1\");\nlink_set_master(\"br1\", \"br0\");",
+        "error: cannot attach link 'br1' to bridge 'br0': 'br1' is a bridge, and Linux does not let a bridge \
+         be a port of another bridge: join the two with a veth pair, one end a port of each",
+    ),
+    (
+        "port_forward(80, \"10.0.0.5:99999\");",
+        "error: cannot forward port 80 to 10.0.0.5:99999: port 99999 is out of range: ports go from 1 to 65535",
+    ),
+    (
+        "let n = netns_add(\"n\");\nveth_add(host(), \"v0\", n, \"eth0\");\nn.addr_add(\"eth0\", \"10.0.0.5/24\");\n\
+         n.link_up(\"eth0\");\nn.route_add(\"default\", \"10.0.0.5\");",
+        "error: cannot add route default via 10.0.0.5 in namespace 'n': 10.0.0.5 is an address of namespace \
+         'n' itself (on eth0); a gateway is the address of the next router, such as the bridge's or the peer's",
+    ),
+    (
+        "bridge_add(\"br0\");\nfor i in 1..=1024 {\n    veth_add(`a${i}`, `b${i}`);\n    link_set_master(`a${i}`, \"br0\");\n}",
+        "error: cannot attach link 'a1024' to bridge 'br0': bridge 'br0' has 1023 ports already, as many as \
+         Linux allows on one bridge: put further ports on a second bridge",
+    ),
+];
+
+#[test]
+fn the_kernel_and_the_dry_run_refuse_alike_and_say_why() {
+    if !privileged() {
+        return;
+    }
+    let mut sandbox = Sandbox::new();
+    for (i, (script, _)) in REFUSED.iter().enumerate() {
+        sandbox = sandbox
+            .file(&format!("case{i}.rhai"), &format!("{script}\n"))
+            .step(&format!("netscript case{i}.rhai"))
+            .step(&format!("netscript --dry-run case{i}.rhai > /dev/null"));
+    }
+    let out = sandbox.step("ls /run/netns; ip -br link").run();
+    for (i, (script, expected)) in REFUSED.iter().enumerate() {
+        for run in &out[2 * i..2 * i + 2] {
+            run.failure(1);
+            let first = run.stderr.lines().next().unwrap_or_default();
+            assert_eq!(first, *expected, "`{}` of\n{script}\n{}", run.command, run.stderr);
+        }
+    }
+    // Every refused run was rolled back.
+    assert_eq!(
+        out.last().unwrap().stdout,
+        "lo               UNKNOWN        00:00:00:00:00:00 <LOOPBACK,UP,LOWER_UP> \n"
+    );
+}
+
+#[test]
+fn out_of_files_says_which_limit_and_a_soft_limit_is_raised() {
+    if !privileged() {
+        return;
+    }
+    let script = "for i in 1..=80 {\n    netns_add(`n${i}`);\n}\n";
+    let out = Sandbox::new()
+        .file("many.rhai", script)
+        .step("ulimit -n 48 && netscript many.rhai")
+        .step("ls /run/netns | wc -l")
+        .step("ulimit -S -n 48 && netscript many.rhai && ls /run/netns | wc -l")
+        .run();
+    out[0]
+        .failure(1)
+        .stderr_has(
+            "too many open files: netscript keeps a netlink socket open for each namespace it works in, \
+             and this process may open only 48 files; raise the limit (`ulimit -n 65536`, or LimitNOFILE= \
+             for a service) and run again",
+        )
+        .stderr_has("many.rhai:2:5");
+    assert_eq!(out[1].stdout, "0\n");
+    assert_eq!(out[2].success().stdout, "80\n");
 }

@@ -28,6 +28,7 @@ pub struct Kernel {
 
 impl Kernel {
     pub fn new() -> io::Result<Self> {
+        super::error::raise_open_file_limit();
         let rt = Builder::new_current_thread().enable_all().build()?;
         let host_ns = File::open("/proc/thread-self/ns/net")?;
         let host = {
@@ -66,7 +67,10 @@ impl Kernel {
     pub(super) fn ns_file(&self, ns: &Netns) -> Result<File, KernelError> {
         match ns {
             Netns::Host => self.host_ns.try_clone().map_err(|err| generic(io_errno(&err), &err)),
-            Netns::Named(name) => File::open(netns::path(name)).map_err(|_| no_netns(name)),
+            Netns::Named(name) => File::open(netns::path(name)).map_err(|err| match io_errno(&err) {
+                Some(Errno::ENOENT) => no_netns(name),
+                errno => generic(errno, &err),
+            }),
         }
     }
 

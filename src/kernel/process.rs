@@ -18,7 +18,7 @@ use nix::unistd::Pid;
 
 use super::Kernel;
 use super::error::KernelError;
-use crate::ops::Netns;
+use crate::ops::{Netns, limits};
 
 /// When a process started, in clock ticks since boot (field 22 of
 /// /proc/PID/stat), or None when there is no such process.
@@ -38,6 +38,9 @@ impl Kernel {
     /// and start time.
     pub(super) fn spawn(&self, ns: &Netns, argv: &[String], log: &Path) -> Result<(u32, u64), KernelError> {
         let program = argv.first().ok_or_else(|| KernelError::Failed("no command given".into()))?;
+        if let Some(missing) = limits::missing_program(argv) {
+            return Err(KernelError::Failed(limits::no_program(&missing)));
+        }
         let out = File::create(log)
             .map_err(|err| KernelError::Failed(format!("cannot write {}: {err}", log.display())))?;
         let err_out = out.try_clone().map_err(|err| KernelError::Failed(err.to_string()))?;

@@ -2,6 +2,7 @@
 //! renderer prints as `ip` commands, and the lab journal records with inverses.
 
 pub mod firewall;
+pub mod limits;
 mod names;
 mod op;
 mod render;

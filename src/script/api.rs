@@ -12,7 +12,7 @@ use super::cidr::{Cidr, parse_cidr};
 use super::convert::{addr_map, link_map, route_map, to_cidr, to_netns, to_route};
 use super::params::Params;
 use crate::lab::Lab;
-use crate::ops::{Netns, Op};
+use crate::ops::{Netns, Op, RouteSpec};
 
 pub type Shared = Rc<RefCell<Lab>>;
 pub(super) type Fallible<T> = Result<T, Box<EvalAltResult>>;
@@ -228,13 +228,14 @@ fn register_addrs_and_routes(engine: &mut Engine, lab: &Shared) {
         let addrs = l.borrow().net().addrs(&ns, Some(dev)).map_err(|err| err.to_string())?;
         Ok(addrs.iter().map(|addr| addr_map(addr).into()).collect())
     });
-    in_any_netns!(engine, lab, "route_add", |l, ns, dst: Dynamic, spec: Dynamic| {
-        let route = to_route(&dst, &spec)
+    in_any_netns!(engine, lab, "route_add", |l, ns, dst: Dynamic, gateway: Dynamic| {
+        let route = to_route(&dst, &gateway)
             .map_err(|why| format!("cannot add route to {dst}{}: {why}", ns.location()))?;
+        check_gateway(l, &ns, &route)?;
         apply(l, Op::RouteAdd { ns, route })
     });
-    in_any_netns!(engine, lab, "route_del", |l, ns, dst: Dynamic, spec: Dynamic| {
-        let route = to_route(&dst, &spec)
+    in_any_netns!(engine, lab, "route_del", |l, ns, dst: Dynamic, gateway: Dynamic| {
+        let route = to_route(&dst, &gateway)
             .map_err(|why| format!("cannot delete route to {dst}{}: {why}", ns.location()))?;
         apply(l, Op::RouteDel { ns, route })
     });
@@ -242,6 +243,24 @@ fn register_addrs_and_routes(engine: &mut Engine, lab: &Shared) {
         let routes = l.borrow().net().routes(&ns).map_err(|err| err.to_string())?;
         Ok(routes.iter().map(|route| route_map(route).into()).collect())
     });
+}
+
+/// A gateway is the next router, never the namespace itself: the kernel
+/// takes a route via one of its own addresses, which then leads nowhere.
+fn check_gateway(lab: &Shared, ns: &Netns, route: &RouteSpec) -> Fallible<()> {
+    let Some(via) = route.via else { return Ok(()) };
+    let addrs = lab.borrow().net().addrs(ns, None).unwrap_or_default();
+    match addrs.iter().find(|a| a.address.ip() == via) {
+        Some(own) => Err(format!(
+            "cannot add route {} via {via}{}: {via} is an address of {ns} itself (on {}); a gateway \
+             is the address of the next router, such as the bridge's or the peer's",
+            route.describe_dst(),
+            ns.location(),
+            own.dev
+        )
+        .into()),
+        None => Ok(()),
+    }
 }
 
 fn register_cidr(engine: &mut Engine) {

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use rhai::{Dynamic, Engine, Map};
 
 use super::api::{Fallible, Shared, apply, in_any_netns};
-use super::cidr::parse_ip;
+use super::cidr::parse_socket;
 use super::convert::to_cidr;
 use crate::ops::{Netns, Op, Proto, Rule};
 
@@ -53,11 +53,8 @@ fn port_forward(lab: &Shared, ns: Netns, port: i64, to: &str, options: Map) -> F
     let fail = |why: String| format!("cannot forward port {port}{} to {to}: {why}", ns.location());
     let port =
         u16::try_from(port).ok().filter(|p| *p > 0).ok_or_else(|| fail("ports go from 1 to 65535".into()))?;
-    let target: SocketAddr = match to.parse() {
-        Ok(target) => target,
-        // An address alone keeps the port.
-        Err(_) => SocketAddr::new(parse_ip(to).map_err(fail)?, port),
-    };
+    // An address alone keeps the port.
+    let target: SocketAddr = parse_socket(to, port).map_err(fail)?;
     let mut proto = Proto::Tcp;
     let mut iif = None;
     for (key, value) in options {

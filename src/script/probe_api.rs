@@ -9,7 +9,7 @@ use std::time::Duration;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FLOAT, INT, Map};
 
 use super::api::{Fallible, Shared, define, in_any_netns};
-use super::cidr::{Cidr, parse_ip};
+use super::cidr::{Cidr, parse_ip, parse_socket};
 use super::convert::to_netns;
 use crate::kernel::ping::{PingOptions, PingStats};
 use crate::ops::Netns;
@@ -179,10 +179,7 @@ fn source_seen(lab: &Shared, ns: Netns, listen_ns: Dynamic, target: &str, option
     let listen_ns = to_netns(&listen_ns)?;
     let place = ns.to_string();
     let fail = |why: String| format!("cannot probe {target} from {place}: {why}");
-    let target: SocketAddr = match target.parse() {
-        Ok(target) => target,
-        Err(_) => SocketAddr::new(parse_ip(target).map_err(fail)?, DEFAULT_PORT),
-    };
+    let target: SocketAddr = parse_socket(target, DEFAULT_PORT).map_err(fail)?;
     let mut timeout = Duration::from_secs(2);
     let mut listen_port = target.port();
     for (key, value) in options {
