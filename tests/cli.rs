@@ -50,8 +50,10 @@ fn parameters_convert_to_the_type_of_their_default() {
         .step("netscript --lab second p.rhai")
         .step("ls /run/netns")
         .run();
-    // A misspelt parameter is an error after the run, which is rolled back.
-    out[0].failure(1).stderr_has("unknown parameter 'hots'; the script reads: hosts, ratio, check, subnet");
+    // A misspelt parameter is a usage error before the run: nothing is built.
+    out[0].failure(2).stderr_has(
+        "unknown parameter 'hots' (did you mean hosts?); the script reads: hosts, ratio, check, subnet",
+    );
     out[1]
         .failure(1)
         .stderr_has("parameter hosts=three: expected a whole number (like the default, 2), not 'three'")

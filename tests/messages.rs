@@ -263,3 +263,50 @@ fn out_of_files_says_which_limit_and_a_soft_limit_is_raised() {
     assert_eq!(out[1].stdout, "0\n");
     assert_eq!(out[2].success().stdout, "80\n");
 }
+
+#[test]
+fn an_unknown_parameter_is_found_before_the_run_when_the_text_tells() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |script: &str, args: &[&str]| {
+        std::fs::write(dir.path().join("p.rhai"), script).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_netscript"))
+            .args(["--dry-run", "p.rhai"])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (out.status.code().unwrap(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // Nothing ran: no rollback to report.
+    assert_eq!(
+        run("netns_add(\"a\");\nlet n = param(\"hosts\", 1);\n", &["hots=2"]),
+        (
+            2,
+            "error: unknown parameter 'hots' (did you mean hosts?); the script reads: hosts\n --> p.rhai\n"
+                .into()
+        )
+    );
+    // A name the text does not show: found after the run, which is rolled back.
+    let (code, stderr) = run("netns_add(\"a\");\nlet k = \"hosts\";\nlet n = param(k, 1);\n", &["hots=2"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with(
+            "error: unknown parameter 'hots' (did you mean hosts?); the script reads: hosts\n --> p.rhai\n"
+        ) && stderr.contains("delete namespace 'a'"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_function_as_default_is_called_only_without_the_parameter() {
+    if !privileged() {
+        return;
+    }
+    let out = Sandbox::new()
+        .file("up.rhai", "let uplink = param(\"uplink\", || host().uplink());\nprint(`uplink ${uplink}`);\n")
+        .step("netscript up.rhai uplink=eth9")
+        .step("netscript up.rhai")
+        .run();
+    assert_eq!(out[0].success().stdout, "uplink eth9\n");
+    out[1].failure(1).stderr_has("error: no default route in the host namespace; pass uplink=IFNAME\n");
+}

@@ -78,6 +78,11 @@ fn run_script(args: &RunArgs) -> i32 {
     };
     let name = path.display().to_string();
     let source = Source { name: &name, text: &text };
+    // A parameter the script never reads, found before anything is built.
+    if let Err(err) = params.borrow().check_before_run(&text) {
+        color::eprint_error(&script::render(&source, &err, Position::NONE, &[]));
+        return USAGE;
+    }
 
     let kernel = match Kernel::new() {
         Ok(kernel) => kernel,

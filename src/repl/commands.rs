@@ -115,6 +115,12 @@ fn load(session: &mut Session, args: &[&str]) -> bool {
             return false;
         }
     }
+    let checked = session.params.borrow().check_before_run(&text);
+    if let Err(err) = checked {
+        eprintln!("error: {err}");
+        *session.params.borrow_mut() = Params::default();
+        return false;
+    }
     let kind =
         Kind::Loaded { path: path.to_string(), params: params.iter().map(|p| p.to_string()).collect() };
     let ok = session.eval(path, &text, 1, kind);

@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext};
 
 use super::cidr::{Cidr, parse_cidr};
 use super::convert::{addr_map, link_map, route_map, to_cidr, to_netns, to_route};
@@ -294,9 +294,20 @@ fn register_cidr(engine: &mut Engine) {
 
 fn register_params(engine: &mut Engine, params: &Rc<RefCell<Params>>) {
     let p = params.clone();
-    define!(engine, "param", ["name: string", "default"], move |name: &str,
+    define!(engine, "param", ["name: string", "default"], move |ctx: NativeCallContext,
+                                                                name: &str,
                                                                 default: Dynamic|
           -> Fallible<Dynamic> {
+        // A function as the default is called only when the parameter is
+        // not given: `param("uplink", || host().uplink())` needs no default
+        // route when uplink= is given.
+        if let Some(lazy) = default.clone().try_cast::<FnPtr>() {
+            let given = p.borrow_mut().given(name);
+            return match given {
+                Some(text) => Ok(Dynamic::from(text)),
+                None => lazy.call_within_context::<Dynamic>(&ctx, ()),
+            };
+        }
         p.borrow_mut().get(name, default).map_err(Into::into)
     });
     let p = params.clone();
