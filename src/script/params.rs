@@ -174,11 +174,7 @@ pub fn read_by(text: &str) -> Option<Vec<String>> {
                 }
             }
             "eval" => return None,
-            "import" => {
-                if !imports_stdlib(&text[step.at..]) {
-                    return None;
-                }
-            }
+            "import" if !imports_stdlib(&text[step.at..]) => return None,
             _ => {}
         }
     }
