@@ -310,3 +310,44 @@ fn a_function_as_default_is_called_only_without_the_parameter() {
     assert_eq!(out[0].success().stdout, "uplink eth9\n");
     out[1].failure(1).stderr_has("error: no default route in the host namespace; pass uplink=IFNAME\n");
 }
+
+/// `hosts` namespaces on one bridge, then every one pings every other.
+const PINGALL: &str = r#"
+let n = param("hosts", 40);
+let lan = cidr("10.40.0.0/16");
+bridge_add("br0");
+addr_add("br0", lan.host(1));
+link_up("br0");
+let hosts = [];
+for i in 1..=n {
+    let h = netns_add(`h${i}`, #{ipv6: false});
+    veth_add(host(), `p${i}`, h, "eth0");
+    link_set_master(`p${i}`, "br0");
+    link_up(`p${i}`);
+    h.addr_add("eth0", lan.host(i + 1));
+    h.link_up("eth0");
+    hosts.push(h);
+}
+let r = pingall(hosts, #{timeout: 2});
+print(`sent ${r.sent} received ${r.received} full ${r.neighbour_table_full}`);
+"#;
+
+#[test]
+fn pingall_beyond_the_neighbour_table_goes_in_waves_and_measures_every_pair() {
+    if !privileged() {
+        return;
+    }
+    let fulls = "ip -s ntable show name arp_cache | grep -o 'table_fulls [0-9]*'";
+    let out =
+        Sandbox::new().file("all.rhai", PINGALL).step(fulls).step("netscript all.rhai").step(fulls).run();
+    let run = out[1].success();
+    run.stdout_has(
+        "*** 1560 pings need more neighbour entries than the kernel has room for \
+         (net.ipv4.neigh.default.gc_thresh3 = 1024, for all namespaces): pinging in waves that fit, \
+         each wave's entries deleted before the next\n",
+    )
+    .stdout_has("*** Results: 0% dropped (1560/1560 received)\n")
+    .stdout_has("sent 1560 received 1560 full false\n");
+    assert!(!run.stdout.contains("X"), "{}", run.stdout);
+    assert_eq!(out[0].stdout, out[2].stdout, "the table was full during pingall");
+}

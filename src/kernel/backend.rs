@@ -236,6 +236,14 @@ impl super::Network for Kernel {
         Kernel::spawn(self, ns, argv, std::path::Path::new(log))
     }
 
+    fn neighbour_table(&self, v6: bool) -> Option<super::NeighbourTable> {
+        Kernel::neighbour_table(self, v6)
+    }
+
+    fn forget_neighbours(&self, ns: &Netns, addrs: &[std::net::IpAddr]) -> Result<(), KernelError> {
+        Kernel::forget_neighbours(self, ns, addrs)
+    }
+
     fn exec(
         &self,
         ns: &Netns,
