@@ -360,7 +360,7 @@ fn the_man_page_renders() {
         .unwrap();
     let text = String::from_utf8_lossy(&man.stdout);
     assert!(text.contains("netscript-graph") && text.contains("--format"), "{text}");
-    assert_eq!(netscript(&["man", "nope"]).status.code(), Some(1));
+    assert_eq!(netscript(&["man", "nope"]).status.code(), Some(2));
 }
 
 /// A star of `hosts` namespaces on one bridge.

@@ -17,7 +17,13 @@ Exit status: 0 success, 1 the script or an operation failed, 2 usage error.";
 /// Linux network labs as scripts: namespaces, veth pairs, bridges,
 /// addresses, routes and NAT, made in-process over netlink.
 #[derive(Debug, Parser)]
-#[command(name = "netscript", version, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "netscript",
+    version,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -29,7 +35,7 @@ pub struct Args {
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Run in a private network and mount namespace; nothing outlives the process
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub sandbox: bool,
 
     /// Print every change, as the `ip` command it stands for, before making it
@@ -78,7 +84,7 @@ pub enum Command {
     /// Remove everything a lab made, newest first, and nothing else
     Down {
         /// Labs to take down
-        #[arg(required_unless_present = "all")]
+        #[arg(required_unless_present = "all", value_name = "LAB")]
         labs: Vec<String>,
         /// Take down every lab that is up
         #[arg(long, conflicts_with = "labs")]
@@ -112,15 +118,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print a completion script for a shell
+    /// Print a completion script for a shell; it completes lab names too
     Completions {
         /// bash, zsh, fish, elvish or powershell
-        shell: clap_complete::Shell,
+        #[arg(required_unless_present = "lab_names")]
+        shell: Option<clap_complete::Shell>,
+        /// The labs that are up, one a line: what the completion scripts offer
+        #[arg(long, hide = true, conflicts_with = "shell")]
+        lab_names: bool,
     },
     /// Print netscript's man page (roff), or a command's; read it with
     /// `netscript man | man -l -`
     Man {
         /// A command, for its own page (netscript-graph(1), ...)
+        command: Option<String>,
+    },
+    /// Print this help, or a command's
+    Help {
+        /// A command, for its own help
         command: Option<String>,
     },
 }

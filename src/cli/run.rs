@@ -45,8 +45,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Some(Command::Ls { json }) => labs::ls(*json),
         Some(Command::Graph { lab, format, output }) => see::graph(lab, *format, output.as_deref()),
         Some(Command::Show { lab, json }) => see::show(lab, *json),
-        Some(Command::Completions { shell }) => see::completions(*shell),
+        Some(Command::Completions { shell, lab_names }) => see::completions(*shell, *lab_names),
         Some(Command::Man { command }) => see::man(command.as_deref()),
+        Some(Command::Help { command }) => see::help(command.as_deref()),
         None => run_script(&args.run),
     }
 }
@@ -55,6 +56,10 @@ fn run_script(args: &RunArgs) -> i32 {
     let Some(path) = args.script.as_ref() else {
         return crate::repl::run(args);
     };
+    if let Some(hint) = see::mistyped_command(path, &args.params) {
+        color::eprint_error(&format!("error: {hint}\n"));
+        return USAGE;
+    }
     let params = match Params::parse(&args.params) {
         Ok(params) => Rc::new(RefCell::new(params)),
         Err(err) => {
