@@ -233,6 +233,19 @@ fn the_kernel_and_the_dry_run_refuse_alike_and_say_why() {
             assert_eq!(first, *expected, "`{}` of\n{script}\n{}", run.command, run.stderr);
         }
     }
+    // Many changes rolled back: counted, with the list in a file.
+    let full = &out[2 * (REFUSED.len() - 1)].stderr;
+    assert!(
+        full.contains(
+            "rolled back 1025 changes of this run: removed 1025 links; the list is in /tmp/netscript-case"
+        ),
+        "{full}"
+    );
+    for run in &out {
+        for word in run.stderr.split_whitespace().filter(|w| w.starts_with("/tmp/netscript-case")) {
+            let _ = std::fs::remove_file(word);
+        }
+    }
     // Every refused run was rolled back.
     assert_eq!(
         out.last().unwrap().stdout,
@@ -350,4 +363,29 @@ fn pingall_beyond_the_neighbour_table_goes_in_waves_and_measures_every_pair() {
     .stdout_has("sent 1560 received 1560 full false\n");
     assert!(!run.stdout.contains("X"), "{}", run.stdout);
     assert_eq!(out[0].stdout, out[2].stdout, "the table was full during pingall");
+}
+
+#[test]
+fn ctrl_c_takes_the_progress_line_with_its_echo() {
+    if !privileged() {
+        return;
+    }
+    let long = "let i = 0;\nloop {\n    i += 1;\n    netns_add(`n${i}`);\n}\n";
+    // A terminal 60 columns wide; Ctrl-C typed into it after 2.5 s.
+    let out = Sandbox::new()
+        .file("long.rhai", long)
+        .step("(sleep 2.5; printf '\\003'; sleep 3) | script -qfec 'stty cols 60; netscript long.rhai' /dev/null")
+        .run();
+    let tty = &out[0].stdout;
+    // The terminal's ^C lands on the progress line, which is cleared with it.
+    assert!(tty.contains(" namespaces made"), "no progress line:\n{tty:?}");
+    assert!(tty.contains("^C\r\x1b[2K\x1b[1;31merror:\x1b[0m interrupted by a signal"), "{tty:?}");
+    // Each drawing of the line leaves the last columns free for the ^C.
+    for drawn in tty.split("\x1b[2K").filter(|d| d.contains(" namespaces made")) {
+        let line = drawn.split('\r').next().unwrap().trim_end_matches("^C");
+        assert!(line.chars().count() <= 57, "{line:?} is {} columns", line.chars().count());
+    }
+    for word in tty.split_whitespace().filter(|w| w.starts_with("/tmp/netscript-long-rollback")) {
+        let _ = std::fs::remove_file(word.trim_end_matches(['\r', '\n']));
+    }
 }

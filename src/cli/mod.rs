@@ -4,8 +4,10 @@ mod args;
 pub mod color;
 mod completions;
 mod labs;
+pub mod rollback;
 mod run;
 mod see;
+pub mod term;
 
 pub use args::RunArgs;
 pub use run::{FAILURE, SUCCESS, USAGE, run};

@@ -191,7 +191,7 @@ fn run_script(args: &RunArgs) -> i32 {
         println!("# The script failed here; netscript undoes what it did, newest first:");
     }
     let report = lab.borrow_mut().rollback();
-    eprint!("{}", describe_rollback(&report));
+    eprint!("{}", describe_rollback(&report, args.verbose, &lab_name));
     FAILURE
 }
 
@@ -211,18 +211,9 @@ fn lab_name(given: Option<&str>, script: &Path) -> Result<String, String> {
     Ok(name)
 }
 
-fn describe_rollback(report: &Teardown) -> String {
-    let mut out = String::new();
+fn describe_rollback(report: &Teardown, verbose: bool, lab: &str) -> String {
     if report.undone.is_empty() && report.errors.is_empty() {
-        out.push_str("nothing to roll back: the run had changed nothing\n");
-    } else {
-        out.push_str(&format!("rolled back {} change(s) of this run:\n", report.undone.len()));
-        for op in &report.undone {
-            out.push_str(&format!("  {}\n", op.describe()));
-        }
+        return "nothing to roll back: the run had changed nothing\n".to_string();
     }
-    for err in &report.errors {
-        out.push_str(&format!("rollback incomplete: {err}\n"));
-    }
-    out
+    super::rollback::describe(report, "of this run", verbose, lab)
 }

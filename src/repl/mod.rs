@@ -67,6 +67,7 @@ pub fn run(args: &RunArgs) -> i32 {
     let mut session = Session::new(lab, lab_name.clone(), args.keep);
     session.resumed = resumed;
     session.color = color::stderr();
+    session.verbose = args.verbose;
     let ok = if interactive {
         interactive_loop(&mut session, args, &quit)
     } else {

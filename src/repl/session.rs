@@ -13,8 +13,7 @@ use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 
 use super::show;
 use super::transcript::{Kind, Transcript};
-use crate::cli::color;
-use crate::lab::Teardown;
+use crate::cli::{color, rollback};
 use crate::ops::Netns;
 use crate::script::scan::top_level_imports;
 use crate::script::{self, Params, Shared, Source};
@@ -50,6 +49,8 @@ pub struct Session {
     interrupted: Arc<AtomicBool>,
     /// Errors in colour.
     pub color: bool,
+    /// -v: a rollback lists every change it undid.
+    pub verbose: bool,
 }
 
 impl Session {
@@ -75,6 +76,7 @@ impl Session {
             variables: Rc::default(),
             interrupted,
             color: false,
+            verbose: false,
         }
     }
 
@@ -136,7 +138,7 @@ impl Session {
                     eprintln!("kept what this input built (--keep)");
                 } else {
                     let report = self.lab.borrow_mut().rollback_to(mark);
-                    eprint!("{}", describe_rollback(&report));
+                    eprint!("{}", rollback::describe(&report, "of this input", self.verbose, &self.lab_name));
                 }
                 self.note_variables();
                 false
@@ -179,21 +181,4 @@ fn innermost_function(err: &EvalAltResult) -> Option<&str> {
         current = inner;
     }
     found
-}
-
-/// What a failed input's rollback did; nothing when it had changed nothing.
-pub fn describe_rollback(report: &Teardown) -> String {
-    let mut out = String::new();
-    if !report.undone.is_empty() {
-        let n = report.undone.len();
-        let changes = if n == 1 { "1 change".to_string() } else { format!("{n} changes") };
-        out.push_str(&format!("rolled back {changes} of this input:\n"));
-        for op in &report.undone {
-            out.push_str(&format!("  {}\n", op.describe()));
-        }
-    }
-    for err in &report.errors {
-        out.push_str(&format!("rollback incomplete: {err}\n"));
-    }
-    out
 }
