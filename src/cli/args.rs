@@ -79,6 +79,16 @@ pub struct RunArgs {
     pub params: Vec<String>,
 }
 
+/// What `netscript graph` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Picture {
+    Dot,
+    Mermaid,
+    Svg,
+    Png,
+    Pdf,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Remove everything a lab made, newest first, and nothing else
@@ -101,13 +111,18 @@ pub enum Command {
     Graph {
         /// The lab, as `netscript ls` names it
         lab: String,
-        /// dot (Graphviz), mermaid, or svg (drawn by netscript itself);
-        /// default: from the -o file's extension, else dot
+        /// dot (Graphviz), mermaid, svg (drawn by netscript itself), or png
+        /// and pdf (drawn by Graphviz's dot); default: from the -o file's
+        /// extension, else dot
         #[arg(short, long, value_enum)]
-        format: Option<crate::view::Format>,
+        format: Option<Picture>,
         /// Write to FILE instead of standard output
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Draw every namespace: runs of alike hosts on a bridge are not
+        /// folded into one box
+        #[arg(long)]
+        all: bool,
     },
     /// Print each namespace of a lab with its links, addresses, routes,
     /// forwarding and firewall (NAT) rules, as the kernel has them

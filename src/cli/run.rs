@@ -43,7 +43,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match &args.command {
         Some(Command::Down { labs, all }) => labs::down(labs, *all),
         Some(Command::Ls { json }) => labs::ls(*json),
-        Some(Command::Graph { lab, format, output }) => see::graph(lab, *format, output.as_deref()),
+        Some(Command::Graph { lab, format, output, all }) => {
+            see::graph(lab, *format, output.as_deref(), *all)
+        }
         Some(Command::Show { lab, json }) => see::show(lab, *json),
         Some(Command::Completions { shell, lab_names }) => see::completions(*shell, *lab_names),
         Some(Command::Man { command }) => see::man(command.as_deref()),

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use clap::CommandFactory;
 
-use super::args::Args;
+use super::args::{Args, Picture};
 use super::color;
 use super::run::{FAILURE, SUCCESS, USAGE};
 use crate::kernel::Kernel;
@@ -37,17 +37,19 @@ fn warn_missing(lab: &str, missing: &[String]) {
     }
 }
 
-/// The format a file name asks for, by its extension.
-fn format_of(path: &Path) -> Option<Format> {
-    match path.extension()?.to_str()? {
-        "svg" => Some(Format::Svg),
-        "dot" | "gv" => Some(Format::Dot),
-        "mmd" | "mermaid" => Some(Format::Mermaid),
+/// The picture a file name asks for, by its extension.
+fn picture_of(path: &Path) -> Option<Picture> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "svg" => Some(Picture::Svg),
+        "dot" | "gv" => Some(Picture::Dot),
+        "mmd" | "mermaid" => Some(Picture::Mermaid),
+        "png" => Some(Picture::Png),
+        "pdf" => Some(Picture::Pdf),
         _ => None,
     }
 }
 
-pub fn graph(lab: &str, format: Option<Format>, output: Option<&Path>) -> i32 {
+pub fn graph(lab: &str, picture: Option<Picture>, output: Option<&Path>, all: bool) -> i32 {
     let (replay, kernel) = match open(lab) {
         Ok(opened) => opened,
         Err(err) => return fail(&err),
@@ -57,18 +59,75 @@ pub fn graph(lab: &str, format: Option<Format>, output: Option<&Path>) -> i32 {
         Err(err) => return fail(&err),
     };
     warn_missing(lab, &snapshot.missing);
-    let format = format.or_else(|| output.and_then(format_of)).unwrap_or(Format::Dot);
-    let text = view::render(&Topology::from_snapshot(&snapshot), format);
+    let picture = picture.or_else(|| output.and_then(picture_of)).unwrap_or(Picture::Dot);
+    let mut topology = Topology::from_snapshot(&snapshot);
+    if !all {
+        topology.fold_runs();
+    }
+    let text = |format| view::render(&topology, format);
+    let bytes = match picture {
+        Picture::Dot => text(Format::Dot).into_bytes(),
+        Picture::Mermaid => text(Format::Mermaid).into_bytes(),
+        Picture::Svg => text(Format::Svg).into_bytes(),
+        Picture::Png | Picture::Pdf => {
+            let kind = if picture == Picture::Png { "png" } else { "pdf" };
+            if output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                return fail(&format!(
+                    "a {} is no text for a terminal: write it to a file with -o lab.{kind}, or redirect",
+                    kind.to_uppercase()
+                ));
+            }
+            match graphviz(&text(Format::Dot), kind) {
+                Ok(bytes) => bytes,
+                Err(err) => return fail(&format!("cannot draw {}: {err}", shown_target(output, kind))),
+            }
+        }
+    };
     match output {
-        Some(path) => match std::fs::write(path, text) {
+        Some(path) => match std::fs::write(path, bytes) {
             Ok(()) => SUCCESS,
             Err(err) => fail(&format!("cannot write {}: {err}", path.display())),
         },
         None => {
-            print!("{text}");
+            let _ = std::io::stdout().write_all(&bytes);
             SUCCESS
         }
     }
+}
+
+fn shown_target(output: Option<&Path>, kind: &str) -> String {
+    output.map_or_else(|| format!("the {}", kind.to_uppercase()), |path| path.display().to_string())
+}
+
+/// DOT text drawn by Graphviz's `dot` as a PNG or PDF.
+fn graphviz(dot: &str, kind: &str) -> Result<Vec<u8>, String> {
+    use std::process::{Command, Stdio};
+    let child = Command::new("dot")
+        .arg(format!("-T{kind}"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!(
+                "a {} is drawn by Graphviz's dot, which is not installed (apt install graphviz, dnf install \
+                 graphviz, brew install graphviz); netscript draws SVG itself: -o lab.svg",
+                kind.to_uppercase()
+            ));
+        }
+        Err(err) => return Err(format!("cannot run Graphviz's dot: {err}")),
+    };
+    let mut stdin = child.stdin.take().expect("piped");
+    let text = dot.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().map_err(|err| format!("Graphviz's dot: {err}"))?;
+    let _ = writer.join();
+    if !out.status.success() {
+        return Err(format!("Graphviz's dot failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    Ok(out.stdout)
 }
 
 pub fn show(lab: &str, json: bool) -> i32 {
