@@ -14,3 +14,13 @@ pub fn size(fd: &impl AsRawFd) -> Option<(usize, usize)> {
 pub fn stderr_width() -> Option<usize> {
     size(&std::io::stderr()).map(|(columns, _)| columns)
 }
+
+/// Columns of the terminal on stdout, if it is one.
+pub fn stdout_width() -> Option<usize> {
+    size(&std::io::stdout()).map(|(columns, _)| columns)
+}
+
+/// Rows of the terminal on stdout, if it is one and says.
+pub fn stdout_height() -> Option<usize> {
+    size(&std::io::stdout()).map(|(_, rows)| rows).filter(|rows| *rows > 0)
+}

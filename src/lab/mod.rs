@@ -48,6 +48,9 @@ pub struct Lab {
     unnoted: Vec<(u64, Netns, String)>,
     /// The progress line of a long run in a terminal.
     progress: Option<Progress>,
+    /// How often the network was asked or changed: an input that did
+    /// either depends on the lab.
+    touches: std::cell::Cell<u64>,
 }
 
 /// The lab a ledger belongs to and the script that writes it.
@@ -71,6 +74,7 @@ impl Lab {
             unnoted: Vec::new(),
             spawned: 0,
             progress: None,
+            touches: std::cell::Cell::new(0),
         }
     }
 
@@ -120,7 +124,13 @@ impl Lab {
     }
 
     pub fn net(&self) -> &dyn Network {
+        self.touches.set(self.touches.get() + 1);
         self.net.as_ref()
+    }
+
+    /// How often the network was asked or changed so far.
+    pub fn touches(&self) -> u64 {
+        self.touches.get()
     }
 
     /// Starts measuring where the time goes.

@@ -135,9 +135,89 @@ pub const ENTRIES: &[Entry] = &[
     entry(PARAMS, "param", "param(name[, default])", "a key=value given to :load or on the command line"),
 ];
 
+/// A line that uses a function, for `:help NAME`.
+pub fn example(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "netns_add" => "let red = netns_add(\"red\");",
+        "netns_del" => "netns_del(\"red\");",
+        "netns_list" => "netns_list()",
+        "netns_exists" => "if !netns_exists(\"red\") { netns_add(\"red\"); }",
+        "netns" => "let red = netns(\"red\");",
+        "host" => "veth_add(host(), \"veth-red\", red, \"eth0\");   or   lan.host(5)",
+        "name" => "print(red.name);",
+        "veth_add" => "veth_add(host(), \"veth-red\", red, \"eth0\");",
+        "bridge_add" => "bridge_add(\"br0\");",
+        "link_up" => "red.link_up(\"eth0\");",
+        "link_down" => "link_down(\"veth-red\");",
+        "link_set_master" => "link_set_master(\"veth-red\", \"br0\");",
+        "link_nomaster" => "link_nomaster(\"veth-red\");",
+        "link_set_netns" => "link_set_netns(\"veth-red\", red);",
+        "link_rename" => "red.link_rename(\"eth0\", \"lan\");",
+        "link_set_mtu" => "link_set_mtu(\"br0\", 9000);",
+        "link_del" => "link_del(\"veth-red\");",
+        "link_exists" => "red.link_exists(\"eth0\")",
+        "link_show" => "red.link_show(\"eth0\").addresses",
+        "link_list" => "red.link_list()",
+        "addr_add" => "red.addr_add(\"eth0\", \"10.0.0.5/24\");",
+        "addr_del" => "red.addr_del(\"eth0\", \"10.0.0.5/24\");",
+        "addr_list" => "red.addr_list(\"eth0\")",
+        "route_add" => "red.route_add(\"default\", \"10.0.0.1\");",
+        "route_del" => "red.route_del(\"default\", \"10.0.0.1\");",
+        "route_list" => "red.route_list()",
+        "forwarding" => "forwarding(true);",
+        "ipv4_forwarding" => "router.ipv4_forwarding(true);",
+        "ipv6_forwarding" => "router.ipv6_forwarding(true);",
+        "sysctl_set" => "red.sysctl_set(\"net.ipv4.conf.all.rp_filter\", 0);",
+        "sysctl_get" => "sysctl_get(\"net.ipv4.ip_forward\")",
+        "masquerade" => "masquerade(\"10.0.0.0/24\", \"eth0\");",
+        "forward_accept" => "forward_accept(\"br0\", \"eth0\");",
+        "port_forward" => "port_forward(8080, \"10.0.0.5:80\");",
+        "uplink" => "let uplink = param(\"uplink\", || host().uplink());",
+        "ping" => "red.ping(\"10.0.0.1\", #{count: 2}).received",
+        "source_seen" => "red.source_seen(\"internet\", \"198.51.100.1\")",
+        "pingall" => "pingall([red, blue], #{timeout: 2})",
+        "assert_reachable" => "red.assert_reachable(\"10.0.0.1\");",
+        "assert_unreachable" => "red.assert_unreachable(\"198.51.100.1\");",
+        "exec" => "red.exec(\"ip -br addr\").stdout",
+        "start_process" => "red.start_process(\"python3 -m http.server 80\");",
+        "dry_run" => "if !dry_run() { pingall(hosts); }",
+        "graph" => "print(graph(\"svg\"));",
+        "show" => "print(show());",
+        "cidr" => "let lan = cidr(\"10.0.0.0/24\");",
+        "contains" => "lan.contains(\"10.0.0.77\")",
+        "split" => "lan.split(26)",
+        "ip" => "red.route_add(\"default\", lan.host(1).ip);",
+        "prefix" | "network" | "netmask" | "broadcast" | "size" => "lan.network",
+        "param" => "let hosts = param(\"hosts\", 4);",
+        _ => return None,
+    })
+}
+
 /// The entries for a name: `host` is both the host namespace and a Cidr method.
 pub fn lookup(name: &str) -> Vec<&'static Entry> {
     ENTRIES.iter().filter(|entry| entry.name == name).collect()
+}
+
+/// The methods and properties of a value of a type (as Rhai names it):
+/// for `red.<Tab>`, those of a namespace first.
+pub fn methods_of(type_name: &str) -> Vec<&'static str> {
+    let receiver: &[&str] = match type_name {
+        "Netns" => &["[ns.]", "ns.", "a."],
+        "Cidr" => &["c."],
+        _ => return Vec::new(),
+    };
+    ENTRIES.iter().filter(|e| receiver.iter().any(|r| e.signature.starts_with(r))).map(|e| e.name).collect()
+}
+
+/// `topo::star` and the others: the functions of the standard library's
+/// modules, by the names a script calls them.
+pub fn module_topics() -> Vec<String> {
+    crate::script::stdlib::MODULES
+        .iter()
+        .flat_map(|(module, _)| {
+            crate::script::stdlib::functions(module).into_iter().map(move |f| format!("{module}::{}", f.name))
+        })
+        .collect()
 }
 
 /// Group names in the order `:help` shows them.
@@ -183,6 +263,25 @@ mod tests {
         let unknown: Vec<&str> =
             ENTRIES.iter().map(|e| e.name).filter(|name| !names.iter().any(|n| n == name)).collect();
         assert!(unknown.is_empty(), ":help entries the engine does not know: {unknown:?}");
+    }
+
+    #[test]
+    fn every_entry_has_an_example() {
+        let without: Vec<&str> = ENTRIES.iter().map(|e| e.name).filter(|n| example(n).is_none()).collect();
+        assert!(without.is_empty(), "no example for {without:?}");
+    }
+
+    #[test]
+    fn methods_by_type() {
+        let netns = methods_of("Netns");
+        assert!(netns.contains(&"link_up") && netns.contains(&"name") && netns.contains(&"source_seen"));
+        assert!(!netns.contains(&"netns_add") && !netns.contains(&"split"));
+        assert_eq!(
+            methods_of("Cidr"),
+            ["host", "contains", "split", "ip", "prefix", "network", "netmask", "broadcast", "size"]
+        );
+        assert!(methods_of("map").is_empty());
+        assert!(module_topics().contains(&"topo::star".to_string()));
     }
 
     #[test]

@@ -165,7 +165,8 @@ fn interactive_loop(session: &mut Session, args: &RunArgs, quit: &AtomicBool) ->
                 break;
             }
         } else {
-            session.eval("<input>", &input::join_continuations(&text), 1, Kind::Typed);
+            let typed = input::strip_margin(&input::join_continuations(&text));
+            session.eval("<input>", &typed, 1, Kind::Typed);
         }
     }
     true

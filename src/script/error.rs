@@ -247,6 +247,51 @@ pub fn render(source: &Source, message: &str, pos: Position, notes: &[String]) -
     out
 }
 
+/// A rendered error for a terminal `width` columns wide: a source line
+/// wider than that is cut to a window around the caret (`…` where text is
+/// left out), so that the terminal does not wrap it and the caret stays
+/// under its token.
+pub fn fit_to_width(rendered: &str, width: usize) -> String {
+    let lines: Vec<&str> = rendered.split_inclusive('\n').collect();
+    let mut out = String::with_capacity(rendered.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let source = lines[i].trim_end_matches('\n');
+        let caret = lines.get(i + 1).map(|l| l.trim_end_matches('\n'));
+        let parts = source.split_once(" | ").zip(caret.and_then(|c| c.split_once(" | ")));
+        let Some(((gutter, text), (pad, marks))) = parts.filter(|((g, _), (p, _))| {
+            !g.trim().is_empty() && g.trim().chars().all(|c| c.is_ascii_digit()) && p.trim().is_empty()
+        }) else {
+            out.push_str(lines[i]);
+            i += 1;
+            continue;
+        };
+        let lead = gutter.chars().count() + 3;
+        let room = width.saturating_sub(lead);
+        let chars: Vec<char> = text.chars().collect();
+        let column = marks.chars().take_while(|c| *c == ' ').count();
+        if chars.len() <= room || room < 20 {
+            out.push_str(lines[i]);
+            out.push_str(lines[i + 1]);
+            i += 2;
+            continue;
+        }
+        // A window of `room` columns with the caret a third of the way in.
+        let start = column.saturating_sub(room / 3).min(chars.len().saturating_sub(room - 1));
+        let cut_left = start > 0;
+        let mut end = (start + room).min(chars.len());
+        let cut_right = end < chars.len();
+        if cut_right {
+            end -= 1;
+        }
+        let body: String = chars[start + usize::from(cut_left)..end].iter().collect();
+        let shown = format!("{}{body}{}", if cut_left { "…" } else { "" }, if cut_right { "…" } else { "" });
+        out.push_str(&format!("{gutter} | {shown}\n{pad} | {}^\n", " ".repeat(column - start)));
+        i += 2;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +339,23 @@ mod tests {
             "error: no\n --> x.rhai:2:1\n  |\n2 | m::make();\n  | ^\n  \
              = note: in mine::make, called at line 2 (failed at lib/mine.rhai:7)\n"
         );
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_caret_on_a_narrow_terminal() {
+        let text = format!("let x = 1; {}link_up(\"nope\");", "netns_add(\"a\"); ".repeat(6));
+        let source = Source { name: "<input>", text: &text };
+        let column = text.find("link_up").unwrap() + 1;
+        let out = render(&source, "no", Position::new(1, column as u16), &[]);
+        let fitted = fit_to_width(&out, 40);
+        let lines: Vec<&str> = fitted.lines().collect();
+        assert!(lines.iter().all(|l| l.chars().count() <= 40), "{fitted}");
+        let (code, caret) = (lines[3], lines[4]);
+        let at = caret.chars().position(|c| c == '^').unwrap();
+        assert_eq!(code.chars().skip(at).take(7).collect::<String>(), "link_up", "{fitted}");
+        assert!(code.starts_with("1 | …"), "{fitted}");
+        // Short lines stay as they are.
+        assert_eq!(fit_to_width(&out, 200), out);
     }
 
     #[test]

@@ -174,6 +174,11 @@ pub fn remember(engine: &Engine) {
     KNOWN.with(|known| *known.borrow_mut() = Some(Rc::new(Known { api, builtin, properties })));
 }
 
+/// The forms of an API function as a script writes them.
+pub fn shown_forms(name: &str) -> Vec<String> {
+    known().api.iter().filter(|f| f.name == name).map(Form::show).collect()
+}
+
 fn known() -> Rc<Known> {
     KNOWN.with(|known| known.borrow().clone()).unwrap_or_default()
 }

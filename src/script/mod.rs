@@ -10,7 +10,7 @@ pub mod forms;
 mod params;
 mod probe_api;
 pub mod scan;
-mod stdlib;
+pub mod stdlib;
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -19,7 +19,7 @@ use std::rc::Rc;
 use rhai::Engine;
 
 pub use api::Shared;
-pub use error::{Source, render, render_eval_error, render_parse_error, without_bom};
+pub use error::{Source, fit_to_width, render, render_eval_error, render_parse_error, without_bom};
 pub use params::Params;
 
 /// An engine with every netscript function registered, bound to one lab;
