@@ -21,6 +21,7 @@ mod traffic;
 // Apart from the list above, so branches that add tests merge cleanly.
 mod firewall;
 mod kernel_matrix;
+mod messages;
 mod see;
 mod trust;
 // Issue 16: link kinds, fdb, neighbours, policy routing.

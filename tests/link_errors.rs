@@ -71,7 +71,7 @@ fn a_macvlan_whose_parent_is_missing_or_elsewhere() {
 #[test]
 fn a_rule_without_a_selector() {
     fails_cleanly(
-        r#"a.rule_add(#{table: 100, priority: 10});"#,
+        r#"a.ip_rule_add(#{table: 100, priority: 10});"#,
         &["cannot add rule", "a rule needs a selector: from, to, iif, oif or fwmark"],
     );
 }

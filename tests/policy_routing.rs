@@ -28,16 +28,16 @@ r.route_add("203.0.115.0/24", #{type: "prohibit"});
 r.route_add("192.0.2.0/24", #{via: "10.9.9.9", dev: "a0", onlink: true});
 r.route_add("100.64.0.0/10", #{via: "10.1.0.1", src: "10.1.0.2", mtu: 1400});
 r.route_add("2001:db8::/32", #{via: "fd01::1", table: 101});
-r.rule_add(#{from: "10.1.0.2", table: 101, priority: 100});
-r.rule_add(#{to: "198.51.100.0/24", iif: "b0", table: 102, priority: 110});
-r.rule_add(#{fwmark: "0x10/0xff", table: 101, priority: 120});
-r.rule_add(#{oif: "a0", table: "main", priority: 130});
-r.rule_add(#{from: "10.2.0.0/24", "goto": 200, priority: 140});
-r.rule_add(#{from: "10.2.0.0/24", action: "prohibit", priority: 150});
-r.rule_add(#{from: "fd01::/64", table: 101, priority: 100});
-r.rule_add(#{to: "10.3.0.0/24", table: 101});
-r.rule_del(#{to: "10.3.0.0/24", table: 101});
-print(r.rule_list().len());
+r.ip_rule_add(#{from: "10.1.0.2", table: 101, priority: 100});
+r.ip_rule_add(#{to: "198.51.100.0/24", iif: "b0", table: 102, priority: 110});
+r.ip_rule_add(#{fwmark: "0x10/0xff", table: 101, priority: 120});
+r.ip_rule_add(#{oif: "a0", table: "main", priority: 130});
+r.ip_rule_add(#{from: "10.2.0.0/24", "goto": 200, priority: 140});
+r.ip_rule_add(#{from: "10.2.0.0/24", action: "prohibit", priority: 150});
+r.ip_rule_add(#{from: "fd01::/64", table: 101, priority: 100});
+r.ip_rule_add(#{to: "10.3.0.0/24", table: 101});
+r.ip_rule_del(#{to: "10.3.0.0/24", table: 101});
+print(r.ip_rule_list().len());
 print(r.route_list(101).len());
 print(r.route_list("all").filter(|x| x.table == 102)[0].nexthops.len());
 // In the host: undone one by one.
@@ -45,7 +45,7 @@ veth_add("h0", "h1");
 addr_add("h0", "10.7.0.1/24");
 link_up("h0");
 route_add("default", #{via: "10.7.0.2", table: 77});
-rule_add(#{iif: "h0", table: 77, priority: 1000});
+ip_rule_add(#{iif: "h0", table: 77, priority: 1000});
 "#;
 
 fn rules(json: &Value) -> Vec<String> {
@@ -146,7 +146,7 @@ fn table_names_come_from_rt_tables() {
     // copy of rt_tables is bind-mounted over it inside the sandbox only.
     let out = Sandbox::new()
         .file("rt_tables", "255 local\n254 main\n253 default\n0 unspec\n142 isp-test\n")
-        .file("n.rhai", "let r = netns_add(\"r\");\nr.veth_add(\"a0\", \"a1\");\nr.addr_add(\"a0\", \"10.1.0.2/24\");\nr.link_up(\"a0\");\nr.route_add(\"default\", #{via: \"10.1.0.1\", table: \"isp-test\"});\nr.rule_add(#{from: \"10.1.0.2\", table: \"isp-test\"});\nr.rule_add(#{from: \"10.1.0.3\", table: \"no-such-isp\"});\n")
+        .file("n.rhai", "let r = netns_add(\"r\");\nr.veth_add(\"a0\", \"a1\");\nr.addr_add(\"a0\", \"10.1.0.2/24\");\nr.link_up(\"a0\");\nr.route_add(\"default\", #{via: \"10.1.0.1\", table: \"isp-test\"});\nr.ip_rule_add(#{from: \"10.1.0.2\", table: \"isp-test\"});\nr.ip_rule_add(#{from: \"10.1.0.3\", table: \"no-such-isp\"});\n")
         .step(
             "f=/etc/iproute2/rt_tables; [ -e $f ] || f=/usr/share/iproute2/rt_tables; \
              mount --bind rt_tables $f && netscript n.rhai",

@@ -16,7 +16,7 @@ use crate::kernel::{
     TableInfo, VlanInfo, no_link, no_netns,
 };
 use crate::ops::firewall::Table;
-use crate::ops::{Netns, Op, RouteSpec, Rule};
+use crate::ops::{Netns, Op, RouteSpec, Rule, limits};
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct Link {
@@ -67,6 +67,42 @@ pub struct World {
 
 fn failed(text: String) -> KernelError {
     KernelError::Failed(text)
+}
+
+/// Says, in the printed script, what the dry run could not check.
+fn note(what: &str) {
+    println!("# not checked in a dry run: {what}");
+}
+
+/// A sysctl as the host has it: what the dry run checks a value against.
+enum Lookup {
+    Value(String),
+    /// There, but not readable (write-only, or root's).
+    Unreadable,
+    Missing,
+}
+
+/// Reads a sysctl in the host. A per-device key of a device that exists
+/// only in the model (net.ipv4.conf.veth0.rp_filter) is read as the
+/// device default (net.ipv4.conf.default.rp_filter).
+fn host_sysctl(key: &str) -> Lookup {
+    let path = |key: &str| std::path::PathBuf::from(format!("/proc/sys/{}", key.replace('.', "/")));
+    let mut file = path(key);
+    if !file.exists() {
+        let parts: Vec<&str> = key.split('.').collect();
+        if let ["net", family @ ("ipv4" | "ipv6"), table @ ("conf" | "neigh"), _dev, rest @ ..] =
+            parts.as_slice()
+        {
+            file = path(&format!("net.{family}.{table}.default.{}", rest.join(".")));
+        }
+    }
+    if !file.exists() {
+        return Lookup::Missing;
+    }
+    match std::fs::read_to_string(&file) {
+        Ok(value) => Lookup::Value(value.trim().to_string()),
+        Err(_) => Lookup::Unreadable,
+    }
 }
 
 impl State {
@@ -315,6 +351,7 @@ impl World {
             }
             Op::LinkSetUp { ns, dev, up } => state.link_mut(ns, dev)?.up = *up,
             Op::LinkSetMaster { ns, dev, master } => {
+                let port = state.link(ns, dev)?;
                 let master_id = match master {
                     Some(m) => {
                         let bridge = state.link(ns, m)?;
@@ -322,6 +359,20 @@ impl World {
                             return Err(failed(format!(
                                 "'{m}' cannot take ports (is it a bridge, a bond or a VRF?)"
                             )));
+                        }
+                        if dev == m {
+                            return Err(failed(limits::port_of_itself(dev)));
+                        }
+                        if port.kind == "bridge" && bridge.kind == "bridge" {
+                            return Err(failed(limits::bridge_in_bridge(dev)));
+                        }
+                        let ports =
+                            state.space(ns)?.links.iter().filter(|l| l.master == Some(bridge.id)).count();
+                        if bridge.kind == "bridge"
+                            && port.master != Some(bridge.id)
+                            && ports >= limits::BRIDGE_MAX_PORTS
+                        {
+                            return Err(failed(limits::bridge_full(m)));
                         }
                         Some(bridge.id)
                     }
@@ -333,6 +384,9 @@ impl World {
                 state.space(target)?;
                 if state.space(target)?.links.iter().any(|l| &l.name == dev) {
                     return Err(failed(format!("{target} already has a link named '{dev}'")));
+                }
+                if let Some(why) = limits::stays_in_its_namespace(dev, &state.link(ns, dev)?.kind, target) {
+                    return Err(failed(why));
                 }
                 let space = state.space_mut(ns)?;
                 let at = space.links.iter().position(|l| &l.name == dev).ok_or_else(|| no_link(ns, dev))?;
@@ -353,7 +407,17 @@ impl World {
                 }
                 state.link_mut(ns, dev)?.name = new_name.clone();
             }
-            Op::LinkSetMtu { ns, dev, mtu } => state.link_mut(ns, dev)?.mtu = *mtu,
+            Op::LinkSetMtu { ns, dev, mtu } => {
+                let link = state.link_mut(ns, dev)?;
+                match limits::mtu_range(&link.kind) {
+                    Some(range) if *mtu < range.0 || *mtu > range.1 => {
+                        return Err(failed(limits::mtu_out_of_range(dev, *mtu, range)));
+                    }
+                    Some(_) => {}
+                    None => note(&format!("the range of mtu that '{dev}' takes (a {})", link.kind)),
+                }
+                link.mtu = *mtu;
+            }
             Op::LinkDel { ns, dev } => {
                 let id = state.link(ns, dev)?.id;
                 state.remove(id);
@@ -413,6 +477,18 @@ impl World {
                 }
             }
             Op::SysctlSet { ns, key, value } => {
+                state.space(ns)?;
+                match host_sysctl(key) {
+                    Lookup::Missing => {
+                        return Err(KernelError::NotFound(format!("there is no sysctl {key}")));
+                    }
+                    Lookup::Value(current) => {
+                        if let Some(why) = limits::sysctl_value_problem(key, &current, value) {
+                            return Err(failed(why));
+                        }
+                    }
+                    Lookup::Unreadable => note(&format!("what {key} takes")),
+                }
                 state.space_mut(ns)?.sysctls.insert(key.clone(), value.clone());
             }
             Op::FirewallAdd { ns, lab, rule } => {
@@ -439,8 +515,11 @@ impl World {
                 space.firewall.set_policy(*chain, *policy);
                 return Ok(tidy(ns, &mut space.firewall));
             }
-            Op::ProcessStart { ns, .. } => {
+            Op::ProcessStart { ns, argv, .. } => {
                 state.space(ns)?;
+                if let Some(missing) = limits::missing_program(argv) {
+                    return Err(failed(limits::no_program(&missing)));
+                }
             }
             Op::ProcessStop { .. } => {}
             Op::LinkAdd { .. }
@@ -774,6 +853,9 @@ impl Network for World {
     /// A command is part of building the lab: it goes into the script.
     fn exec(&self, ns: &Netns, argv: &[String], _timeout: Duration) -> Result<ExecOutput, KernelError> {
         self.state.borrow().space(ns)?;
+        if let Some(missing) = limits::missing_program(argv) {
+            return Err(failed(limits::no_program(&missing)));
+        }
         // What it makes or changes, the model cannot know: later steps on
         // things it does not know are assumed to be about those.
         self.state.borrow_mut().unknown_effects = true;

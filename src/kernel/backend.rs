@@ -37,6 +37,7 @@ struct Socket {
 
 impl Kernel {
     pub fn new() -> io::Result<Self> {
+        super::error::raise_open_file_limit();
         let rt = Builder::new_current_thread().enable_all().build()?;
         let host_ns = File::open("/proc/thread-self/ns/net")?;
         let host = {
@@ -77,7 +78,10 @@ impl Kernel {
     pub(super) fn ns_file(&self, ns: &Netns) -> Result<File, KernelError> {
         match ns {
             Netns::Host => self.host_ns.try_clone().map_err(|err| generic(io_errno(&err), &err)),
-            Netns::Named(name) => File::open(netns::path(name)).map_err(|_| no_netns(name)),
+            Netns::Named(name) => File::open(netns::path(name)).map_err(|err| match io_errno(&err) {
+                Some(Errno::ENOENT) => no_netns(name),
+                errno => generic(errno, &err),
+            }),
         }
     }
 
@@ -318,6 +322,14 @@ impl super::Network for Kernel {
 
     fn spawn(&self, ns: &Netns, argv: &[String], log: &str) -> Result<(u32, u64), KernelError> {
         Kernel::spawn(self, ns, argv, std::path::Path::new(log))
+    }
+
+    fn neighbour_table(&self, v6: bool) -> Option<super::NeighbourTable> {
+        Kernel::neighbour_table(self, v6)
+    }
+
+    fn forget_neighbours(&self, ns: &Netns, addrs: &[std::net::IpAddr]) -> Result<(), KernelError> {
+        Kernel::forget_neighbours(self, ns, addrs)
     }
 
     fn exec(

@@ -10,7 +10,7 @@ use rtnetlink::{Handle, LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth};
 
 use super::error::{KernelError, errno_of, generic};
 use super::{Kernel, Network, no_link};
-use crate::ops::Netns;
+use crate::ops::{Netns, limits};
 
 /// A link as scripts see it (the fields of `ip -j link` that labs care about).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,14 +116,28 @@ impl Kernel {
         self.block_on(handle.link().set(message).execute()).map_err(|err| match errno_of(&err) {
             Some(Errno::ENODEV) => no_link(ns, dev),
             Some(Errno::EOPNOTSUPP) | Some(Errno::EINVAL) => {
-                KernelError::Failed(format!("'{master}' cannot take ports (is it a bridge?)"))
+                KernelError::Failed(limits::not_a_bridge(master))
             }
-            Some(Errno::ELOOP) => KernelError::Failed(format!("'{dev}' cannot be a port of itself")),
+            Some(Errno::ELOOP) if dev == master => KernelError::Failed(limits::port_of_itself(dev)),
+            Some(Errno::ELOOP) if self.kind_of(ns, dev).as_deref() == Some("bridge") => {
+                KernelError::Failed(limits::bridge_in_bridge(dev))
+            }
+            Some(Errno::ELOOP) => KernelError::Failed(format!(
+                "'{dev}' is above '{master}' already (a port of a port): Linux refuses the loop"
+            )),
+            Some(Errno::EXFULL) => KernelError::Failed(limits::bridge_full(master)),
             Some(Errno::EBUSY) => KernelError::Failed(format!(
                 "'{dev}' cannot join '{master}': it carries macvlans or VLANs of its own, or is a port already"
             )),
             errno => generic(errno, &err),
         })
+    }
+
+    /// The kind of a link (veth, bridge, ...), if it can be read.
+    fn kind_of(&self, ns: &Netns, dev: &str) -> Option<String> {
+        let handle = self.handle(ns).ok()?;
+        let message = self.block_on(get_link(&handle, dev)).ok()??;
+        Some(link_info(&message, &HashMap::new(), Vec::new()).kind)
     }
 
     pub(super) fn link_set_netns(&self, ns: &Netns, dev: &str, target: &Netns) -> Result<(), KernelError> {
@@ -135,9 +149,14 @@ impl Kernel {
         result.map_err(|err| match errno_of(&err) {
             Some(Errno::ENODEV) => no_link(ns, dev),
             Some(Errno::EEXIST) => KernelError::Failed(format!("{target} already has a link named '{dev}'")),
-            Some(Errno::EINVAL) if dev == "lo" => {
-                KernelError::Failed("'lo' cannot leave its namespace".into())
-            }
+            Some(Errno::EINVAL) => match self.kind_of(ns, dev) {
+                Some(kind) => {
+                    KernelError::Failed(limits::stays_in_its_namespace(dev, &kind, target).unwrap_or_else(
+                        || format!("Linux keeps '{dev}' (a {kind}) in the namespace it was made in"),
+                    ))
+                }
+                None => generic(Some(Errno::EINVAL), &err),
+            },
             errno => generic(errno, &err),
         })
     }
@@ -163,11 +182,27 @@ impl Kernel {
         let message = LinkUnspec::new_with_name(dev).mtu(mtu).build();
         self.block_on(handle.link().set(message).execute()).map_err(|err| match errno_of(&err) {
             Some(Errno::ENODEV) => no_link(ns, dev),
-            Some(Errno::EINVAL) => {
-                KernelError::Failed(format!("mtu {mtu} is out of the range that '{dev}' accepts"))
-            }
+            Some(Errno::EINVAL) => KernelError::Failed(match self.mtu_range(ns, dev) {
+                Some(range) => limits::mtu_out_of_range(dev, mtu, range),
+                None => format!("mtu {mtu} is out of the range that '{dev}' accepts"),
+            }),
             errno => generic(errno, &err),
         })
+    }
+
+    /// The least and most mtu a link takes, as the kernel reports them.
+    fn mtu_range(&self, ns: &Netns, dev: &str) -> Option<(u32, u32)> {
+        let handle = self.handle(ns).ok()?;
+        let message = self.block_on(get_link(&handle, dev)).ok()??;
+        let min = message.attributes.iter().find_map(|a| match a {
+            LinkAttribute::MinMtu(min) => Some(*min),
+            _ => None,
+        })?;
+        let max = message.attributes.iter().find_map(|a| match a {
+            LinkAttribute::MaxMtu(max) => Some(*max),
+            _ => None,
+        })?;
+        (max > 0).then_some((min, max))
     }
 
     pub(super) fn link_del(&self, ns: &Netns, dev: &str) -> Result<(), KernelError> {

@@ -126,6 +126,17 @@ pub trait Network {
     /// Starts a background process inside the namespace: (pid, start time).
     fn spawn(&self, ns: &Netns, argv: &[String], log: &str) -> Result<(u32, u64), KernelError>;
 
+    /// The kernel's neighbour table for a family, shared by every namespace;
+    /// None where there is none to read (the dry run).
+    fn neighbour_table(&self, _v6: bool) -> Option<super::NeighbourTable> {
+        None
+    }
+
+    /// Deletes the neighbour entries of `ns` for these addresses.
+    fn forget_neighbours(&self, _ns: &Netns, _addrs: &[IpAddr]) -> Result<(), KernelError> {
+        Ok(())
+    }
+
     /// True for the dry run, whose checks cannot really run.
     fn is_dry_run(&self) -> bool {
         false

@@ -329,10 +329,21 @@ impl Op {
                 Ok(())
             }
             Op::BridgeAdd { ns, name } => ns_ok(ns).and(check_ifname(name)),
+            Op::AddrAdd { ns, dev, addr } => {
+                ns_ok(ns)?;
+                check_ifname(dev)?;
+                if addr.ip().is_unspecified() {
+                    return Err(format!(
+                        "{addr} is no address for a link: {} stands for any address; give one like {}",
+                        addr.ip(),
+                        if addr.is_ipv4() { "10.0.0.1/24" } else { "fd00::1/64" }
+                    ));
+                }
+                Ok(())
+            }
             Op::LinkSetUp { ns, dev, .. }
             | Op::LinkSetMtu { ns, dev, .. }
             | Op::LinkDel { ns, dev }
-            | Op::AddrAdd { ns, dev, .. }
             | Op::AddrDel { ns, dev, .. } => ns_ok(ns).and(check_ifname(dev)),
             Op::LinkSetMaster { ns, dev, master } => {
                 ns_ok(ns)?;
@@ -492,8 +503,13 @@ impl Op {
         }
     }
 
-    /// What the operation does, in words, for error messages and reports.
+    /// What the operation does, in words, for error messages and reports;
+    /// a name with a NUL or a newline in it shows it as an escape.
     pub fn describe(&self) -> String {
+        super::names::shown(&self.words())
+    }
+
+    fn words(&self) -> String {
         let at = Netns::location;
         match self {
             Op::NetnsAdd { name, .. } => format!("add namespace '{name}'"),

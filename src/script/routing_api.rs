@@ -99,15 +99,15 @@ fn routes_of(lab: &Shared, ns: &Netns, table: &Dynamic) -> Fallible<Array> {
 }
 
 pub fn register(engine: &mut Engine, lab: &Shared) {
-    in_any_netns!(engine, lab, "rule_add", |l, ns, options: Map| {
+    in_any_netns!(engine, lab, "ip_rule_add", |l, ns, options: Map| {
         let rule = to_rule(options).map_err(|why| format!("cannot add rule{}: {why}", ns.location()))?;
         apply(l, Op::RuleAdd { ns, rule })
     });
-    in_any_netns!(engine, lab, "rule_del", |l, ns, options: Map| {
+    in_any_netns!(engine, lab, "ip_rule_del", |l, ns, options: Map| {
         let rule = to_rule(options).map_err(|why| format!("cannot delete rule{}: {why}", ns.location()))?;
         apply(l, Op::RuleDel { ns, rule })
     });
-    in_any_netns!(engine, lab, "rule_list", |l, ns| -> Fallible<Array> {
+    in_any_netns!(engine, lab, "ip_rule_list", |l, ns| -> Fallible<Array> {
         let rules = l.borrow().net().ip_rules(&ns).map_err(|err| err.to_string())?;
         Ok(rules.iter().map(|r| rule_map(r.priority, &r.rule).into()).collect())
     });

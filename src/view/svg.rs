@@ -96,7 +96,7 @@ pub fn svg(layout: &Layout, topology: &Topology) -> String {
     out.push_str("</g>\n");
     for (node, boxed) in topology.nodes.iter().zip(&layout.nodes) {
         let (fill, stroke) = colours(node.kind);
-        let kind = layout::kind_word(node.kind);
+        let kind = escape(&layout::kind_text(node));
         let r = boxed.rect;
         let class = match node.kind {
             NodeKind::Host => "host",

@@ -19,10 +19,13 @@ pub enum NodeKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
-    /// Unique: `host`, a namespace's name, or `PLACE/BRIDGE` for a bridge.
+    /// Unique: `host`, a namespace's name, `PLACE/BRIDGE` for a bridge, or
+    /// `/folded/FIRST-LAST` for a run of alike hosts.
     pub id: String,
     pub kind: NodeKind,
     pub label: String,
+    /// Said under the label instead of the kind ("27 namespaces").
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,13 +98,14 @@ impl Topology {
                     Netns::Host => (NodeKind::Host, "host".to_string()),
                     Netns::Named(name) => (NodeKind::Namespace, name.clone()),
                 };
-                topology.nodes.push(Node { id: place_id(&place.ns), kind, label });
+                topology.nodes.push(Node { id: place_id(&place.ns), kind, label, note: None });
             }
             for bridge in bridges {
                 topology.nodes.push(Node {
                     id: bridge_id(p, &bridge.name),
                     kind: NodeKind::Bridge,
                     label: bridge.name.clone(),
+                    note: None,
                 });
             }
         }
@@ -247,6 +251,7 @@ impl Topology {
                 id: OUTSIDE.into(),
                 kind: NodeKind::Outside,
                 label: "outside the lab".into(),
+                note: None,
             });
         }
     }
