@@ -76,7 +76,7 @@ fn a_vlan_filtering_bridge_keeps_vlans_apart() {
         .step(&setup)
         .step("ip -j -d link show br0")
         .step("bridge -j vlan show dev h3-port")
-        .step("ip netns exec h1 ping -c 1 -W 2 10.0.0.2")
+        .step("ip netns exec h1 ping -c 1 -w 10 10.0.0.2")
         .step("ip netns exec h1 ping -c 1 -W 1 10.0.0.3")
         .run();
     out[0].success();

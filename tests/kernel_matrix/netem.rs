@@ -49,7 +49,9 @@ fn netem_drops_all_it_is_told_to() {
         .step(PAIR)
         .step("tc -n b qdisc add dev e0 root netem loss 100%")
         .step("ip netns exec a ping -c 3 -i 0.2 -W 1 10.0.0.2")
-        .step("tc -n b qdisc del dev e0 root && ip netns exec a ping -c 1 -W 2 10.0.0.2")
+        // The neighbour entry failed while b's answers were dropped: ping
+        // until one comes back (a request a second), for at most 10 s.
+        .step("tc -n b qdisc del dev e0 root && ip netns exec a ping -c 1 -w 10 10.0.0.2")
         .run();
     out[0].success();
     out[1].success();
@@ -70,7 +72,7 @@ fn tbf_and_htb_shape() {
              tc -n b class add dev e0 parent 1: classid 1:10 htb rate 5mbit",
         )
         .step("tc -n a -j qdisc show dev e0; tc -n b class show dev e0")
-        .step("ip netns exec a ping -c 1 -W 2 10.0.0.2")
+        .step("ip netns exec a ping -c 1 -w 10 10.0.0.2")
         .run();
     out[0].success();
     out[1].success();

@@ -46,7 +46,7 @@ fn different_vlan_ids_do_not_meet() {
         .step(&two_ends(10, 20))
         .step("ip netns exec a ping -c 1 -W 1 10.10.0.2")
         .step("ip -n a addr add 10.99.0.1/24 dev e0 && ip -n b addr add 10.99.0.2/24 dev e0")
-        .step("ip netns exec a ping -c 1 -W 2 10.99.0.2")
+        .step("ip netns exec a ping -c 1 -w 10 10.99.0.2")
         .run();
     out[0].success();
     assert_ne!(out[1].code, 0, "VLAN 10 reached VLAN 20:\n{}", out[1].stdout);

@@ -1,8 +1,9 @@
 #!/usr/bin/busybox sh
 # /init of the kernel-matrix VM (tests/support/vm): mounts what a Linux
-# system has, runs the integration test binary with the arguments given after
-# `--` on the kernel's command line, prints its exit status as a marker line
-# the harness reads from the serial console, and powers off.
+# system has, runs the integration test binary with the arguments given in
+# NETSCRIPT_VM_ARGS (comma-separated, on the kernel's command line), prints
+# its exit status as a marker line the harness reads from the serial
+# console, and powers off.
 bb=/usr/bin/busybox
 $bb mount -t proc proc /proc
 $bb mount -t sysfs sysfs /sys
@@ -34,9 +35,14 @@ ip link set lo up
 $bb dmesg -n 1
 # Not autoloaded: bridge netfilter, so bridged traffic meets nftables as on
 # a Docker host.
-for module in $NETSCRIPT_VM_LOAD; do modprobe "$module" || echo "cannot load $module"; done
+for module in $(echo "$NETSCRIPT_VM_LOAD" | $bb tr , ' '); do modprobe "$module" || echo "cannot load $module"; done
 echo "@@netscript-vm booted uptime=$($bb cut -d' ' -f1 /proc/uptime) kernel=$($bb uname -r)"
 cd "$TEST_DIR" || echo "cannot cd to $TEST_DIR"
+set -f
+IFS=,
+set -- $NETSCRIPT_VM_ARGS
+unset IFS NETSCRIPT_VM_ARGS
+set +f
 "$TEST_BIN" "$@" </dev/null 2>&1 &
 wait $!
 rc=$?

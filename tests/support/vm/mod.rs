@@ -8,7 +8,7 @@
 //! the .deb, the decompressed kernel, the trimmed module tree, the newest
 //! initramfs, and each run's console log (`NAME.log`).
 
-mod cpio;
+pub mod cpio;
 mod image;
 mod kernel;
 mod qemu;

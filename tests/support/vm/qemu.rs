@@ -58,7 +58,8 @@ pub fn available() -> Result<(), Problem> {
 }
 
 /// Boots the kernel with the initramfs; `env` goes to /init's environment
-/// (through the kernel command line), `args` to the test binary.
+/// through the kernel command line, and so do `args`, the test binary's,
+/// joined by commas.
 pub fn boot(
     kernel: &Kernel,
     initrd: &Path,
@@ -73,11 +74,11 @@ pub fn boot(
     for (key, value) in env {
         append.push_str(&format!(" {key}={value}"));
     }
-    append.push_str(" --");
-    for arg in args {
-        append.push(' ');
-        append.push_str(arg);
+    // One word for all the arguments: the kernel hands init at most 32.
+    if args.iter().any(|arg| arg.contains(',') || arg.contains(char::is_whitespace)) {
+        return Err(Problem::Failed(format!("arguments for the VM cannot hold commas or spaces: {args:?}")));
     }
+    append.push_str(&format!(" NETSCRIPT_VM_ARGS={}", args.join(",")));
     let mut log = std::fs::File::create(log).map_err(|err| failed("create", log, err))?;
     let _ = writeln!(
         log,
