@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::kernel::Kernel;
 use crate::lab::{self, ledger};
 use crate::ops::Netns;
+use crate::output::{errln, out, outln};
 
 use super::color;
 use super::run::{FAILURE, SUCCESS};
@@ -28,14 +29,14 @@ pub fn down(labs: &[String], all: bool) -> i32 {
             } else {
                 format!("labs up: {}", up.join(", "))
             };
-            println!("{name}: not up, nothing to do ({others})");
+            outln!("{name}: not up, nothing to do ({others})");
             continue;
         }
         match lab::down(&kernel, name) {
             Ok(report) => {
-                println!("{name}: {}", report.summary());
+                outln!("{name}: {}", report.summary());
                 for why in &report.skipped {
-                    println!("{name}: {why}");
+                    outln!("{name}: {why}");
                 }
                 for err in &report.errors {
                     color::eprint_error(&format!("error: {name}: {err}\n"));
@@ -97,15 +98,15 @@ pub fn ls(json: bool) -> i32 {
     for name in &names {
         match describe(name) {
             Ok(info) => labs.push(info),
-            Err(err) => eprintln!("warning: {err}"),
+            Err(err) => errln!("warning: {err}"),
         }
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&labs).expect("plain data serializes"));
+        outln!("{}", serde_json::to_string_pretty(&labs).expect("plain data serializes"));
         return SUCCESS;
     }
     if labs.is_empty() {
-        println!("no lab is up");
+        outln!("no lab is up");
         return SUCCESS;
     }
     let rows: Vec<[String; 5]> = labs
@@ -136,5 +137,5 @@ fn count_and_names(names: &[String]) -> String {
 
 fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
     let rows: Vec<Vec<String>> = rows.iter().map(|row| row.to_vec()).collect();
-    print!("{}", crate::repl::align(header, &rows));
+    out!("{}", crate::repl::align(header, &rows));
 }

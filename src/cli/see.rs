@@ -11,6 +11,7 @@ use super::color;
 use super::run::{FAILURE, SUCCESS};
 use crate::kernel::Kernel;
 use crate::lab::ledger::{self, Replay};
+use crate::output::{errln, out, outln};
 use crate::view::{self, Format, LabState, Snapshot, Topology};
 
 fn fail(message: &str) -> i32 {
@@ -33,7 +34,7 @@ fn open(lab: &str) -> Result<(Replay, Kernel), String> {
 
 fn warn_missing(lab: &str, missing: &[String]) {
     for name in missing {
-        eprintln!("warning: {lab}: namespace '{name}' is gone (deleted outside netscript)");
+        errln!("warning: {lab}: namespace '{name}' is gone (deleted outside netscript)");
     }
 }
 
@@ -65,7 +66,7 @@ pub fn graph(lab: &str, format: Option<Format>, output: Option<&Path>) -> i32 {
             Err(err) => fail(&format!("cannot write {}: {err}", path.display())),
         },
         None => {
-            print!("{text}");
+            out!("{text}");
             SUCCESS
         }
     }
@@ -81,18 +82,21 @@ pub fn show(lab: &str, json: bool) -> i32 {
         Err(err) => return fail(&err),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&state).expect("plain data serializes"));
+        outln!("{}", serde_json::to_string_pretty(&state).expect("plain data serializes"));
     } else {
         warn_missing(lab, &state.missing);
         let on = color::stdout();
-        print!("{}", view::render_text(&state, &|text| color::bold(text, on)));
+        out!("{}", view::render_text(&state, &|text| color::bold(text, on)));
     }
     SUCCESS
 }
 
 pub fn completions(shell: clap_complete::Shell) -> i32 {
     let mut command = Args::command();
-    clap_complete::generate(shell, &mut command, "netscript", &mut std::io::stdout());
+    // Into memory first: generate() panics when stdout is a closed pipe.
+    let mut text = Vec::new();
+    clap_complete::generate(shell, &mut command, "netscript", &mut text);
+    out!("{}", String::from_utf8_lossy(&text));
     SUCCESS
 }
 

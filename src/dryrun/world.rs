@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use ipnetwork::IpNetwork;
@@ -15,6 +16,7 @@ use crate::kernel::{
     AddrInfo, ExecOutput, KernelError, LinkInfo, Network, RouteInfo, RuleInfo, no_link, no_netns,
 };
 use crate::ops::{Netns, Op, RouteSpec, Rule};
+use crate::output::outln;
 
 #[derive(Debug, Clone)]
 struct Link {
@@ -438,7 +440,7 @@ impl Network for World {
         }
         self.simulate(op)?;
         for line in op.render() {
-            println!("{line}");
+            outln!("{line}");
         }
         Ok(())
     }
@@ -549,11 +551,12 @@ impl Network for World {
         &self,
         probes: &[(Netns, IpAddr)],
         options: &PingOptions,
+        _interrupt: &AtomicBool,
     ) -> Result<Vec<PingStats>, KernelError> {
         let state = self.state.borrow();
         for (ns, target) in probes {
             state.space(ns)?;
-            println!("# check: ping {target}{} (assumed to pass in a dry run)", ns.location());
+            outln!("# check: ping {target}{} (assumed to pass in a dry run)", ns.location());
         }
         let passed = PingStats { sent: options.count, received: options.count, ..PingStats::default() };
         Ok(vec![passed; probes.len()])
@@ -568,6 +571,7 @@ impl Network for World {
         target: SocketAddr,
         _listen_port: u16,
         _timeout: Duration,
+        _interrupt: &AtomicBool,
     ) -> Result<IpAddr, KernelError> {
         let state = self.state.borrow();
         state.space(listen_ns)?;
@@ -581,7 +585,7 @@ impl Network for World {
             .find(family)
             .copied()
             .ok_or_else(|| failed(format!("{from} has no address to probe {target} from")))?;
-        println!(
+        outln!(
             "# check: connect from {from} to {target}, listen in {listen_ns} (assumed to pass in a dry run)"
         );
         for (ns, space) in &state.spaces {
@@ -601,12 +605,18 @@ impl Network for World {
     }
 
     /// A command is part of building the lab: it goes into the script.
-    fn exec(&self, ns: &Netns, argv: &[String], _timeout: Duration) -> Result<ExecOutput, KernelError> {
+    fn exec(
+        &self,
+        ns: &Netns,
+        argv: &[String],
+        _timeout: Duration,
+        _interrupt: &AtomicBool,
+    ) -> Result<ExecOutput, KernelError> {
         self.state.borrow().space(ns)?;
         let words: Vec<String> = argv.iter().map(|w| crate::ops::quote(w)).collect();
         let prefix =
             ns.name().map(|n| format!("ip netns exec {} ", crate::ops::quote(n))).unwrap_or_default();
-        println!("{prefix}{}", words.join(" "));
+        outln!("{prefix}{}", words.join(" "));
         Ok(ExecOutput { code: Some(0), stdout: String::new(), stderr: String::new(), timed_out: false })
     }
 
@@ -705,8 +715,10 @@ mod tests {
             })
             .unwrap();
         let target: SocketAddr = "198.51.100.1:7777".parse().unwrap();
-        let seen =
-            |w: &World| w.source_seen(&named("h"), &named("inet"), target, 7777, Duration::ZERO).unwrap();
+        let seen = |w: &World| {
+            w.source_seen(&named("h"), &named("inet"), target, 7777, Duration::ZERO, &AtomicBool::new(false))
+                .unwrap()
+        };
         assert_eq!(seen(&world).to_string(), "10.0.0.5");
         let rule = Rule::Masquerade { subnet: "10.0.0.0/24".parse().unwrap(), out: "up0".into() };
         world.apply(&Op::FirewallAdd { ns: Netns::Host, rule }).unwrap();

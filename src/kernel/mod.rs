@@ -15,6 +15,7 @@ pub mod process;
 mod routes;
 pub mod sandbox;
 mod sysctl;
+pub mod wait;
 
 pub use addrs::AddrInfo;
 pub use backend::Kernel;

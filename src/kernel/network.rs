@@ -4,6 +4,7 @@
 //! what the dry run itself "created".
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::ping::{PingOptions, PingStats};
@@ -27,11 +28,14 @@ pub trait Network {
     /// The rules of netscript's table in a namespace, in chain order.
     fn firewall_rules(&self, ns: &Netns) -> Result<Vec<RuleInfo>, KernelError>;
 
+    // The waits end early, with an "interrupted" error, once `interrupt` is set.
+
     /// Pings every (namespace, target) at once.
     fn ping_many(
         &self,
         probes: &[(Netns, IpAddr)],
         options: &PingOptions,
+        interrupt: &AtomicBool,
     ) -> Result<Vec<PingStats>, KernelError>;
     /// The NAT probe: the source address a listener in `listen_ns` sees.
     fn source_seen(
@@ -41,10 +45,17 @@ pub trait Network {
         target: SocketAddr,
         listen_port: u16,
         timeout: Duration,
+        interrupt: &AtomicBool,
     ) -> Result<IpAddr, KernelError>;
 
     /// Runs a program inside the namespace and waits for it, at most `timeout`.
-    fn exec(&self, ns: &Netns, argv: &[String], timeout: Duration) -> Result<ExecOutput, KernelError>;
+    fn exec(
+        &self,
+        ns: &Netns,
+        argv: &[String],
+        timeout: Duration,
+        interrupt: &AtomicBool,
+    ) -> Result<ExecOutput, KernelError>;
 
     /// Starts a background process inside the namespace: (pid, start time).
     fn spawn(&self, ns: &Netns, argv: &[String], log: &str) -> Result<(u32, u64), KernelError>;

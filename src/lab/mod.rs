@@ -24,6 +24,7 @@ use std::time::Instant;
 
 use crate::kernel::Network;
 use crate::ops::{Netns, Op};
+use crate::output::errln;
 use ledger::{Entry, Identity};
 
 /// The network (the kernel, or the dry run's world), the journal of what this lab changed in it, and the ledger
@@ -203,7 +204,7 @@ impl Lab {
         self.measure("(ledger)", started);
         if self.trace {
             for line in op.render() {
-                eprintln!("+ {line}");
+                errln!("+ {line}");
             }
         }
         if matches!(op, Op::LinkRename { .. } | Op::LinkSetNetns { .. } | Op::LinkDel { .. }) {

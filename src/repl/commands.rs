@@ -8,6 +8,7 @@ use super::lab_view;
 use super::session::Session;
 use super::table;
 use super::transcript::Kind;
+use crate::output::{errln, out, outln};
 use crate::script::Params;
 
 /// Name, arguments, what it does.
@@ -39,7 +40,7 @@ pub fn run(session: &mut Session, line: &str) -> Flow {
         ":quit" | ":q" | ":exit" => return Flow::Quit,
         other => {
             let names: Vec<&str> = COMMANDS.iter().map(|(name, ..)| *name).collect();
-            eprintln!("error: unknown command '{other}'; the commands are {}", names.join(" "));
+            errln!("error: unknown command '{other}'; the commands are {}", names.join(" "));
             false
         }
     };
@@ -48,11 +49,11 @@ pub fn run(session: &mut Session, line: &str) -> Flow {
 
 fn help(topic: Option<&str>) -> bool {
     let Some(topic) = topic else {
-        print!("{}", overview());
+        out!("{}", overview());
         return true;
     };
     if let Some((name, args, what)) = COMMANDS.iter().find(|(name, ..)| *name == topic) {
-        println!("{name} {args}\n  {what}");
+        outln!("{name} {args}\n  {what}");
         return true;
     }
     let entries = catalog::lookup(topic);
@@ -60,11 +61,11 @@ fn help(topic: Option<&str>) -> bool {
         let near: Vec<&str> = ENTRIES.iter().map(|e| e.name).filter(|name| name.contains(topic)).collect();
         let hint =
             if near.is_empty() { String::new() } else { format!("; did you mean: {}", near.join(", ")) };
-        eprintln!("error: no function named '{topic}'{hint}");
+        errln!("error: no function named '{topic}'{hint}");
         return false;
     }
     for entry in entries {
-        println!("{}\n  {} ({})", entry.signature, entry.summary, entry.group);
+        outln!("{}\n  {} ({})", entry.signature, entry.summary, entry.group);
     }
     true
 }
@@ -98,20 +99,20 @@ fn overview() -> String {
 
 fn load(session: &mut Session, args: &[&str]) -> bool {
     let Some((path, params)) = args.split_first() else {
-        eprintln!("error: usage: :load FILE [KEY=VALUE...]");
+        errln!("error: usage: :load FILE [KEY=VALUE...]");
         return false;
     };
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) => {
-            eprintln!("error: cannot read script {path}: {err}");
+            errln!("error: cannot read script {path}: {err}");
             return false;
         }
     };
     match Params::parse(params) {
         Ok(parsed) => *session.params.borrow_mut() = parsed,
         Err(err) => {
-            eprintln!("error: {err}");
+            errln!("error: {err}");
             return false;
         }
     }
@@ -126,11 +127,11 @@ fn ls(session: &Session) -> bool {
     let lab = session.lab.borrow();
     match lab_view::describe(lab.net(), &session.lab_name) {
         Ok(text) => {
-            print!("{text}");
+            out!("{text}");
             true
         }
         Err(err) => {
-            eprintln!("error: {err}");
+            errln!("error: {err}");
             false
         }
     }
@@ -141,18 +142,18 @@ fn down(session: &mut Session) -> bool {
     let result = session.lab.borrow_mut().take_down();
     match result {
         Ok(report) => {
-            println!("{name}: {}", report.summary());
+            outln!("{name}: {}", report.summary());
             for why in &report.skipped {
-                println!("{name}: {why}");
+                outln!("{name}: {why}");
             }
             for err in &report.errors {
-                eprintln!("error: {name}: {err}");
+                errln!("error: {name}: {err}");
             }
             session.transcript.forget_lab_changes();
             report.errors.is_empty()
         }
         Err(err) => {
-            eprintln!("error: {err}");
+            errln!("error: {err}");
             false
         }
     }
@@ -160,24 +161,22 @@ fn down(session: &mut Session) -> bool {
 
 fn save(session: &Session, args: &[&str]) -> bool {
     let [file] = args else {
-        eprintln!("error: usage: :save FILE");
+        errln!("error: usage: :save FILE");
         return false;
     };
     let (params, conflicts) = session.transcript.params();
     let text = session.transcript.script(&session.lab_name, file);
     if let Err(err) = fs::write(file, &text) {
-        eprintln!("error: cannot write {file}: {err}");
+        errln!("error: cannot write {file}: {err}");
         return false;
     }
     let run = std::iter::once(*file).chain(params.iter().map(String::as_str)).collect::<Vec<_>>().join(" ");
-    println!("saved to {file}; build the same lab with `netscript {run}`");
+    outln!("saved to {file}; build the same lab with `netscript {run}`");
     for key in conflicts {
-        eprintln!("warning: the loaded scripts were given different values of '{key}'; the script reads one");
+        errln!("warning: the loaded scripts were given different values of '{key}'; the script reads one");
     }
     if session.resumed {
-        eprintln!(
-            "note: this session continued a lab that was up; the script holds only this session's inputs"
-        );
+        errln!("note: this session continued a lab that was up; the script holds only this session's inputs");
     }
     true
 }

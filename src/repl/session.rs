@@ -15,8 +15,10 @@ use super::scan::top_level_imports;
 use super::show;
 use super::transcript::{Kind, Transcript};
 use crate::cli::color;
+use crate::interrupt;
 use crate::lab::Teardown;
 use crate::ops::Netns;
+use crate::output::{errln, errout, out};
 use crate::script::{self, Params, Shared, Source};
 
 /// The session's variables, for completion: all names, and the namespace
@@ -94,9 +96,17 @@ impl Session {
         };
         let mark = self.lab.borrow().mark();
         let scope_before = self.scope.clone();
-        self.interrupted.store(false, Ordering::Relaxed);
+        self.interrupted.store(interrupt::is_stdout_closed(), Ordering::Relaxed);
+        interrupt::reset();
         let program = self.imports.merge(&self.functions.merge(&ast));
         let result = self.engine.eval_ast_with_scope::<Dynamic>(&mut self.scope, &program);
+        // A signal during the input's last step fails it too.
+        let result = match result {
+            Ok(_) if self.interrupted.load(Ordering::Relaxed) => {
+                Err(EvalAltResult::ErrorTerminated(Dynamic::UNIT, rhai::Position::NONE).into())
+            }
+            other => other,
+        };
         // Reset for the next input: a Ctrl-C stops only the one it hit.
         self.interrupted.store(false, Ordering::Relaxed);
         let result = result.and_then(|value| match self.params.borrow().check_all_used() {
@@ -115,7 +125,7 @@ impl Session {
                 self.transcript.push(text, kind, changed_lab);
                 self.note_variables();
                 if let Some(text) = show::result(&self.engine, &value) {
-                    print!("{text}");
+                    out!("{text}");
                 }
                 true
             }
@@ -126,17 +136,17 @@ impl Session {
                     .and_then(|f| self.fn_sources.get(f));
                 let source = defined.map_or(source, |(name, text)| Source { name, text });
                 let message = if matches!(*err, EvalAltResult::ErrorTerminated(..)) {
-                    script::render(&source, "interrupted (Ctrl-C)", err.position(), &[])
+                    script::render(&source, &interrupt::message(), err.position(), &[])
                 } else {
                     script::render_eval_error(&source, &err)
                 };
                 self.print_error(&message);
                 self.scope = scope_before;
                 if self.keep {
-                    eprintln!("kept what this input built (--keep)");
+                    errln!("kept what this input built (--keep)");
                 } else {
                     let report = self.lab.borrow_mut().rollback_to(mark);
-                    eprint!("{}", describe_rollback(&report));
+                    errout!("{}", describe_rollback(&report));
                 }
                 self.note_variables();
                 false
@@ -166,7 +176,7 @@ impl Session {
     }
 
     pub fn print_error(&self, text: &str) {
-        if self.color { eprint!("{}", color::error(text)) } else { eprint!("{text}") }
+        if self.color { errout!("{}", color::error(text)) } else { errout!("{text}") }
     }
 }
 

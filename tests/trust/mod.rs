@@ -2,3 +2,5 @@
 //! one guarantee, tried the way an attacker or a careless user would.
 //! `down` and rollback remove exactly what the lab made and nothing else;
 //! the ledger is untrusted input; every wait ends, every signal rolls back.
+
+mod signals;

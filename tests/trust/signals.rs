@@ -1,0 +1,236 @@
+//! Every wait ends, every failure rolls back: timeouts are checked and
+//! bounded, signals and a closed stdout stop a run at once and undo it, a
+//! command's leftovers die with it, runaway scripts become errors, and a bug
+//! in netscript still leaves nothing behind. Each test starts from a case a
+//! hostile tester saw, and checks the outcome with `ip`, `ls /run/netns` and
+//! `ps`, not with netscript's word.
+
+use crate::support::sandbox::Output;
+use crate::support::{Sandbox, privileged};
+
+/// What a lab leaves behind, as iproute2 and the file system see it.
+const TRACES: &str = "ls /run/netns; ip -br link; ls /run/netscript/labs 2>/dev/null";
+
+/// Runs `command` in the background, waits until its stdout shows `ready`,
+/// sends it `signal`, and prints how it exited and how long that took, in
+/// milliseconds: `exit 1 after 12 ms`. Its stderr is in run.err.
+fn signal_when_ready(command: &str, ready: &str, signal: &str) -> String {
+    format!(
+        "{command} >run.out 2>run.err & pid=$!; \
+         for i in $(seq 400); do grep -q '{ready}' run.out && break; sleep 0.025; done; \
+         sleep 0.2; start=$(date +%s%N); kill -{signal} $pid; wait $pid; rc=$?; \
+         echo \"exit $rc after $(( ($(date +%s%N) - start) / 1000000 )) ms\"; cat run.err"
+    )
+}
+
+/// Fails unless TRACES shows no namespace, link or ledger of the tests' labs.
+#[track_caller]
+fn assert_nothing_left(traces: &Output, what: &str) {
+    let left: Vec<&str> = traces
+        .stdout
+        .lines()
+        .filter(|line| {
+            let name = line.split_whitespace().next().unwrap_or_default();
+            ["a", "b", "x0", "x1", "y0", "y1"]
+                .iter()
+                .any(|ours| name.starts_with(&format!("{ours}@")) || name == *ours)
+                || name.ends_with(".ledger")
+        })
+        .collect();
+    assert!(left.is_empty(), "{what}: left behind {left:?}:\n{}", traces.stdout);
+}
+
+/// The milliseconds in `exit N after M ms`.
+#[track_caller]
+fn took_ms(out: &Output) -> u64 {
+    let line = out.stdout.lines().next().unwrap_or_default();
+    let ms = line.split(" after ").nth(1).and_then(|rest| rest.strip_suffix(" ms"));
+    ms.and_then(|ms| ms.parse().ok()).unwrap_or_else(|| panic!("no time in {line:?}:\n{}", out.stdout))
+}
+
+/// A namespace `a` whose x0 reaches 10.9.0.0/24, where nothing answers:
+/// a ping or a connection there waits until its timeout.
+const SILENT_NET: &str = r#"
+let a = netns_add("a");
+veth_add(a, "x0", a, "x1");
+a.addr_add("x0", "10.9.0.1/24");
+a.link_up("x0");
+a.link_up("x1");
+"#;
+
+// ---- 1. durations: nonsense is an error at its line, huge is clamped ----
+
+#[test]
+fn nonsense_durations_are_errors_at_their_line_and_roll_back() {
+    if !privileged() {
+        return;
+    }
+    let cases = [
+        (
+            "a.exec(\"true\", #{timeout: 0.0 / 0.0});",
+            "cannot run `true` in namespace 'a': timeout must be a number of seconds from 0 up, not NaN",
+        ),
+        ("a.exec(\"true\", #{timeout: -1});", "timeout must be a number of seconds from 0 up, not -1"),
+        (
+            "a.exec(\"true\", #{timeout: 1.0 / 0.0});",
+            "timeout must be a number of seconds from 0 up, not inf",
+        ),
+        (
+            "a.ping(\"10.9.0.1\", #{timeout: 0.0 / 0.0});",
+            "cannot ping 10.9.0.1 in namespace 'a': timeout must be a number of seconds from 0 up, not NaN",
+        ),
+        (
+            "a.ping(\"10.9.0.1\", #{interval: -1.0 / 0.0});",
+            "interval must be a number of seconds from 0 up, not -inf",
+        ),
+        ("a.ping(\"10.9.0.1\", #{count: 1 << 40});", "count must be a whole number from 1 to 100000"),
+        ("pingall([a, a], #{timeout: -0.5});", "timeout must be a number of seconds from 0 up, not -0.5"),
+        (
+            "a.source_seen(a, \"10.9.0.1\", #{timeout: 0.0 / 0.0});",
+            "cannot probe 10.9.0.1 from namespace 'a': timeout must be a number of seconds from 0 up, not NaN",
+        ),
+    ];
+    let mut sandbox = Sandbox::new();
+    for (i, (call, _)) in cases.iter().enumerate() {
+        // The call is on line 7, after the six lines of SILENT_NET.
+        sandbox = sandbox.file(&format!("lab{i}.rhai"), &format!("{SILENT_NET}{call}\n"));
+        sandbox = sandbox.step(&format!("netscript lab{i}.rhai")).step(TRACES);
+    }
+    let out = sandbox.run();
+    for (i, (_, message)) in cases.iter().enumerate() {
+        let (run, traces) = (&out[2 * i], &out[2 * i + 1]);
+        run.failure(1)
+            .stderr_has(message)
+            .stderr_has(&format!("--> lab{i}.rhai:7:"))
+            .stderr_has("rolled back");
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert_nothing_left(traces, message);
+    }
+}
+
+#[test]
+fn huge_durations_are_clamped_never_a_panic() {
+    if !privileged() {
+        return;
+    }
+    let lab = format!(
+        "{SILENT_NET}\
+         let huge = #{{timeout: 1e19}};\n\
+         print(a.exec(\"echo done\", huge).stdout);\n\
+         print(a.ping(\"10.9.0.1\", #{{count: 1, interval: 1e300, timeout: 1e19}}).received);\n\
+         print(pingall([a, a], #{{timeout: 9223372036854775807, quiet: true}}).received);\n\
+         print(a.source_seen(a, \"10.9.0.1\", huge));\n"
+    );
+    let out =
+        Sandbox::new().file("lab.rhai", &lab).step("netscript lab.rhai").step("netscript down lab").run();
+    assert!(!out[0].stderr.contains("panicked"), "{}", out[0].stderr);
+    out[0].success();
+    assert_eq!(out[0].stdout, "done\n\n1\n2\n10.9.0.1\n");
+    out[1].success();
+}
+
+// ---- 3. a signal ends every wait, and the run rolls back ----
+
+#[test]
+fn a_signal_during_a_wait_ends_it_at_once_and_rolls_back() {
+    if !privileged() {
+        return;
+    }
+    // Each wait is the script's last step and would last 30 s.
+    let waits = [
+        (
+            "ping",
+            "a.ping(\"10.9.0.99\", #{count: 1, timeout: 30});",
+            "cannot ping 10.9.0.99 in namespace 'a'",
+        ),
+        ("pingall", "pingall([a, b], #{timeout: 30});", "pingall"),
+        ("exec", "a.exec(\"sleep 30\", #{timeout: 60});", "cannot run `sleep 30` in namespace 'a'"),
+        (
+            "probe",
+            "a.source_seen(a, \"10.9.0.99\", #{timeout: 30});",
+            "cannot probe 10.9.0.99 from namespace 'a'",
+        ),
+    ];
+    let signals = [
+        ("TERM", "interrupted by SIGTERM"),
+        ("INT", "interrupted by Ctrl-C (SIGINT)"),
+        ("HUP", "interrupted by SIGHUP"),
+    ];
+    let mut sandbox = Sandbox::new();
+    let mut expected = Vec::new();
+    for (name, call, what) in waits {
+        let prelude = if name == "pingall" {
+            // b is on a silent net of its own: a and b wait for each other.
+            "let b = netns_add(\"b\");\nveth_add(b, \"y0\", b, \"y1\");\nb.addr_add(\"y0\", \"10.9.0.5/24\");\n\
+             b.link_up(\"y0\");\nb.link_up(\"y1\");\n"
+        } else {
+            ""
+        };
+        let lab = format!("{SILENT_NET}{prelude}print(\"waiting\");\n{call}\n");
+        sandbox = sandbox.file(&format!("{name}.rhai"), &lab);
+        for (signal, message) in signals {
+            sandbox = sandbox
+                .step(&signal_when_ready(&format!("netscript {name}.rhai"), "waiting", signal))
+                .step(TRACES);
+            expected.push((name, signal, what, message));
+        }
+    }
+    let out = sandbox.run();
+    for (i, (name, signal, what, message)) in expected.into_iter().enumerate() {
+        let (run, traces) = (&out[2 * i], &out[2 * i + 1]);
+        run.success()
+            .stdout_has("exit 1 after")
+            .stdout_has(&format!("{what}: {message}"))
+            .stdout_has(&format!("--> {name}.rhai:"))
+            .stdout_has("rolled back");
+        assert!(took_ms(run) < 2000, "{name} took {} ms to end after SIG{signal}", took_ms(run));
+        assert_nothing_left(traces, &format!("{name}, SIG{signal}"));
+    }
+}
+
+#[test]
+fn a_signal_during_the_last_step_fails_the_run() {
+    if !privileged() {
+        return;
+    }
+    // The last step signals netscript itself (sh's parent) and returns at once.
+    let lab = format!("{SILENT_NET}a.exec(\"kill -TERM $PPID\");\n");
+    let out = Sandbox::new().file("lab.rhai", &lab).step("netscript lab.rhai").step(TRACES).run();
+    out[0].failure(1).stderr_has("interrupted by SIGTERM").stderr_has("rolled back");
+    assert!(!out[0].stderr.contains("is up"), "{}", out[0].stderr);
+    assert_nothing_left(&out[1], "a signal during the last step");
+}
+
+// ---- 4. exec's command goes, with everything it started ----
+
+#[test]
+fn exec_does_not_wait_for_what_its_command_left_in_the_background() {
+    if !privileged() {
+        return;
+    }
+    let lab = r#"
+        let a = netns_add("a");
+        let t = timestamp();
+        let r = a.exec("sleep 6.0173 & echo started", #{timeout: 1});
+        print(`${r.stdout == "started\n"} ${r.code} ${(t.elapsed * 1000.0).to_int()}`);
+        let t = timestamp();
+        try {
+            a.exec("sleep 30.0173; echo never", #{timeout: 1});
+        } catch (e) {
+            print(`${e} ${(t.elapsed * 1000.0).to_int()}`);
+        }
+    "#;
+    let out = Sandbox::new()
+        .file("lab.rhai", lab)
+        .step("netscript lab.rhai")
+        .step("ps -eo args | grep -c '^sleep [36]0*\\.0173'")
+        .run();
+    out[0].success();
+    let lines: Vec<&str> = out[0].stdout.lines().collect();
+    let ms = |line: &str| -> u64 { line.rsplit(' ').next().unwrap().parse().unwrap() };
+    assert!(lines[0].starts_with("true 0 "), "{}", out[0].stdout);
+    assert!(ms(lines[0]) < 900, "exec waited {} ms for a background job", ms(lines[0]));
+    assert!(lines[1].contains("it was still running after 1.0 s and was killed"), "{}", out[0].stdout);
+    assert!(ms(lines[1]) < 1900, "exec took {} ms to end at a 1 s timeout", ms(lines[1]));
+    assert_eq!(out[1].stdout.trim(), "0", "processes left behind:\n{}", out[1].stdout);
+}
