@@ -20,7 +20,13 @@ pub struct Source<'a> {
 }
 
 pub fn render_parse_error(source: &Source, err: &ParseError) -> String {
-    let message = err.err_type().to_string();
+    let message = match err.err_type() {
+        rhai::ParseErrorType::ExprTooDeep => format!(
+            "this is nested deeper than a script may nest expressions and blocks ({} levels)",
+            super::MAX_EXPR_DEPTH
+        ),
+        other => other.to_string(),
+    };
     render(source, &format!("syntax error: {message}"), err.position(), &[])
 }
 
@@ -47,6 +53,11 @@ pub fn render_eval_error(source: &Source, err: &EvalAltResult) -> String {
     }
     let message = match current {
         EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
+        EvalAltResult::ErrorDataTooLarge(what, _) => too_large(what),
+        EvalAltResult::ErrorStackOverflow(_) => format!(
+            "functions call functions more than {} deep, the most a script may (a recursion that never ends?)",
+            super::MAX_CALL_LEVELS
+        ),
         other => {
             // Rhai appends " (line L, position C)"; the caret shows that already.
             let text = other.to_string();
@@ -94,6 +105,29 @@ pub fn render_eval_error(source: &Source, err: &EvalAltResult) -> String {
         .collect();
     notes.reverse();
     render(source, &message, caret, &notes)
+}
+
+/// Why a value is refused, for Rhai's words about its own limits.
+fn too_large(what: &str) -> String {
+    let runaway = "a limit so that a runaway loop fails here instead of taking all memory";
+    match what {
+        "Length of string" => {
+            format!(
+                "this string would be longer than {} MiB, the most a script may make: {runaway}",
+                super::MAX_STRING >> 20
+            )
+        }
+        "Size of object map" => {
+            format!(
+                "this map would hold more than {} entries, the most a script may make: {runaway}",
+                super::MAX_ITEMS
+            )
+        }
+        _ => format!(
+            "this array would hold more than {} items (nested arrays counted), the most a script may make: {runaway}",
+            super::MAX_ITEMS
+        ),
+    }
 }
 
 struct Frame<'a> {

@@ -129,6 +129,70 @@ fn huge_durations_are_clamped_never_a_panic() {
     out[1].success();
 }
 
+// ---- 2. runaway scripts are errors at their line, with rollback ----
+
+/// Caps what a runaway netscript may take, should a limit ever fail.
+const MEMORY_CAP: &str = "ulimit -v 4000000;";
+
+#[test]
+fn an_import_cycle_is_an_error_at_the_import_and_rolls_back() {
+    if !privileged() {
+        return;
+    }
+    let out = Sandbox::new()
+        .file("a.rhai", "import \"b\" as b;\nfn fa() { 1 }\n")
+        .file("b.rhai", "fn fb() { 2 }\nimport \"a\" as a;\n")
+        .file("lab.rhai", "let a = netns_add(\"a\");\nimport \"a\" as m;\n")
+        .step(&format!("{MEMORY_CAP} netscript lab.rhai"))
+        .step(TRACES)
+        .run();
+    out[0]
+        .failure(1)
+        .stderr_has("error: import cycle: a.rhai imports b.rhai imports a.rhai again")
+        .stderr_has("--> lab.rhai:2:8")
+        .stderr_has("in module 'b', imported at a.rhai:1 (failed at b.rhai:2)")
+        .stderr_has("rolled back 1 change(s)");
+    assert_nothing_left(&out[1], "an import cycle");
+}
+
+#[test]
+fn runaway_values_and_recursion_are_errors_that_roll_back() {
+    if !privileged() {
+        return;
+    }
+    let cases = [
+        ("let s = \"x\"; loop { s += s; }", "this string would be longer than 16 MiB"),
+        ("let s = \"x\"; while true { s = s + s + s; }", "this string would be longer than 16 MiB"),
+        ("let l = [1]; loop { l += l; }", "this array would hold more than 1048576 items"),
+        ("let l = [1]; loop { l = [l, l]; }", "this array would hold more than 1048576 items"),
+        ("fn f(n) { f(n + 1) } f(0);", "functions call functions more than 64 deep"),
+    ];
+    let mut sandbox = Sandbox::new();
+    for (i, (runaway, _)) in cases.iter().enumerate() {
+        sandbox = sandbox
+            .file(&format!("lab{i}.rhai"), &format!("let a = netns_add(\"a\");\n{runaway}\n"))
+            .step(&format!("{MEMORY_CAP} netscript lab{i}.rhai"))
+            .step(TRACES);
+    }
+    let nested = format!("let a = netns_add(\"a\");\nlet x = {}1{};\n", "(".repeat(100), ")".repeat(100));
+    let out = sandbox.file("nested.rhai", &nested).step("netscript nested.rhai").run();
+    for (i, (_, message)) in cases.iter().enumerate() {
+        let (run, traces) = (&out[2 * i], &out[2 * i + 1]);
+        run.failure(1)
+            .stderr_has(message)
+            .stderr_has(&format!("--> lab{i}.rhai:2:"))
+            .stderr_has("rolled back");
+        assert_nothing_left(traces, message);
+    }
+    out.last()
+        .unwrap()
+        .failure(1)
+        .stderr_has(
+            "syntax error: this is nested deeper than a script may nest expressions and blocks (64 levels)",
+        )
+        .stderr_has("--> nested.rhai:2:");
+}
+
 // ---- 3. a signal ends every wait, and the run rolls back ----
 
 #[test]
