@@ -16,6 +16,8 @@ use std::rc::Rc;
 
 use rhai::Engine;
 
+use crate::output::outln;
+
 pub use api::Shared;
 pub use error::{Source, render, render_eval_error, render_parse_error};
 pub use params::Params;
@@ -25,6 +27,14 @@ pub use params::Params;
 pub fn engine(lab: &Shared, params: &Rc<RefCell<Params>>, script_dir: Option<&Path>) -> Engine {
     let mut engine = Engine::new();
     set_limits(&mut engine);
+    // Rhai's own print and debug would panic on a closed pipe.
+    engine.on_print(|text| outln!("{text}"));
+    engine.on_debug(|text, source, pos| match (source, pos.is_none()) {
+        (Some(source), true) => outln!("{source} | {text}"),
+        (Some(source), false) => outln!("{source} @ {pos:?} | {text}"),
+        (None, true) => outln!("{text}"),
+        (None, false) => outln!("{pos:?} | {text}"),
+    });
     api::register(&mut engine, lab, params);
     engine.set_module_resolver(stdlib::Resolver::new(script_dir));
     engine

@@ -298,3 +298,81 @@ fn exec_does_not_wait_for_what_its_command_left_in_the_background() {
     assert!(ms(lines[1]) < 1900, "exec took {} ms to end at a 1 s timeout", ms(lines[1]));
     assert_eq!(out[1].stdout.trim(), "0", "processes left behind:\n{}", out[1].stdout);
 }
+
+// ---- 5. a closed stdout (SIGPIPE) stops a run, it does not kill it ----
+
+#[test]
+fn a_closed_stdout_stops_the_run_and_rolls_back() {
+    if !privileged() {
+        return;
+    }
+    let lab = "for i in 1..=100 { netns_add(`n${i}`); print(`made n${i}`); }\n";
+    let piped: String = (1..=50).map(|i| format!("netns_add(\"r{i}\"); print(\"made r{i}\");\n")).collect();
+    let out = Sandbox::new()
+        .file("lab.rhai", lab)
+        .file("inputs", &piped)
+        .step("netscript lab.rhai | head -1; echo \"exit ${PIPESTATUS[0]}\"")
+        .step("ls /run/netns | wc -l; ls /run/netscript/labs")
+        .step("netscript --sandbox lab.rhai | head -1; echo \"exit ${PIPESTATUS[0]}\"")
+        // The REPL from stdin: the input that met the closed pipe is
+        // rolled back, and the session ends.
+        .step("netscript --sandbox <inputs | head -1; echo \"exit ${PIPESTATUS[0]}\"")
+        .run();
+    for run in [&out[0], &out[2]] {
+        assert_eq!(run.stdout, "made n1\nexit 1\n", "{}", run.stderr);
+        run.stderr_has("interrupted: stdout was closed (its reader, such as `head`, ended)")
+            .stderr_has("--> lab.rhai:1:")
+            .stderr_has("rolled back");
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    assert_eq!(out[1].stdout, "0\n", "left behind");
+    assert_eq!(out[3].stdout, "made r1\nexit 1\n", "{}", out[3].stderr);
+    out[3].stderr_has("stdout was closed").stderr_has("rolled back 1 change of this input");
+    assert!(!out[3].stderr.contains("panicked"), "{}", out[3].stderr);
+}
+
+// ---- 6. nothing a sandboxed run started outlives it ----
+
+#[test]
+fn processes_started_in_a_sandbox_end_with_it() {
+    if !privileged() {
+        return;
+    }
+    // Each run leaves servers behind, in a namespace of the lab and in the
+    // sandbox itself, one of them a daemon of its own group.
+    let lab = r#"
+        let a = netns_add("a");
+        a.start_process("sleep 3600.0291");
+        start_process(["sleep", "3600.0292"]);
+        a.start_process("setsid sleep 3600.0293");
+        print("started");
+        if param("how", "ok") == "fail" { throw "failing on purpose"; }
+        if param("how", "ok") == "wait" { a.exec("sleep 30", #{timeout: 60}); }
+    "#;
+    let count = "{ ps -eo args | grep -c '^sleep 3600\\.029' || true; }";
+    let gone = format!("for i in $(seq 100); do [ $({count}) = 0 ] && break; sleep 0.02; done; {count}");
+    let out = Sandbox::new()
+        .file("lab.rhai", lab)
+        .step(&format!("netscript --sandbox lab.rhai; echo \"exit $?\"; {count}"))
+        .step(&format!("netscript --sandbox lab.rhai how=fail; echo \"exit $?\"; {count}"))
+        .step(&format!(
+            "{}; {count}",
+            signal_when_ready("netscript --sandbox lab.rhai how=wait", "started", "TERM")
+        ))
+        .step(&format!(
+            "{}; {gone}",
+            signal_when_ready("netscript --sandbox lab.rhai how=wait", "started", "KILL")
+        ))
+        .step(&format!(
+            "echo 'start_process(\"sleep 3600.0294\");' | netscript --sandbox; echo \"exit $?\"; {count}"
+        ))
+        .run();
+    out[0].success();
+    assert_eq!(out[0].stdout, "started\nexit 0\n0\n", "{}", out[0].stderr);
+    assert_eq!(out[1].stdout, "started\nexit 1\n0\n", "{}", out[1].stderr);
+    out[2].success().stdout_has("exit 1 after").stdout_has("interrupted by SIGTERM");
+    assert!(out[2].stdout.ends_with("\n0\n"), "left running:\n{}", out[2].stdout);
+    out[3].success().stdout_has("exit 137 after");
+    assert!(out[3].stdout.ends_with("\n0\n"), "left running after kill -9:\n{}", out[3].stdout);
+    assert!(out[4].stdout.ends_with("exit 0\n0\n"), "{}\n{}", out[4].stdout, out[4].stderr);
+}
