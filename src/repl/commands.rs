@@ -125,6 +125,10 @@ fn load(session: &mut Session, args: &[&str]) -> bool {
 
 fn ls(session: &Session) -> bool {
     let lab = session.lab.borrow();
+    if lab.net().is_dry_run() {
+        errln!("error: :ls shows a lab that is up, and a dry run builds none; its commands are the output");
+        return false;
+    }
     match lab_view::describe(lab.net(), &session.lab_name) {
         Ok(text) => {
             out!("{text}");
@@ -138,6 +142,10 @@ fn ls(session: &Session) -> bool {
 }
 
 fn down(session: &mut Session) -> bool {
+    if session.lab.borrow().net().is_dry_run() {
+        errln!("error: :down takes a lab down, and a dry run builds none: there is nothing to take down");
+        return false;
+    }
     let name = session.lab_name.clone();
     let result = session.lab.borrow_mut().take_down();
     match result {

@@ -24,11 +24,12 @@ use rustyline::error::ReadlineError;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use crate::cli::{FAILURE, RunArgs, SUCCESS, USAGE, color};
+use crate::dryrun::{self, World};
 use crate::interrupt;
 use crate::kernel::Kernel;
 use crate::lab::{self, Lab, LedgerName, ledger};
 use crate::ops::{Netns, Op, check_netns_name};
-use crate::output::{errln, outln};
+use crate::output::{errln, out, outln};
 use commands::Flow;
 use session::Session;
 use transcript::Kind;
@@ -70,6 +71,13 @@ pub fn run(args: &RunArgs) -> i32 {
     let mut session = Session::new(lab, lab_name.clone(), args.keep);
     session.resumed = resumed;
     session.color = color::stderr();
+    if args.dry_run {
+        // As for a script: the commands are the output, what inputs print are comments.
+        session.engine.on_print(|text| text.lines().for_each(|line| outln!("# {line}")));
+        if !interactive {
+            out!("{}", dryrun::header("<stdin>", &lab_name));
+        }
+    }
     let ok = if interactive {
         interactive_loop(&mut session, args, &quit)
     } else {
@@ -89,6 +97,11 @@ pub fn run(args: &RunArgs) -> i32 {
 /// continue (true). A lab in use by another process is refused.
 fn open_lab(args: &RunArgs, lab_name: &str) -> Result<(Lab, bool), String> {
     let kernel = Kernel::new().map_err(|err| format!("cannot open a netlink socket: {err}"))?;
+    if args.dry_run {
+        // The dry run's model of the host: every input prints its commands
+        // and changes nothing, as for a script.
+        return Ok((Lab::new(Box::new(World::from_host(&kernel)), None, args.verbose), false));
+    }
     if args.sandbox {
         kernel
             .apply(&Op::LinkSetUp { ns: Netns::Host, dev: "lo".into(), up: true })
@@ -136,7 +149,9 @@ fn interactive_loop(session: &mut Session, args: &RunArgs, quit: &AtomicBool) ->
             let _ = std::fs::create_dir_all(dir);
         }
     }
-    let place = if args.sandbox {
+    let place = if args.dry_run {
+        "a dry run: each input prints the commands it stands for, and changes nothing"
+    } else if args.sandbox {
         "in a sandbox: nothing outlives this session"
     } else {
         "its lab stays up when it ends"

@@ -15,11 +15,11 @@ use super::scan::top_level_imports;
 use super::show;
 use super::transcript::{Kind, Transcript};
 use crate::cli::color;
-use crate::interrupt;
 use crate::lab::Teardown;
 use crate::ops::Netns;
-use crate::output::{errln, errout, out};
+use crate::output::{errln, errout, out, outln};
 use crate::script::{self, Params, Shared, Source};
+use crate::interrupt;
 
 /// The session's variables, for completion: all names, and the namespace
 /// of those that hold one.
@@ -125,7 +125,12 @@ impl Session {
                 self.transcript.push(text, kind, changed_lab);
                 self.note_variables();
                 if let Some(text) = show::result(&self.engine, &value) {
-                    out!("{text}");
+                    if self.lab.borrow().net().is_dry_run() {
+                        // The output is a script: values are comments in it.
+                        text.lines().for_each(|line| outln!("# {line}"));
+                    } else {
+                        out!("{text}");
+                    }
                 }
                 true
             }
@@ -145,6 +150,9 @@ impl Session {
                 if self.keep {
                     errln!("kept what this input built (--keep)");
                 } else {
+                    if self.lab.borrow().net().is_dry_run() {
+                        outln!("# The input failed here; netscript undoes what it did, newest first:");
+                    }
                     let report = self.lab.borrow_mut().rollback_to(mark);
                     errout!("{}", describe_rollback(&report));
                 }

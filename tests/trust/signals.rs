@@ -376,3 +376,31 @@ fn processes_started_in_a_sandbox_end_with_it() {
     assert!(out[3].stdout.ends_with("\n0\n"), "left running after kill -9:\n{}", out[3].stdout);
     assert!(out[4].stdout.ends_with("exit 0\n0\n"), "{}\n{}", out[4].stdout, out[4].stderr);
 }
+
+// ---- 7. --dry-run is honoured wherever the script comes from ----
+
+#[test]
+fn dry_run_from_stdin_prints_the_commands_and_builds_nothing() {
+    if !privileged() {
+        return;
+    }
+    let out = Sandbox::new()
+        .step("ls /run/netns; ip -j link")
+        .step("echo 'netns_add(\"zz\"); print(\"hi\");' | netscript --dry-run")
+        .step("printf 'netns_add(\"zz\");\\nnetns_add(\"zz\");\\n:down\\n' | netscript --dry-run")
+        .step("ls /run/netns; ip -j link")
+        .step("netscript ls")
+        .run();
+    out[1]
+        .success()
+        .stdout_has("#!/bin/bash\n")
+        .stdout_has("\nip netns add zz\nip -n zz link set dev lo up\n")
+        .stdout_has("\n# hi\n");
+    out[2]
+        .failure(1)
+        .stderr_has("error: cannot add namespace 'zz': namespace 'zz' already exists")
+        .stderr_has("--> <stdin>:2:1")
+        .stderr_has("error: :down takes a lab down, and a dry run builds none");
+    assert_eq!(out[0].stdout, out[3].stdout, "the dry run changed the host");
+    out[4].success().stdout_has("no lab is up");
+}
