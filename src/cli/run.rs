@@ -3,7 +3,7 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use rhai::{Dynamic, EvalAltResult, Position};
@@ -11,12 +11,12 @@ use rhai::{Dynamic, EvalAltResult, Position};
 use super::args::{Args, Command, RunArgs};
 use super::{color, labs, see};
 use crate::dryrun::{self, World};
-use crate::interrupt;
 use crate::kernel::{Kernel, sandbox};
 use crate::lab::{self, Lab, LedgerName, Teardown};
 use crate::ops::{Netns, Op, check_netns_name};
 use crate::output::{errln, errout, out, outln};
 use crate::script::{self, Params, Source};
+use crate::{bug, interrupt};
 
 pub const SUCCESS: i32 = 0;
 pub const FAILURE: i32 = 1;
@@ -26,6 +26,14 @@ pub const USAGE: i32 = 2;
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     // SIGPIPE stays ignored, as Rust sets it: a closed stdout is an error
     // that output.rs turns into an interrupt, so the run rolls back.
+    bug::install_hook();
+    bug::catch(|| dispatch(args)).unwrap_or_else(|report| {
+        color::eprint_error(&format!("error: {report}\n"));
+        FAILURE
+    })
+}
+
+fn dispatch(args: impl IntoIterator<Item = OsString>) -> i32 {
     let args = match Args::try_parse_from(args) {
         Ok(args) => args,
         Err(err) => {
@@ -147,24 +155,15 @@ fn run_script(args: &RunArgs) -> i32 {
             return FAILURE;
         }
     };
-    let failure = match engine.run_ast(&ast) {
-        // A signal during the last step still fails the run: the lab is
-        // not what the script meant to build, or the user no longer wants it.
-        Ok(()) if interrupted.load(Ordering::Relaxed) => Some(script::render(
-            &source,
-            &format!("{} as the script ended, after its last step", interrupt::message()),
-            Position::NONE,
-            &[],
-        )),
-        Ok(()) => params
-            .borrow()
-            .check_all_used()
-            .err()
-            .map(|err| script::render(&source, &err, Position::NONE, &[])),
-        Err(err) if matches!(*err, EvalAltResult::ErrorTerminated(..)) => {
-            Some(script::render(&source, &interrupt::message(), err.position(), &[]))
-        }
-        Err(err) => Some(script::render_eval_error(&source, &err)),
+    let ran = bug::catch(|| {
+        let ran = engine.run_ast(&ast);
+        bug::test_point("after-run");
+        ran
+    });
+    let failure = match ran {
+        // A bug in netscript: the lab is rolled back all the same.
+        Err(report) => Some(script::render(&source, &report, Position::NONE, &[])),
+        Ok(ran) => ran_to_failure(ran, &source, &params, &interrupted),
     };
     lab.borrow_mut().end_progress();
     if let Some(profile) = lab.borrow().profile() {
@@ -188,6 +187,35 @@ fn run_script(args: &RunArgs) -> i32 {
     let report = lab.borrow_mut().rollback();
     errout!("{}", describe_rollback(&report));
     FAILURE
+}
+
+/// What failed, if anything, once the script has run: its error, a signal
+/// that came during its last step, or a parameter it did not use.
+fn ran_to_failure(
+    ran: Result<(), Box<EvalAltResult>>,
+    source: &Source,
+    params: &RefCell<Params>,
+    interrupted: &AtomicBool,
+) -> Option<String> {
+    match ran {
+        // A signal during the last step still fails the run: the lab is
+        // not what the script meant to build, or the user no longer wants it.
+        Ok(()) if interrupted.load(Ordering::Relaxed) => Some(script::render(
+            source,
+            &format!("{} as the script ended, after its last step", interrupt::message()),
+            Position::NONE,
+            &[],
+        )),
+        Ok(()) => params
+            .borrow()
+            .check_all_used()
+            .err()
+            .map(|err| script::render(source, &err, Position::NONE, &[])),
+        Err(err) if matches!(*err, EvalAltResult::ErrorTerminated(..)) => {
+            Some(script::render(source, &interrupt::message(), err.position(), &[]))
+        }
+        Err(err) => Some(script::render_eval_error(source, &err)),
+    }
 }
 
 /// The lab's name: given, or the script's file name without its extension.

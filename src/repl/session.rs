@@ -19,7 +19,7 @@ use crate::lab::Teardown;
 use crate::ops::Netns;
 use crate::output::{errln, errout, out, outln};
 use crate::script::{self, Params, Shared, Source};
-use crate::interrupt;
+use crate::{bug, interrupt};
 
 /// The session's variables, for completion: all names, and the namespace
 /// of those that hold one.
@@ -99,7 +99,11 @@ impl Session {
         self.interrupted.store(interrupt::is_stdout_closed(), Ordering::Relaxed);
         interrupt::reset();
         let program = self.imports.merge(&self.functions.merge(&ast));
-        let result = self.engine.eval_ast_with_scope::<Dynamic>(&mut self.scope, &program);
+        let result = bug::catch(|| self.engine.eval_ast_with_scope::<Dynamic>(&mut self.scope, &program))
+            // A bug in netscript: the input is rolled back all the same.
+            .unwrap_or_else(|report| {
+                Err(EvalAltResult::ErrorRuntime(report.into(), rhai::Position::NONE).into())
+            });
         // A signal during the input's last step fails it too.
         let result = match result {
             Ok(_) if self.interrupted.load(Ordering::Relaxed) => {

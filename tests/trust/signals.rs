@@ -404,3 +404,41 @@ fn dry_run_from_stdin_prints_the_commands_and_builds_nothing() {
     assert_eq!(out[0].stdout, out[3].stdout, "the dry run changed the host");
     out[4].success().stdout_has("no lab is up");
 }
+
+// ---- 8. a bug in netscript still rolls back ----
+
+#[test]
+fn a_panic_is_reported_as_a_bug_and_rolls_back() {
+    // The trigger exists in debug builds only.
+    if !privileged() || !cfg!(debug_assertions) {
+        return;
+    }
+    let lab = format!("{SILENT_NET}a.test_panic(\"boom\");\n");
+    let out = Sandbox::new()
+        .file("lab.rhai", &lab)
+        .file("ok.rhai", SILENT_NET)
+        .step("NETSCRIPT_TEST_PANIC=1 netscript lab.rhai")
+        .step(TRACES)
+        // After the script, outside any function it calls.
+        .step("NETSCRIPT_TEST_PANIC=after-run netscript ok.rhai")
+        .step(TRACES)
+        .step("echo 'let b = netns_add(\"b\"); b.test_panic(\"in a session\");' | NETSCRIPT_TEST_PANIC=1 netscript --sandbox")
+        .run();
+    out[0]
+        .failure(1)
+        .stderr_has("error: netscript bug: test panic: boom (at src/")
+        .stderr_has("please report it")
+        .stderr_has("--> lab.rhai:7:3")
+        .stderr_has("rolled back");
+    assert_nothing_left(&out[1], "a panic in a function");
+    out[2].failure(1).stderr_has("error: netscript bug: test panic at 'after-run'").stderr_has("rolled back");
+    assert_nothing_left(&out[3], "a panic after the script");
+    out[4]
+        .failure(1)
+        .stderr_has("netscript bug: test panic: in a session")
+        .stderr_has("--> <stdin>:1:")
+        .stderr_has("rolled back 1 change of this input");
+    for run in [&out[0], &out[2], &out[4]] {
+        assert!(!run.stderr.contains("panicked at"), "Rust's own panic message:\n{}", run.stderr);
+    }
+}
