@@ -53,6 +53,7 @@ impl Kernel {
         interrupt: &AtomicBool,
     ) -> Result<ExecOutput, KernelError> {
         let program = argv.first().ok_or_else(|| KernelError::Failed("no command given".into()))?;
+        wait::check(interrupt)?;
         let spawn = || {
             Command::new(program)
                 .args(&argv[1..])

@@ -37,6 +37,7 @@ impl Kernel {
         timeout: Duration,
         interrupt: &AtomicBool,
     ) -> Result<IpAddr, KernelError> {
+        wait::check(interrupt)?;
         let any: IpAddr = if target.is_ipv4() { [0u8; 4].into() } else { [0u16; 8].into() };
         let bind = SocketAddr::new(any, listen_port);
         let listener = self.in_netns(listen_ns, || TcpListener::bind(bind)).map_err(|err| {

@@ -86,7 +86,11 @@ pub fn enter() -> io::Result<()> {
 
 /// The parent's part: passes signals on to the child until it ends, and
 /// returns the exit code to end with (128 + the signal that killed it).
+/// A second SIGTERM or SIGHUP kills the child outright: whatever a sandbox
+/// holds vanishes with it, so nothing needs rolling back, and the child may
+/// be waiting for input at a prompt, where the first one cannot reach it.
 fn supervise(child: Pid, watched: &SigSet) -> i32 {
+    let mut terminations = 0;
     loop {
         match watched.wait() {
             Ok(Signal::SIGCHLD) | Err(_) => match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
@@ -96,7 +100,10 @@ fn supervise(child: Pid, watched: &SigSet) -> i32 {
                 Ok(_) => {}
             },
             Ok(signal) => {
-                let _ = kill(child, signal);
+                if signal != Signal::SIGINT {
+                    terminations += 1;
+                }
+                let _ = kill(child, if terminations > 1 { Signal::SIGKILL } else { signal });
             }
         }
     }

@@ -377,6 +377,21 @@ fn processes_started_in_a_sandbox_end_with_it() {
     assert!(out[4].stdout.ends_with("exit 0\n0\n"), "{}\n{}", out[4].stdout, out[4].stderr);
 }
 
+#[test]
+fn a_second_sigterm_ends_a_sandbox_that_waits_for_input() {
+    if !privileged() {
+        return;
+    }
+    // The session waits for a line that never comes; the first SIGTERM
+    // cannot reach it there, the second ends the sandbox and all in it.
+    let step = "mkfifo input; netscript --sandbox <input & pid=$!; exec 3>input; sleep 0.5; \
+                start=$(date +%s%N); kill -TERM $pid; sleep 0.2; kill -TERM $pid; wait $pid; rc=$?; \
+                echo \"exit $rc after $(( ($(date +%s%N) - start) / 1000000 )) ms\"";
+    let out = Sandbox::new().step(step).run();
+    out[0].success().stdout_has("exit 137 after");
+    assert!(took_ms(&out[0]) < 2000, "{}", out[0].stdout);
+}
+
 // ---- 7. --dry-run is honoured wherever the script comes from ----
 
 #[test]
