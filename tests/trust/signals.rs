@@ -384,8 +384,10 @@ fn a_second_sigterm_ends_a_sandbox_that_waits_for_input() {
     }
     // The session waits for a line that never comes; the first SIGTERM
     // cannot reach it there, the second ends the sandbox and all in it.
+    // A watchdog ends it after 5 s, so that a failure does not hang the test.
     let step = "mkfifo input; netscript --sandbox <input & pid=$!; exec 3>input; sleep 0.5; \
-                start=$(date +%s%N); kill -TERM $pid; sleep 0.2; kill -TERM $pid; wait $pid; rc=$?; \
+                (sleep 5; kill -KILL $pid) 2>/dev/null & dog=$!; \
+                start=$(date +%s%N); kill -TERM $pid; sleep 0.2; kill -TERM $pid; wait $pid; rc=$?; kill $dog; \
                 echo \"exit $rc after $(( ($(date +%s%N) - start) / 1000000 )) ms\"";
     let out = Sandbox::new().step(step).run();
     out[0].success().stdout_has("exit 137 after");
