@@ -8,4 +8,5 @@ mod foreign;
 mod identity;
 mod locks;
 mod sharing;
+mod signals;
 mod state;
