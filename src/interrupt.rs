@@ -17,8 +17,41 @@ const STDOUT_CLOSED: usize = usize::MAX;
 /// The flags a closed stdout sets, as a signal would.
 static ON_CLOSED_STDOUT: Mutex<Vec<Arc<AtomicBool>>> = Mutex::new(Vec::new());
 
+/// How many of those signals arrived: teardown, which runs after the first
+/// one stopped a run, stops waiting at the next.
+static COUNT: AtomicUsize = AtomicUsize::new(0);
+
+fn count_signals() {
+    static COUNTING: std::sync::Once = std::sync::Once::new();
+    COUNTING.call_once(|| {
+        for signal in SIGNALS {
+            // SAFETY: the handler only adds to an atomic, which is async-signal-safe.
+            let _ = unsafe {
+                signal_hook::low_level::register(signal, || {
+                    COUNT.fetch_add(1, Ordering::Relaxed);
+                })
+            };
+        }
+    });
+}
+
+/// The number of signals so far (see `COUNT`).
+pub fn count() -> usize {
+    COUNT.load(Ordering::Relaxed)
+}
+
+/// For commands without a run to stop (`down`): signals are counted, so
+/// waits can end, instead of killing the process halfway through.
+pub fn install_counting() {
+    count_signals();
+    for signal in SIGNALS {
+        let _ = signal_hook::flag::register_usize(signal, REASON.clone(), signal as usize);
+    }
+}
+
 /// Makes SIGINT, SIGTERM and SIGHUP (and a closed stdout) set `flag`.
 pub fn install(flag: &Arc<AtomicBool>) {
+    count_signals();
     for signal in SIGNALS {
         let _ = signal_hook::flag::register_usize(signal, REASON.clone(), signal as usize);
         let _ = signal_hook::flag::register(signal, flag.clone());

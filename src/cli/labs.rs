@@ -11,6 +11,8 @@ use super::color;
 use super::run::{FAILURE, SUCCESS};
 
 pub fn down(labs: &[String], all: bool) -> i32 {
+    // Ctrl-C stops between steps, leaving the ledger for another `down`.
+    crate::interrupt::install_counting();
     let kernel = match Kernel::new() {
         Ok(kernel) => kernel,
         Err(err) => {

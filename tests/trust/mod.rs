@@ -10,3 +10,4 @@ mod locks;
 mod sharing;
 mod signals;
 mod state;
+mod teardown;
