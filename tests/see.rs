@@ -169,8 +169,11 @@ done"#;
 
 /// Waits until the kernel has given every link that came up its IPv6
 /// link-local address (a moment after carrier), so two looks agree.
-const SETTLED: &str = r#"view() { for ns in "" internet web-ns db-ns; do ip ${ns:+-n $ns} -o addr; done; }
-  for i in $(seq 50); do a=$(view); sleep 0.2; [ "$a" = "$(view)" ] && break; done"#;
+const SETTLED: &str = r#"settled() { for ns in "" internet web-ns db-ns; do n=${ns:+-n $ns}
+    up=$(ip $n -o link show up | grep -v LOOPBACK | grep -c LOWER_UP)
+    local6=$(ip $n -6 -o addr show scope link | grep -vc tentative)
+    [ "$up" -le "$local6" ] || return 1; done; }
+  for i in $(seq 100); do settled && break; sleep 0.05; done"#;
 
 fn sorted(mut items: Vec<String>) -> Vec<String> {
     items.sort();

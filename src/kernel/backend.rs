@@ -89,7 +89,7 @@ impl Kernel {
     /// Runs `work` on a thread inside the namespace (on this thread for the
     /// host): for what is per-thread-namespace and not netlink, such as
     /// /proc/sys/net or a child process.
-    pub(super) fn in_netns<T: Send>(
+    pub(super) fn in_netns<T: Send + 'static>(
         &self,
         ns: &Netns,
         work: impl FnOnce() -> io::Result<T> + Send,

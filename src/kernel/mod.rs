@@ -25,6 +25,7 @@ mod settings;
 mod sysctl;
 pub mod wait;
 pub mod wireguard;
+mod worker;
 
 pub use addrs::AddrInfo;
 pub use backend::Kernel;

@@ -104,7 +104,7 @@ pub struct Made {
 /// returned and the namespace's identity. Fails with EEXIST if the name is taken.
 /// `noted` hears the cookie before the namespace is mounted under its name,
 /// so whatever records it is never behind what others can see.
-pub fn create<T: Send>(
+pub fn create<T: Send + 'static>(
     name: &str,
     noted: &mut (dyn FnMut(u64) + Send),
     inside: impl FnOnce() -> io::Result<T> + Send,
@@ -201,7 +201,10 @@ pub fn cookies(names: &[&str]) -> io::Result<Vec<Option<u64>>> {
 
 /// Runs `inside` on a thread that has joined the namespace bound at
 /// `ns_file`; returns its result and the namespace's inode.
-pub fn enter<T: Send>(ns_file: &Path, inside: impl FnOnce() -> io::Result<T> + Send) -> io::Result<(T, u64)> {
+pub fn enter<T: Send + 'static>(
+    ns_file: &Path,
+    inside: impl FnOnce() -> io::Result<T> + Send,
+) -> io::Result<(T, u64)> {
     on_own_thread(|| {
         let ns = File::open(ns_file)?;
         let inode = ns.metadata()?.ino();
@@ -210,10 +213,8 @@ pub fn enter<T: Send>(ns_file: &Path, inside: impl FnOnce() -> io::Result<T> + S
     })
 }
 
-/// Namespace changes are per thread: doing them on a thread that ends right
-/// after keeps every other thread where it was.
-fn on_own_thread<T: Send>(work: impl FnOnce() -> io::Result<T> + Send) -> io::Result<T> {
-    std::thread::scope(|scope| {
-        scope.spawn(work).join().unwrap_or_else(|_| Err(io::Error::other("namespace thread panicked")))
-    })
+/// Namespace changes are per thread: doing them on the worker, which goes
+/// home after each job, keeps every other thread where it was.
+fn on_own_thread<T: Send + 'static>(work: impl FnOnce() -> io::Result<T> + Send) -> io::Result<T> {
+    super::worker::run(work)
 }

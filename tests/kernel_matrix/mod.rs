@@ -55,7 +55,10 @@ pub const CORE_IN_VM: &[&str] = &[
     "addresses_and_routes::",
     "connectivity::",
     "equivalence::",
-    "firewall::",
+    // nftables on 6.1: the firewall lab and every NAT form (the rest of
+    // the firewall tests wait on probe timeouts, slow under emulation).
+    "firewall::the_firewall_lab_proves_itself_and_real_traffic_agrees",
+    "firewall::every_nat_form_rewrites_what_it_should",
     "lifecycle::",
     "links::",
     "namespaces::",

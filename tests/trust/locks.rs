@@ -36,7 +36,8 @@ fn a_zombie_builder_does_not_hold_the_lab() {
     }
     // The builder has exited but its parent has not reaped it yet.
     let zombie = "python3 -c \"import subprocess, time, os; p = subprocess.Popen(['netscript', 'lab.rhai']); \
-                  time.sleep(1.5); print(open('/proc/%d/stat' % p.pid).read().split()[2]); \
+                  state = lambda: open('/proc/%d/stat' % p.pid).read().split()[2]; \
+                  [time.sleep(0.05) for _ in range(600) if state() != 'Z']; print(state()); \
                   os.system('netscript down lab')\"";
     let out = Sandbox::new().file("lab.rhai", "netns_add(\"z\");\n").step(zombie).step("ls /run/netns").run();
     out[0].success().stdout_has("Z\n").stdout_has("lab: removed 1 namespace");
