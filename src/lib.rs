@@ -8,10 +8,12 @@
 //! - `dryrun`: a model of the network that prints commands instead;
 //! - `view`: a lab's topology as a picture and its state as text or JSON;
 //! - `cli`: arguments, parameters and the run itself;
-//! - `repl`: the interactive session, `netscript` without a script.
+//! - `repl`: the interactive session, `netscript` without a script;
+//! - `import`: a tutorial's shell commands as a script, its mistakes mended.
 
 mod cli;
 mod dryrun;
+mod import;
 mod kernel;
 mod lab;
 mod ops;

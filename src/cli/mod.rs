@@ -2,6 +2,7 @@
 
 mod args;
 pub mod color;
+mod import;
 mod labs;
 mod run;
 mod see;

@@ -9,7 +9,7 @@ use nix::sys::signal::{SigHandler, Signal, signal};
 use rhai::{Dynamic, EvalAltResult, Position};
 
 use super::args::{Args, Command, RunArgs};
-use super::{color, labs, see};
+use super::{color, import, labs, see};
 use crate::dryrun::{self, World};
 use crate::kernel::{Kernel, sandbox};
 use crate::lab::{self, Lab, LedgerName, Teardown};
@@ -45,6 +45,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Some(Command::Ls { json }) => labs::ls(*json),
         Some(Command::Graph { lab, format, output }) => see::graph(lab, *format, output.as_deref()),
         Some(Command::Show { lab, json }) => see::show(lab, *json),
+        Some(Command::Import { file, output, check }) => import::run(file, output.as_deref(), *check),
         Some(Command::Completions { shell }) => see::completions(*shell),
         Some(Command::Man { command }) => see::man(command.as_deref()),
         None => run_script(&args.run),
