@@ -19,5 +19,6 @@ mod scripts;
 mod stdlib;
 mod traffic;
 // Apart from the list above, so branches that add tests merge cleanly.
+mod import;
 mod see;
 mod trust;

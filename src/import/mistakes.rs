@@ -692,8 +692,12 @@ fn routes(items: &mut Vec<Item>, f: &mut Findings) {
             continue;
         };
         if !own {
-            // Nothing has the gateway's address: maybe it is outside the
-            // lab (a NAT uplink's far side), so only say it.
+            // Nothing has the gateway's address, now or later: maybe it is
+            // outside the lab (a NAT uplink's far side), so only say it.
+            if items.iter().any(|it| matches!(&it.step, Step::AddrAdd { addr, .. } if net_of(&addr.value).is_some_and(|n| n.ip() == via))) {
+                i += 1;
+                continue;
+            }
             f.warnings.push(Warning {
                 line,
                 text: format!(

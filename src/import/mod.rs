@@ -142,6 +142,7 @@ pub fn import(source: &str, text: &str) -> Import {
     out.nat = lifted.uplink.is_some();
     out.uplink = lifted.uplink.clone().filter(|u| !u.is_empty());
     out.warnings = findings.warnings;
+    out.warnings.sort_by_key(|w| w.line);
     out.renames = findings.renames;
     out.notes.extend(findings.notes);
     out
