@@ -213,3 +213,34 @@ fn dry_runs_import_back_to_the_same_commands() {
         assert!(!step.stderr.contains("not modelled"), "{name}: all of it is modelled:\n{}", step.stderr);
     }
 }
+
+/// --check builds the tutorial's commands and the script side by side and
+/// says what differs, and why.
+#[test]
+fn check_builds_both_and_explains_the_differences() {
+    if !privileged() {
+        return;
+    }
+    let run = |name: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_netscript"))
+            .args(["import", &fixture(name), "--check", "-o", "/dev/null"])
+            .output()
+            .unwrap();
+        Output {
+            command: format!("netscript import {name} --check"),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code().unwrap_or(-1),
+        }
+    };
+    let out = run("000-internal-external.md");
+    out.success()
+        .stderr_has("line 14: `ip link add veth_internal type veth peer name veth_internal_ns` exited 255")
+        .stderr_has("the script: built, and its checks passed")
+        .stderr_has("ns_internal: link veth_int_ns (veth) up   (import's fix, line 14)")
+        .stderr_has("every difference comes from a fix import made");
+    let out = run("003-veth-pair.md");
+    out.success()
+        .stderr_has("the tutorial's commands: 17 run, 0 failed")
+        .stderr_has("client: link lo (loopback) up   (netns_add brings loopback up)");
+}

@@ -92,7 +92,6 @@ pub fn import(source: &str, text: &str) -> Import {
     for unit in units {
         match unit {
             Unit::Assign { line, name, value } => {
-                out.commands.push((line, format!("{name}={}", crate::ops::quote(&value.value))));
                 if !vars.iter().any(|v| v.1 == name) {
                     vars.push((line, name, value));
                 }
@@ -111,7 +110,9 @@ pub fn import(source: &str, text: &str) -> Import {
                     {
                         text = format!("{text}\n{body}{delim}");
                     }
-                    out.commands.push((cmd.line, text.clone()));
+                    if !steps.iter().all(|s| matches!(s, Step::Look { .. })) {
+                        out.commands.push((cmd.line, commands::shell_text(&cmd.args, &cmd).value));
+                    }
                     for step in steps {
                         items.push(Item::new(cmd.line, &text, step));
                     }
