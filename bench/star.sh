@@ -13,6 +13,7 @@
 # build the same lab as star.rhai, so the comparison is like for like.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 
 # The lab as scripts/star.rhai builds it: bridge star0 with 10.10.0.1/16;
 # host i is namespace h$i with eth0 = 10.10.0.0/16 host i+1, its peer h$i-br
@@ -87,33 +88,6 @@ STAR=$PWD/scripts/star.rhai
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Runs a shell snippet in a fresh sandbox; the snippet prints its timings.
-sandboxed() {
-    unshare --net --mount --propagation private bash -c "
-        set -e
-        mount -t tmpfs bench /run && mkdir -p /run/netns
-        ip link set lo up
-        now() { date +%s%N; }
-        $1"
-}
-
-# The kernel frees a sandbox's namespaces after it exits, in the background:
-# let that finish before the next measurement, or it competes for the CPU.
-# Done when the count of namespace objects (slabinfo) holds still for a
-# second; at least 1 s, at most 60 s.
-netns_objects() { awk '$1 == "net_namespace" { print $2 }' /proc/slabinfo 2>/dev/null; }
-settle() {
-    local last now
-    sleep 1
-    last=$(netns_objects)
-    for _ in $(seq 60); do
-        sleep 1
-        now=$(netns_objects)
-        [ "$now" = "$last" ] && break
-        last=$now
-    done
-}
-
 # Prints the microseconds one way to build N takes ("down" too for netscript).
 measure() {
     local way=$1 n=$2
@@ -135,10 +109,6 @@ measure() {
             sandboxed "t0=\$(now); bash -e $work/steps.sh; t1=\$(now); echo \$(( (t1 - t0) / 1000 ))" ;;
     esac
 }
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-secs() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1e6 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
 echo "runs per cell: $RUNS (median); each build in a fresh sandbox; ways alternate within a run; IPv6 in the hosts: $IPV6"

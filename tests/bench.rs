@@ -25,3 +25,25 @@ fn iproute2_forms_build_the_star_lab() {
     assert_same_state(&ours, &normalize(&steps[2].json()), "star.rhai, then one ip per step");
     assert_eq!(ours.as_object().unwrap().len(), 5, "the host and h1..h4: {ours}");
 }
+
+#[test]
+fn the_iproute2_form_builds_the_grid_lab() {
+    if !privileged() {
+        return;
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    let ours =
+        Sandbox::new().step(&format!("netscript {root}/scripts/grid.rhai rows=3 cols=3")).step(DUMP).run();
+    let theirs = Sandbox::new()
+        .step(&format!("{root}/bench/grid.sh --emit \"$(pwd)\" 3 && bash -e build.sh"))
+        .step(DUMP)
+        .run();
+    ours[0].success();
+    theirs[0].success();
+    let ours = normalize(&ours[1].json());
+    assert_same_state(&ours, &normalize(&theirs[1].json()), "grid.rhai, then its iproute2 form");
+    // The host and nine routers, each forwarding.
+    assert_eq!(ours.as_object().unwrap().len(), 10, "{ours}");
+    assert_eq!(ours["r2-2"]["forwarding"], "1");
+    assert_eq!(ours["r2-2"]["links"].as_array().unwrap().len(), 5, "lo and four neighbours");
+}

@@ -19,6 +19,7 @@ mod scripts;
 mod stdlib;
 mod traffic;
 // Apart from the list above, so branches that add tests merge cleanly.
+mod firewall;
 mod import;
 mod see;
 mod trust;

@@ -12,6 +12,7 @@ pub const STAR: &str = r#"
 let hosts = param("hosts", 3);
 let fail_at = param("fail_at", 0);
 bridge_add("br0");
+addr_add("br0", "10.0.255.254/16");
 link_up("br0");
 forwarding(true);
 masquerade("10.0.0.0/16", "br0");

@@ -96,15 +96,15 @@ fn masquerade_forward_and_port_forward_through_a_router() {
     assert_eq!(
         comments(&out[3].json()),
         [
-            "netscript: accept dnat tcp to 10.0.0.12:80",
-            "netscript: dnat tcp 8080 on up0 to 10.0.0.12:80",
-            "netscript: forward lan0 to up0",
-            "netscript: masquerade 10.0.0.0/24 out up0",
-            "netscript: replies up0 to lan0",
+            "netscript/nat: accept dnat tcp 8080 on up0 to 10.0.0.12:80",
+            "netscript/nat: dnat tcp 8080 on up0 to 10.0.0.12:80",
+            "netscript/nat: forward lan0 to up0",
+            "netscript/nat: masquerade 10.0.0.0/24 out up0",
+            "netscript/nat: replies up0 to lan0",
         ]
     );
     assert_eq!(out[4].stdout, "1\n1\n");
-    // Ours is the only table, with hooked chains.
+    // Ours is the only table, with hooked chains, each made when a rule first needed it.
     let ruleset = out[5].json();
     let chains: Vec<(String, String)> = ruleset["nftables"]
         .as_array()
@@ -116,9 +116,9 @@ fn masquerade_forward_and_port_forward_through_a_router() {
     assert_eq!(
         chains,
         [
-            ("netscript".to_string(), "prerouting".to_string()),
             ("netscript".to_string(), "postrouting".to_string()),
-            ("netscript".to_string(), "forward".to_string())
+            ("netscript".to_string(), "forward".to_string()),
+            ("netscript".to_string(), "prerouting".to_string())
         ]
     );
 }

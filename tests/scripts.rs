@@ -10,8 +10,19 @@ use serde_json::Value;
 
 use crate::support::{Sandbox, addresses_of, link_names, privileged};
 
-const SCRIPTS: &[&str] =
-    &["bridge-lab", "bridge-nat", "host-gateway", "internal-external", "routers", "star", "veth-pair"];
+/// The firewall labs' tests are in tests/firewall.rs.
+const SCRIPTS: &[&str] = &[
+    "bridge-lab",
+    "bridge-nat",
+    "firewall",
+    "grid",
+    "host-gateway",
+    "internal-external",
+    "router-firewall",
+    "routers",
+    "star",
+    "veth-pair",
+];
 
 fn script(name: &str) -> String {
     format!("{}/scripts/{name}.rhai", env!("CARGO_MANIFEST_DIR"))
@@ -490,4 +501,24 @@ fn routers_with_other_subnets_and_count() {
         .run();
     out[0].success().stdout_has("through 8 router(s)");
     out[1].success().stdout_has("ttl=56");
+}
+
+#[test]
+fn grid_routers_reach_their_neighbours_and_forward() {
+    if !privileged() {
+        return;
+    }
+    let out = Sandbox::new()
+        .step(&format!("netscript {} rows=3 cols=4 check=true", script("grid")))
+        .step("ls /run/netns | wc -l; ip -n r2-2 -j addr show dev e; ip netns exec r3-4 cat /proc/sys/net/ipv4/ip_forward")
+        .step("ip netns exec r1-1 ping -c 1 -W 2 10.0.0.2 && netscript down grid && ls /run/netns | wc -l")
+        .run();
+    out[0].success().stdout_has("12 routers, 17 links: every neighbour answers");
+    let lines: Vec<&str> = out[1].stdout.lines().collect();
+    assert_eq!(lines[0], "12");
+    // r2-2's east link is the 5th east-west link: 10.0.0.17/30.
+    assert!(lines[1].contains("\"local\":\"10.0.0.17\",\"prefixlen\":30"), "{}", lines[1]);
+    assert_eq!(lines[2], "1");
+    out[2].success().stdout_has("grid: removed 12 namespaces");
+    assert!(out[2].stdout.ends_with("\n0\n"), "{}", out[2].stdout);
 }

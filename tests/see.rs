@@ -131,6 +131,11 @@ const IP_VIEW: &str = r#"for ns in host internet web-ns db-ns; do
   echo "{\"ns\": \"$ns\", \"link\": $(ip $n -j -d link), \"addr\": $(ip $n -j addr), \"route\": $(ip $n -j route)}"
 done"#;
 
+/// Waits until the kernel has given every link that came up its IPv6
+/// link-local address (a moment after carrier), so two looks agree.
+const SETTLED: &str = r#"view() { for ns in "" internet web-ns db-ns; do ip ${ns:+-n $ns} -o addr; done; }
+  for i in $(seq 50); do a=$(view); sleep 0.2; [ "$a" = "$(view)" ] && break; done"#;
+
 fn sorted(mut items: Vec<String>) -> Vec<String> {
     items.sort();
     items
@@ -143,7 +148,7 @@ fn show_json_matches_what_ip_reports() {
     }
     let out = Sandbox::new()
         .file("bridge-nat.rhai", BRIDGE_NAT)
-        .step("netscript bridge-nat.rhai")
+        .step(&format!("netscript bridge-nat.rhai && {SETTLED}"))
         .step("netscript show bridge-nat --json")
         .step(IP_VIEW)
         .step("netscript show bridge-nat")

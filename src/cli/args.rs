@@ -131,6 +131,13 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
+    /// A lab's listener for probes to reach, as `listen()` in a script starts it
+    #[command(hide = true)]
+    Listen {
+        /// tcp or udp
+        proto: String,
+        port: u16,
+    },
     /// Print netscript's man page (roff), or a command's; read it with
     /// `netscript man | man -l -`
     Man {

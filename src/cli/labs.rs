@@ -86,7 +86,10 @@ struct LabInfo {
     damaged: usize,
     namespaces: Vec<String>,
     links: Vec<String>,
+    /// One per nft rule, as `show` lists them: "ns/chain rule".
     rules: Vec<String>,
+    /// Chains whose policy the lab set to drop: "ns/chain".
+    policies: Vec<String>,
     settings: Vec<String>,
 }
 
@@ -103,7 +106,13 @@ fn describe(name: &str) -> Result<LabInfo, String> {
         damaged: replay.skipped.len(),
         namespaces: held.namespaces,
         links: held.links.iter().map(|(ns, name)| format!("{}{name}", place(ns))).collect(),
-        rules: held.rules.iter().map(|(ns, rule)| format!("{}{}", place(ns), rule.describe())).collect(),
+        rules: held
+            .rules
+            .iter()
+            .flat_map(|(ns, rule)| rule.nft_rules(name).into_iter().map(move |nft| (ns, nft)))
+            .map(|(ns, nft)| format!("{}{} {}", place(ns), nft.chain, nft.body))
+            .collect(),
+        policies: held.policies.iter().map(|(ns, chain, _)| format!("{}{chain}", place(ns))).collect(),
         settings: held
             .settings
             .iter()

@@ -48,6 +48,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Some(Command::Import { file, output, check }) => import::run(file, output.as_deref(), *check),
         Some(Command::Completions { shell }) => see::completions(*shell),
         Some(Command::Man { command }) => see::man(command.as_deref()),
+        Some(Command::Listen { proto, port }) => crate::kernel::port::listen(proto, *port),
         None => run_script(&args.run),
     }
 }
@@ -95,7 +96,9 @@ fn run_script(args: &RunArgs) -> i32 {
     }
     let lab = if args.dry_run {
         print!("{}", dryrun::header(&name, &lab_name));
-        Lab::new(Box::new(World::from_host(&kernel)), None, args.verbose)
+        let mut lab = Lab::new(Box::new(World::from_host(&kernel)), None, args.verbose);
+        lab.set_label(&lab_name);
+        lab
     } else {
         if args.recreate && lab::ledger::exists(&lab_name) {
             match lab::down(&kernel, &lab_name) {

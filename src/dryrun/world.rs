@@ -12,8 +12,9 @@ use ipnetwork::IpNetwork;
 
 use crate::kernel::ping::{PingOptions, PingStats};
 use crate::kernel::{
-    AddrInfo, ExecOutput, KernelError, LinkInfo, Network, RouteInfo, RuleInfo, no_link, no_netns,
+    AddrInfo, ExecOutput, KernelError, LinkInfo, Network, RouteInfo, TableInfo, no_link, no_netns,
 };
+use crate::ops::firewall::Table;
 use crate::ops::{Netns, Op, RouteSpec, Rule};
 
 #[derive(Debug, Clone)]
@@ -39,7 +40,10 @@ struct Space {
     /// Routes that were there when the dry run started.
     initial_routes: Vec<RouteInfo>,
     sysctls: BTreeMap<String, String>,
+    /// The rules added, for the NAT probe's answers.
     rules: Vec<Rule>,
+    /// netscript's nftables table, as nft would hold it.
+    firewall: Table,
     /// Stands for the kernel's namespace cookie.
     cookie: u64,
 }
@@ -238,10 +242,15 @@ impl World {
                 space.sysctls.insert(key.to_string(), value);
             }
         }
+        // Readable as root; without, the table is taken to be absent.
+        space.firewall = real.firewall_table(ns).unwrap_or_default();
         Ok(space)
     }
 
-    fn simulate(&self, op: &Op) -> Result<(), KernelError> {
+    /// Changes the model as `op` would change the kernel; returns the
+    /// commands the kernel's side effects stand for (netscript's chains
+    /// and table removed once empty), to print after the operation's own.
+    fn simulate(&self, op: &Op) -> Result<Vec<String>, KernelError> {
         let mut state = self.state.borrow_mut();
         match op {
             Op::NetnsAdd { name, lo_up, ipv6 } => {
@@ -380,29 +389,45 @@ impl World {
             Op::SysctlSet { ns, key, value } => {
                 state.space_mut(ns)?.sysctls.insert(key.clone(), value.clone());
             }
-            Op::FirewallAdd { ns, rule } => {
+            Op::FirewallAdd { ns, lab, rule } => {
                 for dev in rule.interfaces() {
                     state.link(ns, dev)?;
                 }
+                nat_address(&state, ns, rule)?;
+                if let Rule::Raw { chain, text, .. } = rule
+                    && let Some(Err(why)) = crate::kernel::nft_check(*chain, text)
+                {
+                    return Err(failed(format!("nft rejects it: {why}")));
+                }
                 let space = state.space_mut(ns)?;
+                let nft = rule.nft_rules(lab);
+                space.firewall.plan_add(&nft, &ns.location()).map_err(failed)?;
+                space.firewall.add(&nft);
                 if !space.rules.contains(rule) {
                     space.rules.push(rule.clone());
                 }
+            }
+            Op::ChainPolicy { ns, chain, policy } => {
+                let space = state.space_mut(ns)?;
+                space.firewall.plan_policy(*chain, *policy, &ns.location()).map_err(failed)?;
+                space.firewall.set_policy(*chain, *policy);
+                return Ok(tidy(ns, &mut space.firewall));
             }
             Op::ProcessStart { ns, .. } => {
                 state.space(ns)?;
             }
             Op::ProcessStop { .. } => {}
-            Op::FirewallDel { ns, rule } => {
+            Op::FirewallDel { ns, lab, rule } => {
                 let space = state.space_mut(ns)?;
-                let before = space.rules.len();
-                space.rules.retain(|r| r != rule);
-                if space.rules.len() == before {
+                let comments: Vec<String> = rule.nft_rules(lab).into_iter().map(|nft| nft.comment).collect();
+                if space.firewall.remove(&comments) == 0 {
                     return Err(KernelError::NotFound(format!("{ns} has no rule to {}", rule.describe())));
                 }
+                space.rules.retain(|r| r != rule);
+                return Ok(tidy(ns, &mut space.firewall));
             }
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
     fn link_info(state: &State, link: &Link, same_ns: &Space) -> LinkInfo {
@@ -432,16 +457,47 @@ impl World {
     }
 }
 
+/// The model's side of `Kernel::check_nat_address`.
+fn nat_address(state: &State, ns: &Netns, rule: &Rule) -> Result<(), KernelError> {
+    let (out, v6) = match rule {
+        Rule::Masquerade { subnet, out } => (out, Some(subnet.is_ipv6())),
+        Rule::MasqueradeOut { out } => (out, None),
+        _ => return Ok(()),
+    };
+    let link = state.link(ns, out)?;
+    if link.addrs.iter().any(|a| v6.is_none_or(|v6| a.is_ipv6() == v6)) {
+        return Ok(());
+    }
+    let family = match v6 {
+        Some(true) => "IPv6 ",
+        Some(false) => "IPv4 ",
+        None => "",
+    };
+    Err(failed(format!(
+        "'{out}' has no {family}address to give the traffic, so the masquerade would change nothing; \
+         give '{out}' an address first"
+    )))
+}
+
+/// Removes from the model what netscript made and left empty, and returns
+/// the commands that do it.
+fn tidy(ns: &Netns, table: &mut Table) -> Vec<String> {
+    let commands = table.tidy();
+    table.apply_tidy();
+    let x = ns.name().map(|n| format!("ip netns exec {} ", crate::ops::quote(n))).unwrap_or_default();
+    commands.into_iter().map(|c| format!("{x}nft {c}")).collect()
+}
+
 impl Network for World {
     fn apply(&self, op: &Op) -> Result<(), KernelError> {
         // Like the kernel backend, a rule that is there already is not added again.
-        if let Op::FirewallAdd { ns, rule } = op
-            && self.firewall_has(ns, rule)?
+        if let Op::FirewallAdd { ns, lab, rule } = op
+            && self.firewall_has(ns, lab, rule)?
         {
             return Ok(());
         }
-        self.simulate(op)?;
-        for line in op.render() {
+        let after = self.simulate(op)?;
+        for line in op.render().into_iter().chain(after) {
             println!("{line}");
         }
         Ok(())
@@ -536,24 +592,13 @@ impl Network for World {
         Ok(space.sysctls.get(key).cloned().unwrap_or_else(|| "0".into()))
     }
 
-    fn firewall_has(&self, ns: &Netns, rule: &Rule) -> Result<bool, KernelError> {
-        Ok(self.state.borrow().space(ns)?.rules.contains(rule))
+    fn firewall_table(&self, ns: &Netns) -> Result<Table, KernelError> {
+        Ok(self.state.borrow().space(ns)?.firewall.clone())
     }
 
-    fn firewall_rules(&self, ns: &Netns) -> Result<Vec<RuleInfo>, KernelError> {
-        let state = self.state.borrow();
-        let mut listed: Vec<RuleInfo> = state
-            .space(ns)?
-            .rules
-            .iter()
-            .flat_map(|rule| rule.nft_rules())
-            .map(|nft| RuleInfo { chain: nft.chain.to_string(), rule: nft.body, comment: Some(nft.comment) })
-            .collect();
-        // nft lists a table chain by chain.
-        let chain_order =
-            |info: &RuleInfo| crate::ops::firewall::CHAINS.iter().position(|(c, _)| *c == info.chain);
-        listed.sort_by_key(chain_order);
-        Ok(listed)
+    fn firewall_tables(&self, ns: &Netns) -> Result<Vec<TableInfo>, KernelError> {
+        self.state.borrow().space(ns)?;
+        Ok(Vec::new())
     }
 
     /// Checks cannot run without the lab: the dry run notes them and
@@ -599,18 +644,39 @@ impl Network for World {
         );
         for (ns, space) in &state.spaces {
             for rule in &space.rules {
-                if let Rule::Masquerade { subnet, out } = rule
-                    && subnet.contains(own.ip())
-                    && !subnet.contains(target.ip())
+                let (subnet, out, to) = match rule {
+                    Rule::Masquerade { subnet, out } => (Some(subnet), out, None),
+                    Rule::MasqueradeOut { out } => (None, out, None),
+                    Rule::Snat { subnet, out, to } => (Some(subnet), out, Some(*to)),
+                    _ => continue,
+                };
+                // Masquerade rewrites what leaves through `out`, not what
+                // arrives for the namespace itself.
+                let local = space.links.iter().any(|l| l.addrs.iter().any(|a| a.ip() == target.ip()));
+                if !local
+                    && subnet.is_none_or(|s| s.contains(own.ip()) && !s.contains(target.ip()))
                     && state.route_dev(ns, target.ip()).as_deref() == Some(out.as_str())
                     && let Ok(link) = state.link(ns, out)
-                    && let Some(addr) = link.addrs.iter().find(family)
+                    && let Some(addr) = to.or_else(|| link.addrs.iter().find(family).map(|a| a.ip()))
                 {
-                    return Ok(addr.ip());
+                    return Ok(addr);
                 }
             }
         }
         Ok(own.ip())
+    }
+
+    fn port_probe(
+        &self,
+        from: &Netns,
+        proto: crate::ops::Proto,
+        target: SocketAddr,
+        _timeout: Duration,
+        _stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<crate::kernel::port::PortState, KernelError> {
+        self.state.borrow().space(from)?;
+        println!("# check: {proto} to {target}{} (cannot be tried in a dry run)", from.location());
+        Ok(crate::kernel::port::PortState::Unknown)
     }
 
     /// A command is part of building the lab: it goes into the script.
@@ -697,6 +763,34 @@ mod tests {
     }
 
     #[test]
+    fn the_firewall_model_tidies_what_netscript_made() {
+        use crate::ops::{Hook, Policy};
+        let world = world();
+        world.simulate(&Op::BridgeAdd { ns: Netns::Host, name: "up0".into() }).unwrap();
+        let addr = "203.0.113.2/24".parse().unwrap();
+        world.simulate(&Op::AddrAdd { ns: Netns::Host, dev: "up0".into(), addr }).unwrap();
+        let rule = Rule::MasqueradeOut { out: "up0".into() };
+        let add = Op::FirewallAdd { ns: Netns::Host, lab: "l".into(), rule: rule.clone() };
+        assert!(world.simulate(&add).unwrap().is_empty());
+        let policy = |policy| Op::ChainPolicy { ns: Netns::Host, chain: Hook::Input, policy };
+        assert!(world.simulate(&policy(Policy::Drop)).unwrap().is_empty());
+        assert_eq!(world.firewall_policy(&Netns::Host, Hook::Input).unwrap(), Policy::Drop);
+        // Back to accept and empty: the chain goes, the table stays for the masquerade.
+        assert_eq!(
+            world.simulate(&policy(Policy::Accept)).unwrap(),
+            ["nft delete chain inet netscript input"]
+        );
+        let del = Op::FirewallDel { ns: Netns::Host, lab: "l".into(), rule };
+        assert_eq!(world.simulate(&del).unwrap(), ["nft delete table inet netscript"]);
+        assert!(!world.firewall_table(&Netns::Host).unwrap().exists);
+        // Nothing to masquerade to.
+        let v6 = Rule::Masquerade { subnet: "fd00::/64".parse().unwrap(), out: "up0".into() };
+        let err =
+            world.simulate(&Op::FirewallAdd { ns: Netns::Host, lab: "l".into(), rule: v6 }).unwrap_err();
+        assert!(err.to_string().contains("'up0' has no IPv6 address"), "{err}");
+    }
+
+    #[test]
     fn the_nat_probe_follows_masquerade_rules() {
         let world = world();
         world.simulate(&Op::NetnsAdd { name: "h".into(), lo_up: true, ipv6: true }).unwrap();
@@ -722,7 +816,7 @@ mod tests {
             |w: &World| w.source_seen(&named("h"), &named("inet"), target, 7777, Duration::ZERO).unwrap();
         assert_eq!(seen(&world).to_string(), "10.0.0.5");
         let rule = Rule::Masquerade { subnet: "10.0.0.0/24".parse().unwrap(), out: "up0".into() };
-        world.apply(&Op::FirewallAdd { ns: Netns::Host, rule }).unwrap();
+        world.apply(&Op::FirewallAdd { ns: Netns::Host, lab: "l".into(), rule }).unwrap();
         // Only what leaves through the uplink is masqueraded.
         assert_eq!(seen(&world).to_string(), "10.0.0.5");
         world.simulate(&Op::LinkSetUp { ns: Netns::Host, dev: "up0".into(), up: true }).unwrap();

@@ -167,8 +167,9 @@ impl Kernel {
             Op::RouteAdd { ns, route } => self.route_add(ns, route),
             Op::RouteDel { ns, route } => self.route_del(ns, route),
             Op::SysctlSet { ns, key, value } => self.sysctl_set(ns, key, value),
-            Op::FirewallAdd { ns, rule } => self.firewall_add(ns, rule),
-            Op::FirewallDel { ns, rule } => self.firewall_del(ns, rule),
+            Op::FirewallAdd { ns, lab, rule } => self.firewall_add(ns, lab, rule),
+            Op::FirewallDel { ns, lab, rule } => self.firewall_del(ns, lab, rule),
+            Op::ChainPolicy { ns, chain, policy } => self.chain_policy(ns, *chain, *policy),
             Op::ProcessStart { ns, argv, log } => self.spawn(ns, argv, std::path::Path::new(log)).map(drop),
             Op::ProcessStop { pid, start } => self.stop_process(*pid, *start),
         }
@@ -230,6 +231,10 @@ impl super::Network for Kernel {
         Kernel::link_identity(self, ns, dev)
     }
 
+    fn links_del(&self, ns: &Netns, links: &[(String, u32)]) -> Result<(), KernelError> {
+        Kernel::links_del(self, ns, links)
+    }
+
     fn links(&self, ns: &Netns) -> Result<Vec<super::LinkInfo>, KernelError> {
         Kernel::links(self, ns)
     }
@@ -254,12 +259,12 @@ impl super::Network for Kernel {
         Kernel::sysctl_get(self, ns, key)
     }
 
-    fn firewall_has(&self, ns: &Netns, rule: &crate::ops::Rule) -> Result<bool, KernelError> {
-        Kernel::firewall_has(self, ns, rule)
+    fn firewall_table(&self, ns: &Netns) -> Result<crate::ops::firewall::Table, KernelError> {
+        Kernel::firewall_table(self, ns)
     }
 
-    fn firewall_rules(&self, ns: &Netns) -> Result<Vec<super::RuleInfo>, KernelError> {
-        Kernel::firewall_list(self, ns)
+    fn firewall_tables(&self, ns: &Netns) -> Result<Vec<super::TableInfo>, KernelError> {
+        Kernel::firewall_tables(self, ns)
     }
 
     fn ping_many(
@@ -290,6 +295,28 @@ impl super::Network for Kernel {
         timeout: std::time::Duration,
     ) -> Result<super::ExecOutput, KernelError> {
         Kernel::exec(self, ns, argv, timeout)
+    }
+
+    fn port_probe(
+        &self,
+        from: &Netns,
+        proto: crate::ops::Proto,
+        target: std::net::SocketAddr,
+        timeout: std::time::Duration,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<super::port::PortState, KernelError> {
+        Kernel::port_probe(self, from, proto, target, timeout, stop)
+    }
+
+    fn wait_listening(
+        &self,
+        pid: u32,
+        proto: crate::ops::Proto,
+        port: u16,
+        log: &str,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<(), KernelError> {
+        super::port::wait_listening(pid, proto, port, log, stop)
     }
 
     fn source_seen(

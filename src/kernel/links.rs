@@ -168,6 +168,50 @@ impl Kernel {
         })
     }
 
+    /// Deletes many links of one namespace at once: each is put in a group
+    /// of its own that no link there has, then the group is deleted, which
+    /// the kernel does in one batch (one RCU grace period for all, where one
+    /// link at a time costs one each). Links are named by index, as checked.
+    pub(super) fn links_del(&self, ns: &Netns, links: &[(String, u32)]) -> Result<(), KernelError> {
+        if links.len() < 2 {
+            return links.iter().try_for_each(|(dev, _)| self.link_del(ns, dev));
+        }
+        let handle = self.handle(ns)?;
+        let messages: Vec<LinkMessage> = self
+            .block_on(handle.link().get().execute().try_collect())
+            .map_err(|err| generic(errno_of(&err), &err))?;
+        let taken: std::collections::HashSet<u32> = messages
+            .iter()
+            .flat_map(|m| m.attributes.iter())
+            .filter_map(|attr| match attr {
+                LinkAttribute::Group(group) => Some(*group),
+                _ => None,
+            })
+            .collect();
+        // A group number far from the small ones people use, and free here.
+        let mut group = 0x4e53_0000 | (std::process::id() & 0xffff);
+        while taken.contains(&group) {
+            group = group.wrapping_add(0x1_0000) | 0x4000_0000;
+        }
+        for (dev, index) in links {
+            let mut message = LinkUnspec::new_with_index(*index).build();
+            message.attributes.push(LinkAttribute::Group(group));
+            match self.block_on(handle.link().set(message).execute()) {
+                Ok(()) => {}
+                Err(err) if errno_of(&err) == Some(Errno::ENODEV) => {}
+                Err(err) => {
+                    return Err(KernelError::Failed(format!("cannot mark '{dev}' for deletion: {err}")));
+                }
+            }
+        }
+        let mut message = LinkUnspec::new_with_index(0).build();
+        message.attributes.push(LinkAttribute::Group(group));
+        self.block_on(handle.link().del_with_message(message).execute()).map_err(|err| match errno_of(&err) {
+            Some(Errno::EOPNOTSUPP) => KernelError::Failed("one of the links cannot be deleted".into()),
+            errno => generic(errno, &err),
+        })
+    }
+
     /// The index of a link, or a NotFound error that names it.
     pub(super) fn link_index(&self, ns: &Netns, dev: &str) -> Result<u32, KernelError> {
         let handle = self.handle(ns)?;

@@ -4,11 +4,14 @@
 //! what the dry run itself "created".
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::ping::{PingOptions, PingStats};
-use super::{AddrInfo, ExecOutput, KernelError, LinkInfo, RouteInfo, RuleInfo};
-use crate::ops::{Netns, Op, Rule};
+use super::port::PortState;
+use super::{AddrInfo, ExecOutput, KernelError, LinkInfo, RouteInfo, TableInfo};
+use crate::ops::firewall::Table;
+use crate::ops::{Hook, Netns, Op, Policy, Proto, Rule};
 
 pub trait Network {
     fn apply(&self, op: &Op) -> Result<(), KernelError>;
@@ -33,9 +36,22 @@ pub trait Network {
     fn addrs(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<AddrInfo>, KernelError>;
     fn routes(&self, ns: &Netns) -> Result<Vec<RouteInfo>, KernelError>;
     fn sysctl_get(&self, ns: &Netns, key: &str) -> Result<String, KernelError>;
-    fn firewall_has(&self, ns: &Netns, rule: &Rule) -> Result<bool, KernelError>;
-    /// The rules of netscript's table in a namespace, in chain order.
-    fn firewall_rules(&self, ns: &Netns) -> Result<Vec<RuleInfo>, KernelError>;
+    /// netscript's nftables table in a namespace (empty when there is none).
+    fn firewall_table(&self, ns: &Netns) -> Result<Table, KernelError>;
+    /// The other nftables tables of a namespace, with how many rules each holds.
+    fn firewall_tables(&self, ns: &Netns) -> Result<Vec<TableInfo>, KernelError>;
+
+    /// Whether lab `lab`'s copy of every nft rule of `rule` is in place already.
+    fn firewall_has(&self, ns: &Netns, lab: &str, rule: &Rule) -> Result<bool, KernelError> {
+        let table = self.firewall_table(ns)?;
+        Ok(rule.nft_rules(lab).iter().all(|nft| table.has(&nft.comment)))
+    }
+
+    /// A chain's policy (accept when there is no such chain).
+    fn firewall_policy(&self, ns: &Netns, hook: Hook) -> Result<Policy, KernelError> {
+        let table = self.firewall_table(ns)?;
+        Ok(table.chain(hook.name()).and_then(|c| c.policy).unwrap_or(Policy::Accept))
+    }
 
     /// Pings every (namespace, target) at once.
     fn ping_many(
@@ -52,6 +68,30 @@ pub trait Network {
         listen_port: u16,
         timeout: Duration,
     ) -> Result<IpAddr, KernelError>;
+
+    /// Probes a port from a socket inside `from`, for at most `timeout`,
+    /// ending early when `stop` is set.
+    fn port_probe(
+        &self,
+        from: &Netns,
+        proto: Proto,
+        target: SocketAddr,
+        timeout: Duration,
+        stop: &AtomicBool,
+    ) -> Result<PortState, KernelError>;
+
+    /// Waits until the lab's listener `pid` is bound to its port.
+    fn wait_listening(
+        &self,
+        pid: u32,
+        proto: Proto,
+        port: u16,
+        log: &str,
+        stop: &AtomicBool,
+    ) -> Result<(), KernelError> {
+        let _ = (pid, proto, port, log, stop);
+        Ok(())
+    }
 
     /// Runs a program inside the namespace and waits for it, at most `timeout`.
     fn exec(&self, ns: &Netns, argv: &[String], timeout: Duration) -> Result<ExecOutput, KernelError>;
@@ -71,6 +111,12 @@ pub trait Network {
     /// A link's index and kind: what teardown checks before deleting it.
     fn link_identity(&self, ns: &Netns, dev: &str) -> Result<(u32, String), KernelError> {
         self.link(ns, dev).map(|link| (link.index, link.kind))
+    }
+
+    /// Deletes links of one namespace, given by name and the index they
+    /// were checked to have, all at once where the kernel can.
+    fn links_del(&self, ns: &Netns, links: &[(String, u32)]) -> Result<(), KernelError> {
+        links.iter().try_for_each(|(dev, _)| self.apply(&Op::LinkDel { ns: ns.clone(), dev: dev.clone() }))
     }
 
     /// (name, index) of every link of a namespace: a lighter `links`.

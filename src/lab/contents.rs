@@ -3,14 +3,17 @@
 //! REPL's `:ls` both show this.
 
 use super::ledger::Replay;
-use crate::ops::{Netns, Op, Rule};
+use crate::ops::{Hook, Netns, Op, Policy, Rule};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Contents {
     pub namespaces: Vec<String>,
     /// Links the lab made outside its own namespaces (those go with them).
     pub links: Vec<(Netns, String)>,
+    /// Firewall rules, each once, as long as they are there.
     pub rules: Vec<(Netns, Rule)>,
+    /// Chain policies set, the latest per chain.
+    pub policies: Vec<(Netns, Hook, Policy)>,
     /// Sysctls set: namespace, key, value.
     pub settings: Vec<(Netns, String, String)>,
 }
@@ -26,7 +29,12 @@ pub fn contents(replay: &Replay) -> Contents {
     for op in &replay.applied {
         match op {
             Op::NetnsAdd { name, .. } => held.namespaces.push(name.clone()),
-            Op::NetnsDel { name } => held.namespaces.retain(|n| n != name),
+            Op::NetnsDel { name } => {
+                held.namespaces.retain(|n| n != name);
+                let gone = Netns::Named(name.clone());
+                held.rules.retain(|(ns, _)| *ns != gone);
+                held.policies.retain(|(ns, ..)| *ns != gone);
+            }
             Op::VethAdd { ns, name, peer_ns, peer } => {
                 if !held.owns(ns) {
                     held.links.push((ns.clone(), name.clone()));
@@ -36,7 +44,16 @@ pub fn contents(replay: &Replay) -> Contents {
                 }
             }
             Op::BridgeAdd { ns, name } if !held.owns(ns) => held.links.push((ns.clone(), name.clone())),
-            Op::FirewallAdd { ns, rule } => held.rules.push((ns.clone(), rule.clone())),
+            Op::FirewallAdd { ns, rule, .. } if !held.rules.iter().any(|(n, r)| n == ns && r == rule) => {
+                held.rules.push((ns.clone(), rule.clone()));
+            }
+            Op::FirewallDel { ns, rule, .. } => held.rules.retain(|(n, r)| !(n == ns && r == rule)),
+            Op::ChainPolicy { ns, chain, policy } => {
+                held.policies.retain(|(n, c, _)| !(n == ns && c == chain));
+                if *policy == Policy::Drop {
+                    held.policies.push((ns.clone(), *chain, *policy));
+                }
+            }
             Op::SysctlSet { ns, key, value } => held.settings.push((ns.clone(), key.clone(), value.clone())),
             _ => {}
         }

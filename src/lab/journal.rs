@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ops::{Netns, Op, check_ifname};
+use crate::ops::{Netns, Op, Policy, check_ifname};
 
 /// The undo log of a lab. Each applied operation leaves the operations that
 /// reverse it. Inside a namespace the lab made, nothing needs undoing one by
@@ -40,6 +40,8 @@ pub enum Prior {
     Sysctl(String),
     /// Whether the firewall rule was already there (then it is not ours).
     RulePresent(bool),
+    /// A chain's policy (accept when there was no such chain).
+    Policy(Policy),
 }
 
 impl Prior {
@@ -60,7 +62,9 @@ impl Prior {
                 Ok(())
             }
             (Prior::Sysctl(value), Op::SysctlSet { key, .. }) => crate::ops::check_sysctl_restore(key, value),
-            (Prior::RulePresent(_), Op::FirewallAdd { .. }) => Ok(()),
+            (Prior::RulePresent(_), Op::FirewallAdd { .. }) | (Prior::Policy(_), Op::ChainPolicy { .. }) => {
+                Ok(())
+            }
             _ => Err(format!("a prior state of the wrong kind for '{}'", op.describe())),
         }
     }
@@ -76,6 +80,11 @@ pub struct Mark {
 impl Journal {
     fn owns_ns(&self, ns: &Netns) -> bool {
         matches!(ns, Netns::Named(name) if self.owned_netns.contains(name))
+    }
+
+    /// Whether the lab made namespace `ns`.
+    pub fn owns_netns(&self, ns: &Netns) -> bool {
+        self.owns_ns(ns)
     }
 
     fn owns_link(&self, ns: &Netns, dev: &str) -> bool {
@@ -107,7 +116,9 @@ impl Journal {
             Op::LinkSetUp { ns, dev, .. }
             | Op::LinkSetMaster { ns, dev, .. }
             | Op::LinkSetMtu { ns, dev, .. } => !self.owns_link(ns, dev),
-            Op::SysctlSet { ns, .. } | Op::FirewallAdd { ns, .. } => !self.owns_ns(ns),
+            Op::SysctlSet { ns, .. } | Op::FirewallAdd { ns, .. } | Op::ChainPolicy { ns, .. } => {
+                !self.owns_ns(ns)
+            }
             _ => false,
         }
     }
@@ -217,10 +228,18 @@ impl Journal {
                 }
                 _ => None,
             },
-            Op::FirewallAdd { ns, rule } => match prior {
+            Op::FirewallAdd { ns, lab, rule } => match prior {
                 Some(Prior::RulePresent(true)) => None,
-                _ => Some(Op::FirewallDel { ns: ns.clone(), rule: rule.clone() }),
+                _ => Some(Op::FirewallDel { ns: ns.clone(), lab: lab.clone(), rule: rule.clone() }),
             },
+            // Not knowing what it was, accept: a drop policy is never left behind.
+            Op::ChainPolicy { ns, chain, policy } => {
+                let was = match prior {
+                    Some(Prior::Policy(was)) => *was,
+                    _ => Policy::Accept,
+                };
+                (was != *policy).then(|| Op::ChainPolicy { ns: ns.clone(), chain: *chain, policy: was })
+            }
             // What the script deleted, the lab cannot bring back.
             Op::NetnsDel { .. }
             | Op::LinkDel { .. }
@@ -429,12 +448,14 @@ mod tests {
         journal.record(&fwd, Some(&Prior::Sysctl("0".into())), 0);
         let masq = Op::FirewallAdd {
             ns: Netns::Host,
+            lab: "l".into(),
             rule: crate::ops::Rule::Masquerade { subnet: "10.0.0.0/24".parse().unwrap(), out: "eth0".into() },
         };
         // Already there before the lab: not the lab's to remove.
         journal.record(&masq, Some(&Prior::RulePresent(true)), 0);
         let accept = Op::FirewallAdd {
             ns: Netns::Host,
+            lab: "l".into(),
             rule: crate::ops::Rule::ForwardAccept { from: "br0".into(), to: "eth0".into() },
         };
         journal.record(&accept, Some(&Prior::RulePresent(false)), 0);
@@ -442,13 +463,34 @@ mod tests {
         assert_eq!(
             journal.take_undo(),
             [
-                Op::FirewallDel { ns: Netns::Host, rule },
+                Op::FirewallDel { ns: Netns::Host, lab: "l".into(), rule },
                 Op::SysctlSet { ns: Netns::Host, key: "net.ipv4.ip_forward".into(), value: "0".into() },
             ]
         );
         // Inside a namespace of the lab's own, nothing needs restoring.
         journal.record(&Op::NetnsAdd { name: "r".into(), lo_up: true, ipv6: true }, None, 0);
         let inside = Op::SysctlSet { ns: named("r"), key: "net.ipv4.ip_forward".into(), value: "1".into() };
+        assert!(!journal.needs_prior_state(&inside));
+    }
+
+    #[test]
+    fn a_policy_is_set_back_to_what_it_was() {
+        use crate::ops::Hook;
+        let mut journal = Journal::default();
+        let drop = Op::ChainPolicy { ns: Netns::Host, chain: Hook::Input, policy: Policy::Drop };
+        assert!(journal.needs_prior_state(&drop));
+        journal.record(&drop, Some(&Prior::Policy(Policy::Accept)), 0);
+        // Drop already: nothing to set back.
+        journal.record(&drop, Some(&Prior::Policy(Policy::Drop)), 1);
+        assert_eq!(
+            journal.take_undo(),
+            [Op::ChainPolicy { ns: Netns::Host, chain: Hook::Input, policy: Policy::Accept }]
+        );
+        assert!(Prior::Policy(Policy::Drop).validate(&drop).is_ok());
+        assert!(Prior::Sysctl("1".into()).validate(&drop).is_err());
+        // In a namespace of the lab's own, the namespace takes it along.
+        journal.record(&Op::NetnsAdd { name: "r".into(), lo_up: true, ipv6: true }, None, 2);
+        let inside = Op::ChainPolicy { ns: named("r"), chain: Hook::Forward, policy: Policy::Drop };
         assert!(!journal.needs_prior_state(&inside));
     }
 

@@ -221,7 +221,7 @@ impl Ledger {
     /// process's changes after those already there.
     pub fn resume(lab: &str, script: Option<&str>, host: Option<u64>) -> Result<(Ledger, Replay), Busy> {
         let (file, text) = Ledger::lock(lab)?;
-        let replay = parse(&text);
+        let replay = parse_for(lab, &text);
         let next_seq = replay.next_seq;
         // A torn last line (a crashed writer) would sit in the middle once
         // more lines follow: cut it off.
@@ -352,7 +352,7 @@ pub fn read(lab: &str) -> io::Result<Replay> {
     store::check_lab_name(lab).map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
     let mut text = String::new();
     store::open_read(&path(lab))?.read_to_string(&mut text)?;
-    Ok(parse(&text))
+    Ok(parse_for(lab, &text))
 }
 
 /// What an Apply line says, once checked.
@@ -367,6 +367,16 @@ struct Applied {
 /// request would be; what does not read or does not pass is skipped, and
 /// said so, and the rest still counts.
 pub fn parse(text: &str) -> Replay {
+    parse_checked(text, None)
+}
+
+/// The same, for the ledger of lab `lab`: its firewall rules must be that
+/// lab's, so no ledger can take another lab's rules down.
+pub fn parse_for(lab: &str, text: &str) -> Replay {
+    parse_checked(text, Some(lab))
+}
+
+fn parse_checked(text: &str, lab: Option<&str>) -> Replay {
     let mut replay = Replay::default();
     let mut applied: Vec<Applied> = Vec::new();
     let mut identities = Identities::new();
@@ -390,7 +400,7 @@ pub fn parse(text: &str) -> Replay {
                 continue;
             }
         };
-        if let Err(why) = check(&entry) {
+        if let Err(why) = check(&entry, lab) {
             replay.skipped.push(format!("line {}: refused: {why}", i + 1));
             continue;
         }
@@ -457,10 +467,15 @@ pub fn parse(text: &str) -> Replay {
 }
 
 /// Checks one entry read back from a ledger as a script's request is checked.
-fn check(entry: &Entry) -> Result<(), String> {
+fn check(entry: &Entry, lab: Option<&str>) -> Result<(), String> {
     match entry {
         Entry::Apply { op, prior, .. } => {
             op.validate()?;
+            if let (Some(lab), Some(owner)) = (lab, op.rule_owner())
+                && owner != lab
+            {
+                return Err(format!("a rule of lab '{owner}' in the ledger of lab '{lab}'"));
+            }
             if let Some(prior) = prior {
                 prior.validate(op)?;
             }
@@ -543,6 +558,25 @@ mod tests {
         assert_eq!(replay.skipped.len(), 2);
         assert!(replay.skipped[0].starts_with("line 2: not a ledger entry"));
         assert!(replay.skipped[1].contains("line 4") && replay.skipped[1].contains("cut short"));
+    }
+
+    #[test]
+    fn a_ledger_holds_only_its_own_labs_rules() {
+        let rule = crate::ops::Rule::MasqueradeOut { out: "eth0".into() };
+        let add = |seq, lab: &str| {
+            line(&Entry::Apply {
+                seq,
+                op: Op::FirewallAdd { ns: Netns::Host, lab: lab.into(), rule: rule.clone() },
+                prior: Some(Prior::RulePresent(false)),
+            })
+        };
+        let text = [add(0, "c"), add(1, "b")].join("\n");
+        let replay = parse_for("c", &text);
+        assert_eq!(
+            ops(&replay.undo),
+            [Op::FirewallDel { ns: Netns::Host, lab: "c".into(), rule: rule.clone() }]
+        );
+        assert_eq!(replay.skipped, ["line 2: refused: a rule of lab 'b' in the ledger of lab 'c'"]);
     }
 
     #[test]

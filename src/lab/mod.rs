@@ -25,7 +25,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::kernel::Network;
-use crate::ops::{Netns, Op};
+use crate::ops::firewall::policy_key;
+use crate::ops::{Netns, Op, Policy};
 use ledger::{Entry, Identities, Identity};
 
 /// The network (the kernel, or the dry run's world), the journal of what this lab changed in it, and the ledger
@@ -53,6 +54,8 @@ pub struct Lab {
     spawned: u32,
     /// The progress line of a long run in a terminal.
     progress: Option<Progress>,
+    /// The name a lab without a ledger (a dry run) gives its rules.
+    label: Option<String>,
 }
 
 /// The lab a ledger belongs to and the script that writes it.
@@ -79,7 +82,24 @@ impl Lab {
             profile: None,
             spawned: 0,
             progress: None,
+            label: None,
         }
+    }
+
+    /// Names a lab that keeps no ledger (a dry run), so its rules carry the
+    /// name a real run would give them.
+    pub fn set_label(&mut self, name: &str) {
+        self.label = Some(name.to_string());
+    }
+
+    /// The name the lab's firewall rules carry: whose rules they are.
+    pub fn label(&self) -> &str {
+        self.name().or(self.label.as_deref()).unwrap_or("lab")
+    }
+
+    /// Whether the lab made namespace `ns` (the host it never made).
+    pub fn owns_netns(&self, ns: &Netns) -> bool {
+        self.journal.owns_netns(ns)
     }
 
     /// Shows a progress line on stderr once the run takes over a second.
@@ -313,8 +333,7 @@ impl Lab {
 
     /// A setting shared with other labs: joins its holders, and returns the
     /// value to restore, the one found before the first of them changed it.
-    fn claim(&self, ns: &Netns, key: &str) -> Option<String> {
-        let current = || self.net.sysctl_get(ns, key).ok();
+    fn claim(&self, ns: &Netns, key: &str, current: impl FnOnce() -> Option<String>) -> Option<String> {
         match (self.name(), self.net.is_dry_run()) {
             (Some(lab), false) => {
                 let cookie = teardown::ns_cookie(self.net.as_ref(), ns);
@@ -326,11 +345,16 @@ impl Lab {
 
     /// An operation that claimed a setting failed: it holds nothing.
     fn release_claim(&self, op: &Op) {
-        if let (Op::SysctlSet { ns, key, .. }, Some(lab), false) = (op, self.name(), self.net.is_dry_run())
+        let key = match op {
+            Op::SysctlSet { key, .. } => key.clone(),
+            Op::ChainPolicy { chain, policy: Policy::Drop, .. } => policy_key(*chain),
+            _ => return,
+        };
+        if let (Some(ns), Some(lab), false) = (op.namespaces().first(), self.name(), self.net.is_dry_run())
             && self.journal.needs_prior_state(op)
         {
             let cookie = teardown::ns_cookie(self.net.as_ref(), ns);
-            let _ = shared::release(lab, ns, cookie, key);
+            let _ = shared::release(lab, ns, cookie, &key);
         }
     }
 
@@ -345,8 +369,23 @@ impl Lab {
                 master: link.master,
                 mtu: link.mtu,
             }),
-            Op::SysctlSet { ns, key, .. } => self.claim(ns, key).map(Prior::Sysctl),
-            Op::FirewallAdd { ns, rule } => self.net.firewall_has(ns, rule).ok().map(Prior::RulePresent),
+            Op::SysctlSet { ns, key, .. } => {
+                self.claim(ns, key, || self.net.sysctl_get(ns, key).ok()).map(Prior::Sysctl)
+            }
+            Op::FirewallAdd { ns, lab, rule } => {
+                self.net.firewall_has(ns, lab, rule).ok().map(Prior::RulePresent)
+            }
+            // A drop policy outside the lab's namespaces is held with the
+            // other labs that set it: the last of them sets back what was.
+            Op::ChainPolicy { ns, chain, policy } => {
+                let current = || self.net.firewall_policy(ns, *chain).ok();
+                if *policy == Policy::Drop {
+                    let was = self.claim(ns, &policy_key(*chain), || current().map(|p| p.to_string()))?;
+                    Policy::parse(&was).ok().map(Prior::Policy)
+                } else {
+                    current().map(Prior::Policy)
+                }
+            }
             _ => None,
         }
     }

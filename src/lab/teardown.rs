@@ -12,7 +12,8 @@ use super::journal::Undo;
 use super::ledger::{self, Busy, Identities, Identity, Ledger};
 use super::shared::{self, Release};
 use crate::kernel::Network;
-use crate::ops::{Netns, Op};
+use crate::ops::firewall::policy_key;
+use crate::ops::{Hook, Netns, Op, Policy};
 
 /// What a teardown or a rollback did.
 #[derive(Debug, Default)]
@@ -29,6 +30,9 @@ pub struct Teardown {
     pub unread: Vec<String>,
     /// Where a damaged ledger was kept.
     pub kept: Option<PathBuf>,
+    /// nft rules removed, those that went with their namespace too: what
+    /// `ls` counted.
+    pub rules: usize,
 }
 
 impl Teardown {
@@ -40,12 +44,22 @@ impl Teardown {
             (count(|op| matches!(op, Op::LinkDel { .. })), "link"),
             (count(|op| matches!(op, Op::AddrDel { .. })), "address"),
             (count(|op| matches!(op, Op::RouteDel { .. })), "route"),
-            (count(|op| matches!(op, Op::FirewallDel { .. })), "firewall rule"),
+            (self.rules, "firewall rule"),
         ];
         let removed: Vec<String> =
             parts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| plural(*n, what)).collect();
         let stopped = count(|op| matches!(op, Op::ProcessStop { .. }));
-        let restored = self.undone.len() - parts.iter().map(|(n, _)| n).sum::<usize>() - stopped;
+        let removals = count(|op| {
+            matches!(
+                op,
+                Op::NetnsDel { .. }
+                    | Op::LinkDel { .. }
+                    | Op::AddrDel { .. }
+                    | Op::RouteDel { .. }
+                    | Op::FirewallDel { .. }
+            )
+        });
+        let restored = self.undone.len() - removals - stopped;
         let mut text = if removed.is_empty() {
             "removed nothing".to_string()
         } else {
@@ -140,7 +154,13 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
     let cookies: HashMap<&str, Option<u64>> = names.iter().copied().zip(net.netns_cookies(&names)).collect();
     let mut report = Teardown::default();
     let mut pending: Vec<(Netns, String, u64)> = Vec::new();
+    // Consecutive deletions of links in one namespace, checked, go at once.
+    let mut batch: Vec<(Netns, String, u32)> = Vec::new();
     for u in undo {
+        let batches = matches!(&u.op, Op::LinkDel { ns, .. } if batch.first().is_none_or(|(n, ..)| n == ns));
+        if !batches {
+            flush(net, &mut batch, &mut report);
+        }
         match &u.op {
             Op::NetnsDel { name } => {
                 let now = cookies.get(name.as_str()).copied().flatten();
@@ -167,10 +187,12 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
                 if doomed.contains(ns) || going_with.contains(&(ns.clone(), dev.clone())) => {}
             op => {
                 wait_until_gone(net, &mut pending, owner, &mut report);
-                if let Op::LinkDel { ns, dev } = op
-                    && let Some(why) = link_not_ours(net, ns, dev, owner.identities.get(&u.seq), owner.strict)
-                {
-                    report.skipped.push(why);
+                if let Op::LinkDel { ns, dev } = op {
+                    match check_link(net, ns, dev, owner.identities.get(&u.seq), owner.strict) {
+                        Err(why) => report.skipped.push(why),
+                        Ok(Some(index)) => batch.push((ns.clone(), dev.clone(), index)),
+                        Ok(None) => report.gone.push(op.clone()),
+                    }
                     continue;
                 }
                 if let (Op::ProcessStop { pid, .. }, Some(lab), true) = (op, owner.lab, owner.strict)
@@ -186,12 +208,58 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
                     restore_shared(net, lab, ns, key, value, &mut report);
                     continue;
                 }
+                if let (Op::ChainPolicy { ns, chain, .. }, Some(lab)) = (op, owner.lab) {
+                    restore_policy(net, lab, ns, *chain, op, &mut report);
+                    continue;
+                }
                 run(net, op, &mut report);
             }
         }
     }
+    flush(net, &mut batch, &mut report);
     wait_until_gone(net, &mut pending, owner, &mut report);
+    report.rules = rules_removed(&report.undone, applied);
     report
+}
+
+/// Deletes the links gathered in `batch`, all at once; one by one if that fails.
+fn flush(net: &dyn Network, batch: &mut Vec<(Netns, String, u32)>, report: &mut Teardown) {
+    let Some((ns, ..)) = batch.first().cloned() else {
+        return;
+    };
+    let links: Vec<(String, u32)> = batch.iter().map(|(_, dev, index)| (dev.clone(), *index)).collect();
+    let ops = batch.drain(..).map(|(ns, dev, _)| Op::LinkDel { ns, dev });
+    if links.len() > 1 && net.links_del(&ns, &links).is_ok() {
+        report.undone.extend(ops);
+        return;
+    }
+    for op in ops {
+        run(net, &op, report);
+    }
+}
+
+/// The nft rules that `undone` removed: one by one, or with their namespace.
+fn rules_removed(undone: &[Op], applied: &[Op]) -> usize {
+    let mut live: Vec<(&Netns, &crate::ops::Rule)> = Vec::new();
+    for op in applied {
+        match op {
+            Op::FirewallAdd { ns, rule, .. } if !live.contains(&(ns, rule)) => live.push((ns, rule)),
+            Op::FirewallDel { ns, rule, .. } => live.retain(|held| *held != (ns, rule)),
+            Op::NetnsDel { name } => live.retain(|(ns, _)| ns.name() != Some(name)),
+            _ => {}
+        }
+    }
+    let count = |rule: &crate::ops::Rule| rule.nft_rules("").len();
+    undone
+        .iter()
+        .map(|op| match op {
+            Op::NetnsDel { name } => {
+                live.iter().filter(|(ns, _)| ns.name() == Some(name)).map(|(_, rule)| count(rule)).sum()
+            }
+            Op::FirewallDel { rule, .. } => count(rule),
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Runs one undo operation; true when it was done.
@@ -237,6 +305,27 @@ fn restore_shared(net: &dyn Network, lab: &str, ns: &Netns, key: &str, value: &s
     }
 }
 
+/// A drop policy several labs may hold: set back only by the last of them.
+fn restore_policy(net: &dyn Network, lab: &str, ns: &Netns, chain: Hook, undo: &Op, report: &mut Teardown) {
+    let cookie = ns_cookie(net, ns);
+    match shared::release(lab, ns, cookie, &policy_key(chain)) {
+        Ok(Release::Held(labs)) => report.held.push(format!(
+            "left the policy of chain {chain}{} at drop: lab{} {} still need{} it",
+            ns.location(),
+            if labs.len() == 1 { "" } else { "s" },
+            labs.join(", "),
+            if labs.len() == 1 { "s" } else { "" }
+        )),
+        Ok(Release::Restore(original)) => {
+            let policy = Policy::parse(&original).unwrap_or(Policy::Accept);
+            run(net, &Op::ChainPolicy { ns: ns.clone(), chain, policy }, report);
+        }
+        Ok(Release::Unknown) | Err(_) => {
+            run(net, undo, report);
+        }
+    }
+}
+
 /// The cookie of the namespace an operation is in.
 pub fn ns_cookie(net: &dyn Network, ns: &Netns) -> Option<u64> {
     match ns {
@@ -269,14 +358,15 @@ fn netns_not_ours(
     }
 }
 
-/// Why link `dev` must not be deleted, if it is not the lab's.
-fn link_not_ours(
+/// Whether link `dev` may be deleted: Ok(its index) when it is the lab's,
+/// Ok(None) when it is gone, Err(why) when it is not the lab's to delete.
+fn check_link(
     net: &dyn Network,
     ns: &Netns,
     dev: &str,
     made: Option<&Vec<Identity>>,
     strict: bool,
-) -> Option<String> {
+) -> Result<Option<u32>, String> {
     let recorded = made.into_iter().flatten().find_map(|identity| match identity {
         Identity::Link { ns: n, index, kind, ns_cookie, .. } if n == ns => {
             Some((*index, kind.clone(), *ns_cookie))
@@ -284,8 +374,7 @@ fn link_not_ours(
         _ => None,
     });
     let Ok((index, kind)) = net.link_identity(ns, dev) else {
-        // Gone already: the deletion will say so.
-        return None;
+        return Ok(None);
     };
     let by_hand = match ns {
         Netns::Host => format!("ip link del {dev}"),
@@ -293,12 +382,14 @@ fn link_not_ours(
     };
     match recorded {
         Some((made_index, made_kind, made_cookie)) => {
-            let same = made_index == index && made_kind == kind && ns_cookie(net, ns) == Some(made_cookie);
-            (!same)
-                .then(|| format!("link '{dev}'{} is not the one this lab made; left it alone", ns.location()))
+            if made_index == index && made_kind == kind && ns_cookie(net, ns) == Some(made_cookie) {
+                Ok(Some(index))
+            } else {
+                Err(format!("link '{dev}'{} is not the one this lab made; left it alone", ns.location()))
+            }
         }
-        None if !strict => None,
-        None => Some(format!(
+        None if !strict => Ok(Some(index)),
+        None => Err(format!(
             "link '{dev}'{} was being made when the run stopped, before netscript noted which link it was; \
              left it alone (if it is this lab's: {by_hand})",
             ns.location()
@@ -385,7 +476,7 @@ pub fn down_locked(
     lab: &str,
     (file, text): (std::fs::File, String),
 ) -> Result<Teardown, String> {
-    let replay = ledger::parse(&text);
+    let replay = ledger::parse_for(lab, &text);
     if let (Some(made_in), Some(here)) = (replay.host, net.host_cookie())
         && made_in != here
     {

@@ -4,7 +4,8 @@ use std::net::IpAddr;
 use ipnetwork::IpNetwork;
 use serde::{Deserialize, Serialize};
 
-use super::Rule;
+use super::filter::{Hook, Policy};
+use super::{Rule, firewall};
 
 /// Where an operation happens: the namespace netscript runs in, or a named
 /// namespace (a bind mount under /run/netns, as `ip netns add` makes).
@@ -140,13 +141,23 @@ pub enum Op {
         key: String,
         value: String,
     },
+    /// Adds a rule to netscript's table, as lab `lab`'s (its comment says so).
     FirewallAdd {
         ns: Netns,
+        lab: String,
         rule: Rule,
     },
+    /// Removes lab `lab`'s copy of a rule; what it leaves empty of netscript's goes too.
     FirewallDel {
         ns: Netns,
+        lab: String,
         rule: Rule,
+    },
+    /// Sets the policy of a filter chain of netscript's table.
+    ChainPolicy {
+        ns: Netns,
+        chain: Hook,
+        policy: Policy,
     },
     /// A background process of the lab, output to `log`.
     ProcessStart {
@@ -241,18 +252,28 @@ impl Op {
                 }
                 Ok(())
             }
-            Op::FirewallAdd { ns, rule } | Op::FirewallDel { ns, rule } => {
+            Op::FirewallAdd { ns, lab, rule } | Op::FirewallDel { ns, lab, rule } => {
                 ns_ok(ns)?;
-                for dev in rule.interfaces() {
-                    check_ifname(dev)?;
-                    if dev.contains('"') {
-                        return Err(format!(
-                            "interface name '{dev}' contains '\"', which nft rules cannot hold"
-                        ));
-                    }
+                firewall::check_owner(lab)?;
+                rule.validate()
+            }
+            Op::ChainPolicy { ns, chain, .. } => {
+                ns_ok(ns)?;
+                if chain.is_nat() {
+                    return Err(format!(
+                        "'{chain}' is netscript's NAT chain; policies are for input, forward and output"
+                    ));
                 }
                 Ok(())
             }
+        }
+    }
+
+    /// The lab a firewall operation acts for: its rules are that lab's.
+    pub fn rule_owner(&self) -> Option<&str> {
+        match self {
+            Op::FirewallAdd { lab, .. } | Op::FirewallDel { lab, .. } => Some(lab),
+            _ => None,
         }
     }
 
@@ -276,6 +297,7 @@ impl Op {
             Op::SysctlSet { .. } => "sysctl",
             Op::FirewallAdd { .. } => "firewall add",
             Op::FirewallDel { .. } => "firewall del",
+            Op::ChainPolicy { .. } => "firewall policy",
             Op::ProcessStart { .. } => "process start",
             Op::ProcessStop { .. } => "process stop",
         }
@@ -300,6 +322,7 @@ impl Op {
             | Op::SysctlSet { ns, .. }
             | Op::FirewallAdd { ns, .. }
             | Op::FirewallDel { ns, .. }
+            | Op::ChainPolicy { ns, .. }
             | Op::ProcessStart { ns, .. } => vec![ns],
         }
     }
@@ -338,8 +361,11 @@ impl Op {
             Op::RouteAdd { ns, route } => format!("add route {}{}", route_words(route), at(ns)),
             Op::RouteDel { ns, route } => format!("delete route {}{}", route_words(route), at(ns)),
             Op::SysctlSet { ns, key, value } => format!("set {key} = {value}{}", at(ns)),
-            Op::FirewallAdd { ns, rule } => format!("{}{}", rule.describe(), at(ns)),
-            Op::FirewallDel { ns, rule } => format!("remove the rule to {}{}", rule.describe(), at(ns)),
+            Op::FirewallAdd { ns, rule, .. } => format!("{}{}", rule.describe(), at(ns)),
+            Op::FirewallDel { ns, rule, .. } => format!("{}{}", rule.removal(), at(ns)),
+            Op::ChainPolicy { ns, chain, policy } => {
+                format!("set the policy of chain {chain} to {policy}{}", at(ns))
+            }
             Op::ProcessStart { ns, argv, .. } => format!("start `{}`{}", argv.join(" "), at(ns)),
             Op::ProcessStop { pid, .. } => format!("stop process {pid}"),
         }

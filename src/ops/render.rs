@@ -2,7 +2,7 @@
 //! output is a runnable shell script: the host namespace, which has no name
 //! under /run/netns, is named by the shell's own PID (`netns $$`).
 
-use super::firewall::{TABLE, table_declaration};
+use super::firewall::{TABLE, chains_of, declaration};
 use super::{Netns, Op, RouteSpec};
 
 impl Op {
@@ -67,9 +67,10 @@ impl Op {
                     Netns::Named(_) => format!("{}sh -c {}", exec(ns), quote(&write)),
                 }]
             }
-            Op::FirewallAdd { ns, rule } => {
-                let mut script = table_declaration();
-                for nft in rule.nft_rules() {
+            Op::FirewallAdd { ns, lab, rule } => {
+                let nft = rule.nft_rules(lab);
+                let mut script = declaration(&chains_of(&nft), None);
+                for nft in nft {
                     script.push_str(&nft.add_command());
                     script.push('\n');
                 }
@@ -81,11 +82,14 @@ impl Op {
             }
             Op::ProcessStop { pid, .. } => vec![format!("kill -TERM -- -{pid}")],
             // nft deletes a rule by handle; find it by the comment netscript gave it.
-            Op::FirewallDel { ns, rule } => rule
-                .nft_rules()
+            Op::ChainPolicy { ns, chain, policy } => {
+                vec![format!("{}nft -f - <<'NFT'\n{}NFT", exec(ns), declaration(&[*chain], Some(*policy)))]
+            }
+            Op::FirewallDel { ns, lab, rule } => rule
+                .nft_rules(lab)
                 .into_iter()
                 .map(|nft| {
-                    let chain = nft.chain;
+                    let chain = nft.chain.name();
                     format!(
                         "{x}nft delete rule inet {TABLE} {chain} handle \"$({x}nft -a list chain inet {TABLE} {chain} \
                          | grep -F {} | sed 's/.*# handle //')\"",
@@ -193,6 +197,30 @@ mod tests {
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote("a;b"), "'a;b'");
         assert_eq!(quote("veth-1.2"), "veth-1.2");
+    }
+
+    #[test]
+    fn firewall_steps_are_nft_scripts() {
+        use crate::ops::{Hook, Policy, Rule};
+        let op = Op::ChainPolicy { ns: named("r"), chain: Hook::Forward, policy: Policy::Drop };
+        assert_eq!(
+            op.render(),
+            ["ip netns exec r nft -f - <<'NFT'\ntable inet netscript {\n  comment \"made by netscript\"\n  \
+              chain forward { type filter hook forward priority filter; policy drop; comment \"made by netscript\"; }\n}\nNFT"]
+        );
+        let rule = Rule::MasqueradeOut { out: "up0".into() };
+        let add = Op::FirewallAdd { ns: Netns::Host, lab: "l".into(), rule: rule.clone() };
+        let text = &add.render()[0];
+        assert!(text.starts_with("nft -f - <<'NFT'\ntable inet netscript {"), "{text}");
+        assert!(text.ends_with(
+            "add rule inet netscript postrouting oifname \"up0\" masquerade comment \"netscript/l: masquerade out up0\"\nNFT"
+        ));
+        let del = Op::FirewallDel { ns: Netns::Host, lab: "l".into(), rule };
+        assert!(
+            del.render()[0].contains("grep -F 'comment \"netscript/l: masquerade out up0\"'"),
+            "{:?}",
+            del.render()
+        );
     }
 
     #[test]

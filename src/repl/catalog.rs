@@ -27,6 +27,7 @@ const LINKS: &str = "Links";
 const ADDRS: &str = "Addresses";
 const ROUTES: &str = "Routes";
 const NAT: &str = "Forwarding and NAT";
+const FILTER: &str = "Firewall";
 const CHECKS: &str = "Checking a lab";
 const CIDR: &str = "Address arithmetic";
 const PARAMS: &str = "Parameters";
@@ -78,7 +79,12 @@ pub const ENTRIES: &[Entry] = &[
     entry(NAT, "ipv6_forwarding", "[ns.]ipv6_forwarding(on)", "IPv6 forwarding"),
     entry(NAT, "sysctl_set", "[ns.]sysctl_set(key, value)", "set a sysctl"),
     entry(NAT, "sysctl_get", "[ns.]sysctl_get(key) -> text", "read a sysctl"),
-    entry(NAT, "masquerade", "[ns.]masquerade(subnet, out)", "source NAT for what leaves subnet through out"),
+    entry(
+        NAT,
+        "masquerade",
+        "[ns.]masquerade([subnet,] out)",
+        "source NAT for what leaves (subnet) through out",
+    ),
     entry(
         NAT,
         "forward_accept",
@@ -91,7 +97,39 @@ pub const ENTRIES: &[Entry] = &[
         "[ns.]port_forward(port, \"10.0.0.5:80\"[, #{proto, iif}])",
         "DNAT a port to a host inside",
     ),
+    entry(
+        NAT,
+        "snat",
+        "[ns.]snat(subnet, out, address)",
+        "rewrite what leaves subnet through out to address",
+    ),
+    entry(
+        NAT,
+        "redirect",
+        "[ns.]redirect(port, to_port[, #{proto, iif}])",
+        "send a port arriving here to another local port",
+    ),
     entry(NAT, "uplink", "[ns.]uplink() -> interface", "the interface of the default route"),
+    entry(
+        FILTER,
+        "rule_add",
+        "[ns.]rule_add(chain, #{proto, dport, saddr, ..., verdict} | \"nft rule\")",
+        "a filter rule in chain input, forward or output",
+    ),
+    entry(
+        FILTER,
+        "policy",
+        "[ns.]policy(chain, \"accept\" | \"drop\"[, #{whole_namespace}])",
+        "a chain's policy; drop only in the lab's namespaces unless meant",
+    ),
+    entry(FILTER, "counter", "[ns.]counter(name) -> #{packets, bytes}", "what the rules named name counted"),
+    entry(FILTER, "rules", "[ns.]rules() -> [maps]", "the lab's rules here, as nft prints them"),
+    entry(
+        FILTER,
+        "listen",
+        "[ns.]listen(port[, #{proto}]) -> map",
+        "a TCP or UDP listener of the lab's, for probes",
+    ),
     entry(
         CHECKS,
         "ping",
@@ -111,6 +149,25 @@ pub const ENTRIES: &[Entry] = &[
         "every host pings every other",
     ),
     entry(CHECKS, "assert_reachable", "[ns.]assert_reachable(addr)", "fail unless addr answers"),
+    entry(
+        CHECKS,
+        "tcp_probe",
+        "[ns.]tcp_probe(\"addr:port\"[, #{timeout}]) -> text",
+        "open, refused, unreachable or timeout",
+    ),
+    entry(CHECKS, "udp_probe", "[ns.]udp_probe(\"addr:port\"[, #{timeout}]) -> text", "the same over UDP"),
+    entry(
+        CHECKS,
+        "assert_open",
+        "[ns.]assert_open(\"addr:port\"[, #{proto, timeout}])",
+        "fail unless the port answers",
+    ),
+    entry(
+        CHECKS,
+        "assert_closed",
+        "[ns.]assert_closed(\"addr:port\"[, #{proto, timeout}])",
+        "fail if the port answers",
+    ),
     entry(CHECKS, "assert_unreachable", "[ns.]assert_unreachable(addr)", "fail if addr answers"),
     entry(CHECKS, "exec", "[ns.]exec(command[, #{timeout}]) -> map", "run a command inside, wait for it"),
     entry(

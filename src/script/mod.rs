@@ -7,6 +7,7 @@ mod convert;
 mod error;
 mod firewall_api;
 mod params;
+mod port_api;
 mod probe_api;
 mod stdlib;
 

@@ -53,11 +53,11 @@ fn applied_by(lab: &Lab) -> Vec<Op> {
 
 /// The picture of a lab being built (a script's, or a REPL session's).
 pub fn lab_graph(lab: &Lab, format: Format) -> Result<String, String> {
-    graph(lab.name().unwrap_or("lab"), &applied_by(lab), lab.net(), format)
+    graph(lab.label(), &applied_by(lab), lab.net(), format)
 }
 
 /// The state of a lab being built, as `netscript show` has it.
 pub fn lab_state(lab: &Lab) -> Result<LabState, String> {
     let script = lab.script().map(String::from);
-    LabState::read(lab.name().unwrap_or("lab"), script, &applied_by(lab), lab.net())
+    LabState::read(lab.label(), script, &applied_by(lab), lab.net())
 }

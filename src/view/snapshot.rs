@@ -40,7 +40,7 @@ impl Snapshot {
         spaces.extend(contents.namespaces.iter().map(|n| (Netns::Named(n.clone()), true)));
         // Also where it made links, set rules or settings outside its own.
         let touched = applied.iter().filter_map(|op| match op {
-            Op::FirewallAdd { ns, .. } | Op::SysctlSet { ns, .. } => Some(ns),
+            Op::FirewallAdd { ns, .. } | Op::ChainPolicy { ns, .. } | Op::SysctlSet { ns, .. } => Some(ns),
             _ => None,
         });
         for ns in made.iter().map(|link| &link.ns).chain(touched) {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::snapshot::Snapshot;
 use crate::kernel::{AddrInfo, Network, RouteInfo};
+use crate::ops::firewall::{TABLE, owner};
 use crate::ops::{Netns, Op};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,9 +32,31 @@ pub struct NamespaceState {
     pub links: Vec<LinkState>,
     pub routes: Vec<RouteState>,
     pub forwarding: Forwarding,
-    /// Rules of netscript's nftables table (`inet netscript`) here; on the
-    /// host, those this lab added.
+    /// This lab's rules in netscript's nftables table (`inet netscript`) here.
     pub rules: Vec<RuleState>,
+    /// The chains of netscript's table that hold this lab's rules or whose
+    /// policy it set (all of them in a namespace the lab made).
+    #[serde(default)]
+    pub chains: Vec<ChainState>,
+    /// In a namespace the lab made: the other nftables tables there, which
+    /// may drop traffic too, and the rules netscript's table holds that are
+    /// not this lab's.
+    #[serde(default)]
+    pub other_tables: Vec<OtherTable>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainState {
+    pub name: String,
+    /// accept or drop
+    pub policy: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherTable {
+    /// "inet filter"; "inet netscript" for rules of netscript's table that are not this lab's.
+    pub table: String,
+    pub rules: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,27 +144,41 @@ impl LabState {
         let mut namespaces = Vec::new();
         for place in &snapshot.places {
             let ns = &place.ns;
-            // The lab's own rules outside its namespaces, by their comments.
-            let comments: Vec<String> = applied
+            // The lab's own rules and policies, by their comments and chains.
+            let has_rules = applied.iter().any(|op| matches!(op, Op::FirewallAdd { ns: at, .. } if at == ns));
+            let policies: Vec<&str> = applied
                 .iter()
                 .filter_map(|op| match op {
-                    Op::FirewallAdd { ns: at, rule } if at == ns => Some(rule.nft_rules()),
+                    Op::ChainPolicy { ns: at, chain, .. } if at == ns => Some(chain.name()),
                     _ => None,
                 })
-                .flatten()
-                .map(|nft| nft.comment)
                 .collect();
             let has_settings =
                 applied.iter().any(|op| matches!(op, Op::SysctlSet { ns: at, .. } if at == ns));
             let links: Vec<usize> =
                 (0..place.links.len()).filter(|&l| place.shown[l] || place.owned).collect();
-            if !place.owned && links.is_empty() && comments.is_empty() && !has_settings {
+            if !place.owned && links.is_empty() && !has_rules && policies.is_empty() && !has_settings {
                 continue;
             }
             let names: Vec<&str> = links.iter().map(|&l| place.links[l].name.as_str()).collect();
             let addrs = net.addrs(ns, None).map_err(|err| format!("cannot read addresses in {ns}: {err}"))?;
             let routes = net.routes(ns).map_err(|err| format!("cannot read routes in {ns}: {err}"))?;
-            let rules = net.firewall_rules(ns).map_err(|err| format!("cannot read rules in {ns}: {err}"))?;
+            let table = net.firewall_table(ns).map_err(|err| format!("cannot read rules in {ns}: {err}"))?;
+            let ours = |comment: &Option<String>| comment.as_deref().and_then(owner) == Some(lab);
+            let mut other_tables = Vec::new();
+            if place.owned {
+                let others =
+                    net.firewall_tables(ns).map_err(|err| format!("cannot read tables in {ns}: {err}"))?;
+                other_tables.extend(
+                    others
+                        .into_iter()
+                        .map(|t| OtherTable { table: format!("{} {}", t.family, t.name), rules: t.rules }),
+                );
+                let foreign = table.rules().filter(|(_, r)| !ours(&r.comment)).count();
+                if foreign > 0 {
+                    other_tables.push(OtherTable { table: format!("inet {TABLE}"), rules: foreign });
+                }
+            }
             let on = |key: &str| net.sysctl_get(ns, key).is_ok_and(|v| v.trim() == "1");
             namespaces.push(NamespaceState {
                 name: place_name(ns),
@@ -185,11 +222,26 @@ impl LabState {
                     ipv4: on("net.ipv4.ip_forward"),
                     ipv6: on("net.ipv6.conf.all.forwarding"),
                 },
-                rules: rules
-                    .into_iter()
-                    .filter(|r| place.owned || r.comment.as_ref().is_some_and(|c| comments.contains(c)))
-                    .map(|r| RuleState { chain: r.chain, rule: r.rule, comment: r.comment })
+                rules: table
+                    .rules()
+                    .filter(|(_, r)| ours(&r.comment))
+                    .map(|(c, r)| RuleState {
+                        chain: c.name.clone(),
+                        rule: r.text.clone(),
+                        comment: r.comment.clone(),
+                    })
                     .collect(),
+                chains: table
+                    .chains
+                    .iter()
+                    .filter(|c| {
+                        place.owned
+                            || policies.contains(&c.name.as_str())
+                            || c.rules.iter().any(|r| ours(&r.comment))
+                    })
+                    .filter_map(|c| Some(ChainState { name: c.name.clone(), policy: c.policy?.to_string() }))
+                    .collect(),
+                other_tables,
             });
         }
         Ok(LabState { lab: lab.to_string(), script, namespaces, missing: snapshot.missing })
@@ -235,6 +287,10 @@ impl RouteState {
         }
         text
     }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
 fn on_off(on: bool) -> &'static str {
@@ -314,11 +370,30 @@ pub fn render_text(state: &LabState, paint: &dyn Fn(&str) -> String) -> String {
                 out.push_str(&format!("    {}\n", route.text()));
             }
         }
+        let drops: Vec<&str> =
+            ns.chains.iter().filter(|c| c.policy == "drop").map(|c| c.name.as_str()).collect();
+        if !drops.is_empty() {
+            out.push_str(&format!("  policy drop: {}\n", drops.join(", ")));
+        }
         if !ns.rules.is_empty() {
             out.push_str("  rules (table inet netscript):\n");
             for rule in &ns.rules {
                 out.push_str(&format!("    {:<12} {}\n", rule.chain, rule.rule));
             }
+        }
+        if !ns.other_tables.is_empty() {
+            let others: Vec<String> = ns
+                .other_tables
+                .iter()
+                .map(|t| {
+                    let of = if t.table == format!("inet {TABLE}") { " not of this lab's" } else { "" };
+                    format!("{} ({}{of})", t.table, plural(t.rules, "rule"))
+                })
+                .collect();
+            out.push_str(&format!(
+                "  other tables here, which may drop traffic too: {}\n",
+                others.join(", ")
+            ));
         }
     }
     for name in &state.missing {
@@ -347,6 +422,7 @@ mod tests {
             Op::LinkSetUp { ns: web.clone(), dev: "eth0".into(), up: true },
             Op::FirewallAdd {
                 ns: Netns::Host,
+                lab: "t".into(),
                 rule: Rule::Masquerade { subnet: "10.0.0.0/24".parse().unwrap(), out: "br0".into() },
             },
         ];

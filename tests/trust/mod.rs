@@ -3,6 +3,7 @@
 //! `down` and rollback remove exactly what the lab made and nothing else;
 //! the ledger is untrusted input; every wait ends, every signal rolls back.
 
+mod firewall;
 mod foreign;
 mod identity;
 mod locks;
