@@ -202,8 +202,12 @@ fn facts(dir: &Path, state: &Value) -> BTreeSet<String> {
         }
         let read =
             |ext: &str| std::fs::read_to_string(dir.join(format!("rules-{ns}.{ext}"))).unwrap_or_default();
-        for rule in rules(&read("iptables"), &read("nft")) {
-            out.insert(format!("{ns}: {rule}"));
+        let all = rules(&read("iptables"), &read("nft"));
+        for rule in &all {
+            // A rule held twice is a fact of its own.
+            let n = all.iter().filter(|r| *r == rule).count();
+            let times = if n > 1 { format!(" ({n} times)") } else { String::new() };
+            out.insert(format!("{ns}: {rule}{times}"));
         }
     }
     out
@@ -289,6 +293,7 @@ fn explained_by(fact: &str, import: &Import) -> Option<usize> {
                     || renamed.contains(word)
             }) || (fact.contains("forwarding on") && w.text.contains("forwarding"))
                 || (fact.contains("masquerade") && w.text.contains("masquerade"))
+                || (fact.contains(" times)") && w.text.contains("same rule"))
         })
         .map(|w| w.line)
 }
@@ -375,6 +380,14 @@ fn compare(netscript: &Path, import: &Import) -> Result<(String, bool), String> 
         }
         text.push_str(&format!("    {side}:\n"));
         for fact in facts.iter() {
+            let twice =
+                |f: &String| f.starts_with(&format!("{fact} (")) || fact.starts_with(&format!("{f} ("));
+            if let Some(w) = import.warnings.iter().find(|w| w.text.contains("same rule"))
+                && (only_original.iter().any(|f| twice(f)) || only_script.iter().any(|f| twice(f)))
+            {
+                text.push_str(&format!("      {fact}   (import's fix, line {})\n", w.line));
+                continue;
+            }
             if fact.contains(": link lo (loopback)") {
                 text.push_str(&format!("      {fact}   (netns_add brings loopback up)\n"));
                 continue;

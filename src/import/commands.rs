@@ -124,7 +124,14 @@ pub fn run(args: &[Arg], cmd: &Command, ns: Ns) -> Understood {
         "setsid" if cmd.background => {
             // netscript's own dry run starts processes so.
             let argv = &args[1..];
-            steps(vec![Step::Exec { ns, command: words_text(argv), background: true }])
+            let words: Vec<&str> = argv.iter().map(|a| a.value.as_str()).collect();
+            if let [program, "listen", proto @ ("tcp" | "udp"), port] = words.as_slice()
+                && program.ends_with("netscript")
+                && let Ok(port) = port.parse()
+            {
+                return steps(vec![Step::Listen { ns, proto: proto.to_string(), port }]);
+            }
+            steps(vec![Step::Process { ns, argv: argv.to_vec() }])
         }
         "modprobe" | "iptables-restore" | "ip6tables-restore" | "bridge" | "systemctl" | "mount"
         | "umount" | "nsenter" | "unshare" | "kill" | "killall" | "pkill" | "rm" | "mkdir" | "touch"

@@ -5,7 +5,7 @@
 //! forwarding set together are forwarding().
 
 use super::shell::Arg;
-use super::step::{Item, Ns, Step};
+use super::step::{Item, Ns, Step, Value};
 
 /// What the rewrites changed, for the header.
 pub fn apply(items: &mut Vec<Item>) -> Vec<String> {
@@ -209,19 +209,21 @@ fn pair_forward_rules(items: &mut Vec<Item>) {
                     }
                 }
                 None => {
-                    let what = if replies {
-                        format!("forward_accept also accepts everything from {} to {}", from.value, to.value)
-                    } else {
-                        format!(
-                            "forward_accept also accepts the replies from {} back to {}",
-                            to.value, from.value
-                        )
-                    };
-                    let line = items[i].line;
-                    items[i]
-                        .notes
-                        .push(format!("line {line}: {what}; netscript's forward rules come in pairs."));
-                    items[i].step = Step::ForwardAccept { ns, from, to };
+                    // One rule alone is a filter rule of its own.
+                    let (from, to) = if replies { (to, from) } else { (from, to) };
+                    let mut keys =
+                        vec![("iif".to_string(), Value::Dev(from)), ("oif".to_string(), Value::Dev(to))];
+                    if replies {
+                        keys.push((
+                            "ct".into(),
+                            Value::List(vec![
+                                Value::Text("established".into()),
+                                Value::Text("related".into()),
+                            ]),
+                        ));
+                    }
+                    keys.push(("verdict".into(), Value::Text("accept".into())));
+                    items[i].step = Step::Filter { ns, chain: "forward".into(), keys };
                 }
             }
         }
@@ -317,7 +319,17 @@ mod tests {
         ];
         apply(&mut items);
         assert_eq!(items[0].step, Step::ForwardAccept { ns: Ns::Host, from: lit("v"), to: lit("eth0") });
-        assert_eq!(items[1].step, Step::ForwardAccept { ns: Ns::Host, from: lit("w"), to: lit("eth0") });
-        assert!(items[1].notes[0].contains("replies"));
+        assert_eq!(
+            items[1].step,
+            Step::Filter {
+                ns: Ns::Host,
+                chain: "forward".into(),
+                keys: vec![
+                    ("iif".into(), Value::Dev(lit("w"))),
+                    ("oif".into(), Value::Dev(lit("eth0"))),
+                    ("verdict".into(), Value::Text("accept".into())),
+                ],
+            }
+        );
     }
 }

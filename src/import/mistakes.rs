@@ -288,26 +288,7 @@ fn netns_order(items: &mut Vec<Item>, f: &mut Findings) {
 // ---------------------------------------------------------------------------
 // Rules
 
-/// Subnets of the addresses the lab puts in a namespace.
-fn lab_subnets(items: &[Item], ns: &Ns) -> Vec<IpNetwork> {
-    let mut out = Vec::new();
-    for item in items {
-        if let Step::AddrAdd { ns: n, addr, .. } = &item.step
-            && n.same(ns)
-            && let Some(net) = net_of(&addr.value)
-            && net.is_ipv4()
-            && net.prefix() < 32
-        {
-            let subnet = IpNetwork::new(net.network(), net.prefix()).unwrap();
-            if !out.contains(&subnet) {
-                out.push(subnet);
-            }
-        }
-    }
-    out
-}
-
-fn masquerade_scope(items: &mut Vec<Item>, f: &mut Findings) {
+fn masquerade_scope(items: &mut [Item], f: &mut Findings) {
     let mut i = 0;
     while i < items.len() {
         let Step::Masquerade { ns, subnet, out } = items[i].step.clone() else {
@@ -335,39 +316,6 @@ fn masquerade_scope(items: &mut Vec<Item>, f: &mut Findings) {
                 ),
             );
         }
-        if subnet.is_none() {
-            let subnets: Vec<IpNetwork> = lab_subnets(items, &ns);
-            if subnets.is_empty() {
-                let command = Arg::lit(&items[i].text);
-                items[i].step = Step::NotModelled {
-                    ns,
-                    command,
-                    why: "a masquerade of every source, in a namespace with no lab subnet".into(),
-                };
-                i += 1;
-                continue;
-            }
-            items[i].notes.push(format!(
-                "line {line}: netscript's masquerade names a subnet; the rule masquerades every source, so here it is one rule per subnet of the lab ({})",
-                subnets.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
-            ));
-            let template = items[i].clone();
-            items.remove(i);
-            for (n, s) in subnets.iter().enumerate() {
-                let mut item = template.clone();
-                if n > 0 {
-                    item.notes.clear();
-                }
-                item.step = Step::Masquerade {
-                    ns: ns.clone(),
-                    subnet: Some(Arg::lit(&s.to_string())),
-                    out: out.clone(),
-                };
-                items.insert(i + n, item);
-            }
-            i += subnets.len();
-            continue;
-        }
         i += 1;
     }
 }
@@ -387,6 +335,10 @@ fn same_rule(a: &Step, b: &Step) -> bool {
             Step::PortForward { ns: n1, proto: p1, port: q1, to: t1, iif: i1 },
             Step::PortForward { ns: n2, proto: p2, port: q2, to: t2, iif: i2 },
         ) => n1.same(n2) && p1 == p2 && q1 == q2 && t1 == t2 && v(i1) == v(i2),
+        (Step::Snat { .. }, Step::Snat { .. })
+        | (Step::Redirect { .. }, Step::Redirect { .. })
+        | (Step::Filter { .. }, Step::Filter { .. })
+        | (Step::RawRule { .. }, Step::RawRule { .. }) => a == b,
         _ => false,
     }
 }
@@ -436,7 +388,7 @@ fn forwarding_for_nat(items: &mut Vec<Item>, f: &mut Findings) {
     let mut i = 0;
     while i < items.len() {
         let ns = match &items[i].step {
-            Step::Masquerade { ns, .. } | Step::PortForward { ns, .. } => ns.clone(),
+            Step::Masquerade { ns, .. } | Step::PortForward { ns, .. } | Step::Snat { ns, .. } => ns.clone(),
             _ => {
                 i += 1;
                 continue;

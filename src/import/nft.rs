@@ -47,7 +47,8 @@ fn tokenize(text: &str) -> Result<Vec<Tok>, String> {
                 let end = (i + 1..chars.len())
                     .find(|&j| chars[j] == '"')
                     .ok_or("a quote in the nft rules is never closed")?;
-                out.push(Tok::Word(chars[i + 1..end].iter().collect()));
+                // Quotes stay: a rule kept as text needs them.
+                out.push(Tok::Word(chars[i..=end].iter().collect()));
                 i = end + 1;
             }
             _ => {
@@ -95,7 +96,7 @@ fn statements(tokens: &[Tok], at: &mut usize) -> Result<Vec<Stmt>, String> {
                         *at += 1;
                     }
                     *at += 1;
-                    words.push(set.join(","));
+                    words.push(format!("{{ {} }}", set.join(", ")));
                     continue;
                 }
                 let body = statements(tokens, at)?;
@@ -113,6 +114,14 @@ fn statements(tokens: &[Tok], at: &mut usize) -> Result<Vec<Stmt>, String> {
         out.push(Stmt::Words(words));
     }
     Ok(out)
+}
+
+/// A word without its quotes.
+fn unq(word: &str) -> String {
+    if let Some(set) = word.strip_prefix("{ ").and_then(|w| w.strip_suffix(" }")) {
+        return set.split(',').map(|x| x.trim()).collect::<Vec<_>>().join(",");
+    }
+    word.strip_prefix('"').and_then(|w| w.strip_suffix('"')).unwrap_or(word).to_string()
 }
 
 fn is_set_context(words: &[String]) -> bool {
@@ -159,8 +168,9 @@ impl Reader {
                         }
                         ["add" | "create", "chain", .., table, chain] => {
                             let spec = flat(body);
-                            self.chains.push((table.to_string(), chain.to_string(), hook_of(&spec, chain)));
-                            check_chain_spec(&spec)?;
+                            let hook = hook_of(&spec, chain);
+                            self.policy(&spec, &hook)?;
+                            self.chains.push((table.to_string(), chain.to_string(), hook));
                         }
                         _ => return Err(format!("`{}` is not modelled", head.join(" "))),
                     }
@@ -180,20 +190,23 @@ impl Reader {
                     let mut rules = Vec::new();
                     for s in chain_body {
                         match s {
-                            Stmt::Words(w) if matches!(w[0].as_str(), "type" | "policy") => {
+                            Stmt::Words(w)
+                                if matches!(w[0].as_str(), "type" | "policy" | "comment" | "devices") =>
+                            {
                                 spec.extend(w.iter().cloned())
                             }
                             Stmt::Words(w) => rules.push(w.clone()),
                             Stmt::Block(..) => return Err("a block inside a chain is not modelled".into()),
                         }
                     }
-                    check_chain_spec(&spec)?;
-                    self.chains.push((table.to_string(), chain.clone(), hook_of(&spec, &chain)));
+                    let hook = hook_of(&spec, &chain);
+                    self.policy(&spec, &hook)?;
+                    self.chains.push((table.to_string(), chain.clone(), hook));
                     for rule in rules {
                         self.rule(table, &chain, &rule)?;
                     }
                 }
-                Stmt::Words(w) if w.first().map(String::as_str) == Some("flags") => {}
+                Stmt::Words(w) if matches!(w.first().map(String::as_str), Some("flags" | "comment")) => {}
                 _ => return Err("only chains inside a table are modelled".into()),
             }
         }
@@ -228,12 +241,95 @@ impl Reader {
         }
     }
 
+    /// A chain's policy, when it is not accept.
+    fn policy(&mut self, spec: &[String], hook: &str) -> Result<(), String> {
+        let Some(i) = spec.iter().position(|w| w == "policy") else { return Ok(()) };
+        let verdict = spec.get(i + 1).map(String::as_str).unwrap_or("");
+        if verdict == "accept" {
+            return Ok(());
+        }
+        if !["input", "forward", "output"].contains(&hook) || verdict != "drop" {
+            return Err(format!("a {verdict} policy in the {hook} hook is not modelled"));
+        }
+        self.steps.push(Step::Policy {
+            ns: self.ns.clone(),
+            chain: hook.to_string(),
+            verdict: verdict.into(),
+        });
+        Ok(())
+    }
+
     fn rule(&mut self, table: &str, chain: &str, expr: &[String]) -> Result<(), String> {
         let hook = self.hook(table, chain);
+        match self.mapped(&hook, expr) {
+            Ok(()) => Ok(()),
+            // Anything else in one of the five chains is a rule as text.
+            Err(_)
+                if ["input", "forward", "output", "prerouting", "postrouting"].contains(&hook.as_str()) =>
+            {
+                let mut words = Vec::new();
+                let mut comment = None;
+                let mut i = 0;
+                while i < expr.len() {
+                    if expr[i] == "comment" {
+                        comment = expr.get(i + 1).map(|c| unq(c));
+                        i += 2;
+                        continue;
+                    }
+                    words.push(expr[i].clone());
+                    i += 1;
+                }
+                let counter = comment
+                    .as_deref()
+                    .and_then(|c| c.strip_suffix(')'))
+                    .and_then(|c| c.rsplit_once("(counter "))
+                    .map(|(_, n)| n.to_string());
+                self.steps.push(Step::RawRule {
+                    ns: self.ns.clone(),
+                    chain: hook,
+                    text: words.join(" "),
+                    counter,
+                });
+                Ok(())
+            }
+            Err(why) => Err(why),
+        }
+    }
+
+    /// A rule that is one of the API's own forms.
+    fn mapped(&mut self, hook: &str, expr: &[String]) -> Result<(), String> {
         let m = Matches::read(expr)?;
         let ns = self.ns.clone();
         let unmodelled = || Err(format!("the rule `{}` is not modelled", expr.join(" ")));
-        let step = match (hook.as_str(), m.verdict.as_str()) {
+        let step = match (hook, m.verdict.as_str()) {
+            ("postrouting", "snat")
+                if m.iif.is_none() && m.dport.is_none() && m.states.is_none() && m.daddr.is_none() =>
+            {
+                let (Some(subnet), Some(out), Some(to)) = (&m.saddr, &m.oif, &m.nat_to) else {
+                    return unmodelled();
+                };
+                if m.daddr_not.as_ref() != Some(subnet) {
+                    return unmodelled();
+                }
+                Step::Snat { ns, subnet: Arg::lit(subnet), out: Arg::lit(out), to: to.clone() }
+            }
+            ("prerouting", "redirect") if m.saddr.is_none() && m.daddr.is_none() && m.oif.is_none() => {
+                let (Some(proto), Some(port), Some(to)) = (&m.proto, &m.dport, &m.nat_to) else {
+                    return unmodelled();
+                };
+                let (Ok(port), Ok(to_port)) =
+                    (port.parse::<u16>(), to.trim_start_matches(':').parse::<u16>())
+                else {
+                    return unmodelled();
+                };
+                Step::Redirect {
+                    ns,
+                    proto: proto.clone(),
+                    port,
+                    to_port,
+                    iif: m.iif.as_deref().map(Arg::lit),
+                }
+            }
             ("postrouting", "masquerade") if m.iif.is_none() && m.dport.is_none() && m.states.is_none() => {
                 if let Some(not) = &m.daddr_not
                     && Some(not) != m.saddr.as_ref()
@@ -274,7 +370,7 @@ impl Reader {
                 Step::Forward { ns, from: Arg::lit(from), to: Arg::lit(to), replies }
             }
             ("prerouting", "dnat") if m.saddr.is_none() && m.daddr.is_none() && m.oif.is_none() => {
-                let (Some(proto), Some(port), Some(to)) = (&m.proto, &m.dport, &m.dnat_to) else {
+                let (Some(proto), Some(port), Some(to)) = (&m.proto, &m.dport, &m.nat_to) else {
                     return unmodelled();
                 };
                 let Ok(port) = port.parse::<u16>() else { return unmodelled() };
@@ -303,16 +399,6 @@ fn flat(stmts: &[Stmt]) -> Vec<String> {
     out
 }
 
-/// Chains that drop by default change what a lab lets through.
-fn check_chain_spec(spec: &[String]) -> Result<(), String> {
-    if let Some(i) = spec.iter().position(|w| w == "policy")
-        && spec.get(i + 1).map(String::as_str) != Some("accept")
-    {
-        return Err("chain policies are not in netscript yet".into());
-    }
-    Ok(())
-}
-
 #[derive(Default, Debug)]
 struct Matches {
     saddr: Option<String>,
@@ -324,13 +410,16 @@ struct Matches {
     dport: Option<String>,
     states: Option<String>,
     ct_dnat: bool,
-    dnat_to: Option<String>,
+    /// Where dnat, snat or redirect sends it.
+    nat_to: Option<String>,
     verdict: String,
 }
 
 impl Matches {
     fn read(expr: &[String]) -> Result<Matches, String> {
         let mut m = Matches::default();
+        let expr: Vec<String> = expr.iter().map(|w| unq(w)).collect();
+        let expr = expr.as_slice();
         let mut i = 0;
         let unknown = |w: &str| Err(format!("`{w}` in the rule `{}` is not modelled", expr.join(" ")));
         while i < expr.len() {
@@ -378,8 +467,8 @@ impl Matches {
                     m.verdict = w.to_string();
                     i += 1;
                 }
-                ("dnat", _) => {
-                    m.verdict = "dnat".into();
+                ("dnat" | "snat", _) => {
+                    m.verdict = w.to_string();
                     // dnat [ip|ip6] to ADDR[:PORT]
                     let mut j = i + 1;
                     if matches!(expr.get(j).map(String::as_str), Some("ip" | "ip6")) {
@@ -388,8 +477,13 @@ impl Matches {
                     if expr.get(j).map(String::as_str) != Some("to") {
                         return unknown(w);
                     }
-                    m.dnat_to = expr.get(j + 1).cloned();
+                    m.nat_to = expr.get(j + 1).cloned();
                     i = j + 2;
+                }
+                ("redirect", "to") => {
+                    m.verdict = "redirect".into();
+                    m.nat_to = Some(after.to_string());
+                    i += 3;
                 }
                 _ => return unknown(w),
             }
@@ -536,9 +630,25 @@ mod tests {
             }]
         );
         assert!(matches!(&read("nft list ruleset", None)[0], Step::Look { .. }));
-        let drop = "table inet f {\n  chain input { type filter hook input priority 0; policy drop; }\n}\n";
+        let drop =
+            "table inet f {\n  chain post { type nat hook postrouting priority 100; policy drop; }\n}\n";
         assert!(
-            matches!(&read("nft -f - <<EOF", Some(drop))[0], Step::NotModelled { why, .. } if why.contains("policies"))
+            matches!(&read("nft -f - <<EOF", Some(drop))[0], Step::NotModelled { why, .. } if why.contains("policy"))
+        );
+        let drop = "table inet f {\n  chain input { type filter hook input priority 0; policy drop;\n    iifname \"lo\" accept\n    tcp dport { 22, 80 } counter accept comment \"web (counter web)\"\n  }\n}\n";
+        let input = |text: &str, counter: Option<&str>| Step::RawRule {
+            ns: Ns::Host,
+            chain: "input".into(),
+            text: text.into(),
+            counter: counter.map(String::from),
+        };
+        assert_eq!(
+            read("nft -f - <<EOF", Some(drop)),
+            [
+                Step::Policy { ns: Ns::Host, chain: "input".into(), verdict: "drop".into() },
+                input("iifname \"lo\" accept", None),
+                input("tcp dport { 22, 80 } counter accept", Some("web")),
+            ]
         );
         assert!(matches!(&read("nft flush ruleset", None)[0], Step::NotModelled { .. }));
         assert!(matches!(&read("nft -f /etc/nftables.conf", None)[0], Step::NotModelled { .. }));

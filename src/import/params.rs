@@ -90,8 +90,13 @@ pub fn lift(items: &[Item]) -> Lifted {
     let mut lifted = Lifted::default();
     let links = lab_links(items);
     for item in items {
-        if let Step::Masquerade { ns: Ns::Host, out, .. } = &item.step {
-            match out {
+        let out = match &item.step {
+            Step::Masquerade { ns: Ns::Host, out, .. } => out.clone(),
+            Step::Snat { ns: Ns::Host, out, .. } => Some(out.clone()),
+            _ => continue,
+        };
+        {
+            match &out {
                 Some(out) if !out.has_vars() && !links.contains(&out.value) => {
                     lifted.uplink = Some(out.value.clone());
                     break;
@@ -110,7 +115,7 @@ pub fn lift(items: &[Item]) -> Lifted {
             && !addr.has_vars()
             && let Ok(net) = addr.value.parse::<IpNetwork>()
             && net.is_ipv4()
-            && net.prefix() <= 30
+            && net.prefix() <= 29
         {
             let subnet = network(&net);
             if !order.contains(&subnet) {

@@ -186,6 +186,40 @@ pub enum Step {
         to: String,
         iif: Option<Arg>,
     },
+    /// Source NAT of `subnet` out of `out` to the address `to`.
+    Snat {
+        ns: Ns,
+        subnet: Arg,
+        out: Arg,
+        to: String,
+    },
+    /// A port arriving here sent to another port of this namespace.
+    Redirect {
+        ns: Ns,
+        proto: String,
+        port: u16,
+        to_port: u16,
+        iif: Option<Arg>,
+    },
+    /// The policy of a filter chain (`input`, `forward`, `output`).
+    Policy {
+        ns: Ns,
+        chain: String,
+        verdict: String,
+    },
+    /// A filter rule, as rule_add's map: keys and values in order.
+    Filter {
+        ns: Ns,
+        chain: String,
+        keys: Vec<(String, Value)>,
+    },
+    /// A rule as nft's own text, in one of the five chains.
+    RawRule {
+        ns: Ns,
+        chain: String,
+        text: String,
+        counter: Option<String>,
+    },
     /// A reachability check.
     Ping {
         ns: Ns,
@@ -197,6 +231,18 @@ pub enum Step {
         ns: Ns,
         command: Arg,
         background: bool,
+    },
+    /// A background process given as words (netscript's own dry run prints
+    /// start_process so).
+    Process {
+        ns: Ns,
+        argv: Vec<Arg>,
+    },
+    /// A listener of the lab's, for probes (`netscript listen tcp 80`).
+    Listen {
+        ns: Ns,
+        proto: String,
+        port: u16,
     },
     /// A command that only looks at the lab.
     Look {
@@ -233,8 +279,15 @@ impl Step {
             | Step::Forward { ns, .. }
             | Step::ForwardAccept { ns, .. }
             | Step::PortForward { ns, .. }
+            | Step::Snat { ns, .. }
+            | Step::Redirect { ns, .. }
+            | Step::Policy { ns, .. }
+            | Step::Filter { ns, .. }
+            | Step::RawRule { ns, .. }
             | Step::Ping { ns, .. }
             | Step::Exec { ns, .. }
+            | Step::Process { ns, .. }
+            | Step::Listen { ns, .. }
             | Step::Look { ns, .. }
             | Step::NotModelled { ns, .. } => Some(ns),
         }
@@ -254,6 +307,16 @@ impl Step {
             _ => None,
         }
     }
+}
+
+/// A value of a filter rule's map.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Text(String),
+    Number(u32),
+    /// An interface name, which may be the uplink parameter.
+    Dev(Arg),
+    List(Vec<Value>),
 }
 
 /// A step and where it came from.

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::params::Lifted;
 use super::shell::{Arg, Piece};
-use super::step::{Item, Ns, Route, Step};
+use super::step::{Item, Ns, Route, Step, Value};
 
 /// Everything the script is made of.
 pub struct Plan<'a> {
@@ -348,10 +348,59 @@ impl<'a> Writer<'a> {
             }
             Step::Masquerade { ns, subnet, out } => {
                 let at = self.at(ns);
-                let subnet =
-                    subnet.as_ref().map(|s| self.prefix(s, false)).unwrap_or_else(|| "\"0.0.0.0/0\"".into());
-                let out = out.as_ref().map(|o| self.dev(o)).unwrap_or_else(|| "uplink".into());
-                format!("{at}masquerade({subnet}, {out});")
+                let out = match out {
+                    Some(o) => self.dev(o),
+                    None if matches!(ns, Ns::Host) => "uplink".into(),
+                    None => format!("{at}uplink()"),
+                };
+                match subnet {
+                    Some(s) => {
+                        let subnet = self.prefix(s, false);
+                        format!("{at}masquerade({subnet}, {out});")
+                    }
+                    None => format!("{at}masquerade({out});"),
+                }
+            }
+            Step::Snat { ns, subnet, out, to } => {
+                let at = self.at(ns);
+                let (subnet, out) = (self.prefix(subnet, false), self.dev(out));
+                format!("{at}snat({subnet}, {out}, {});", string(to))
+            }
+            Step::Redirect { ns, proto, port, to_port, iif } => {
+                let at = self.at(ns);
+                let mut opts = Vec::new();
+                if proto != "tcp" {
+                    opts.push(format!("proto: {}", string(proto)));
+                }
+                if let Some(iif) = iif {
+                    opts.push(format!("iif: {}", self.dev(iif)));
+                }
+                let opts =
+                    if opts.is_empty() { String::new() } else { format!(", #{{{}}}", opts.join(", ")) };
+                format!("{at}redirect({port}, {to_port}{opts});")
+            }
+            Step::Policy { ns, chain, verdict } => {
+                let at = self.at(ns);
+                if matches!(ns, Ns::Host) && verdict != "accept" {
+                    self.push(format!(
+                        "// As the tutorial has it: the host's whole {chain} chain, not only the lab's traffic (set back when the lab goes)."
+                    ));
+                    format!("policy({}, {}, #{{whole_namespace: true}});", string(chain), string(verdict))
+                } else {
+                    format!("{at}policy({}, {});", string(chain), string(verdict))
+                }
+            }
+            Step::Filter { ns, chain, keys } => {
+                let at = self.at(ns);
+                let fields: Vec<String> =
+                    keys.iter().map(|(k, v)| format!("{k}: {}", self.value(v))).collect();
+                format!("{at}rule_add({}, #{{{}}});", string(chain), fields.join(", "))
+            }
+            Step::RawRule { ns, chain, text, counter } => {
+                let at = self.at(ns);
+                let opts =
+                    counter.as_ref().map(|c| format!(", #{{counter: {}}}", string(c))).unwrap_or_default();
+                format!("{at}rule_add({}, {}{opts});", string(chain), string(text))
             }
             Step::Forward { ns, from, to, .. } | Step::ForwardAccept { ns, from, to } => {
                 let at = self.at(ns);
@@ -384,6 +433,16 @@ impl<'a> Writer<'a> {
                 }
                 format!("{at}{verb}({});", self.arg(&command))
             }
+            Step::Process { ns, argv } => {
+                let at = self.at(ns);
+                let words: Vec<String> = argv.iter().map(|a| self.arg(a)).collect();
+                format!("{at}start_process([{}]);", words.join(", "))
+            }
+            Step::Listen { ns, proto, port } => {
+                let at = self.at(ns);
+                let opts = if proto == "udp" { ", #{proto: \"udp\"}" } else { "" };
+                format!("{at}listen({port}{opts});")
+            }
             Step::Look { ns, command } => {
                 let place =
                     if matches!(ns, Ns::Host) || command.contains("netns exec") || command.contains(" -n ") {
@@ -402,6 +461,18 @@ impl<'a> Writer<'a> {
             }
         };
         self.push(line);
+    }
+
+    fn value(&mut self, value: &Value) -> String {
+        match value {
+            Value::Text(t) => string(t),
+            Value::Number(n) => n.to_string(),
+            Value::Dev(d) => self.dev(d),
+            Value::List(items) => {
+                let items: Vec<String> = items.iter().map(|v| self.value(v)).collect();
+                format!("[{}]", items.join(", "))
+            }
+        }
     }
 
     fn route(&mut self, route: &Route) -> String {
