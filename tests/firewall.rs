@@ -289,7 +289,7 @@ fn rollback_and_down_set_policies_back_and_leave_the_users_tables_alone() {
         .step(CLEAN_UP)
         .run();
     out[0].success();
-    out[2].failure(1).stderr_has("stop after the policies").stderr_has("rolled back 6 change(s)");
+    out[2].failure(1).stderr_has("stop after the policies").stderr_has("rolled back 6 changes");
     assert_eq!(out[1].stdout, out[3].stdout, "rollback left something behind");
     let mut up = out[4].success().stdout.lines().map(|l| serde_json::from_str::<Value>(l).unwrap());
     let host = up.next().unwrap();

@@ -21,5 +21,12 @@ mod traffic;
 // Apart from the list above, so branches that add tests merge cleanly.
 mod firewall;
 mod import;
+mod kernel_matrix;
+mod messages;
 mod see;
 mod trust;
+// Issue 16: link kinds, fdb, neighbours, policy routing.
+mod link_errors;
+mod link_kinds;
+mod link_labs;
+mod policy_routing;

@@ -223,10 +223,148 @@ netns_add("after")
         .stdout_has("Namespaces\n  netns_add(name[, #{lo: false}]) -> Netns")
         .stdout_has("  :save FILE")
         .stdout_has("\n42\n")
-        .stderr_has("unknown parameter 'counts'; the script reads: count")
-        .stderr_has("rolled back 1 change of this input:\n  delete namespace 'h1'")
+        .stderr_has("error: unknown parameter 'counts' (did you mean count?); the script reads: count\n")
         .stdout_has("h1         lo    loopback")
         .stdout_has("repl: removed 2 namespaces, 1 link\n[]\n")
         .stderr_has("error: unknown command ':nonsense'");
     assert_eq!(out[1].stdout, "after\n");
+}
+
+/// A session in a terminal of `cols` columns and `rows` rows.
+fn repl_sized(cols: u16, rows: u16, env: &[(&str, &str)], state: &std::path::Path) -> PtySession {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("stty cols {cols} rows {rows}; exec {} --sandbox", env!("CARGO_BIN_EXE_netscript")))
+        .env("XDG_STATE_HOME", state)
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let options = Options::new().timeout_ms(Some(15_000)).strip_ansi_escape_codes(true);
+    spawn_with_options(command, options).expect("spawn netscript in a pty")
+}
+
+#[test]
+fn what_is_typed_is_what_runs() {
+    if !privileged() {
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let mut p = repl(&["--sandbox"], state.path());
+    prompt(&mut p);
+    // A backtick string over two lines is what was typed, no margin in it.
+    typed(&mut p, "let s = `a\r");
+    typed(&mut p, "b`;\r");
+    prompt(&mut p);
+    typed(&mut p, "s == \"a\\nb\"\r");
+    p.exp_string("true").unwrap();
+    prompt(&mut p);
+    // Columns in errors are those typed, whatever the margin on the screen.
+    typed(&mut p, "for i in 0..1 {\r");
+    typed(&mut p, "link_up(\"nope\");\r");
+    typed(&mut p, "}\r");
+    p.exp_string("--> <input>:2:1").unwrap();
+    prompt(&mut p);
+    // An open " string cannot go on: wrong at once, no continuation.
+    typed(&mut p, "netns_add(\"red\r");
+    p.exp_string("error: syntax error:").unwrap();
+    prompt(&mut p);
+    // The functions of a module, and a type's methods first.
+    typed(&mut p, "import \"topo\" as topo;\r");
+    prompt(&mut p);
+    typed(&mut p, "topo::host_o\t");
+    p.exp_string("topo::host_on_bridge").unwrap();
+    p.send_control('u').unwrap();
+    typed(&mut p, "let lan = cidr(\"10.0.0.0/24\");\r");
+    prompt(&mut p);
+    typed(&mut p, "lan.\t\t");
+    // Listed column by column: the first column starts with the Cidr's own.
+    let (listed, _) = p.exp_regex(r"repl> lan\.").unwrap();
+    let first: Vec<&str> = listed
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .skip_while(|word| *word != "broadcast")
+        .collect();
+    assert_eq!(
+        first[..10],
+        ["broadcast", "contains", "host", "ip", "netmask", "network", "prefix", "size", "split", "addr_add"]
+    );
+    p.send_control('c').unwrap();
+    prompt(&mut p);
+    // :help of the standard library: forms, doc, example.
+    typed(&mut p, ":help topo::star\r");
+    p.exp_string("topo::star(n, bridge, subnet[, opts])   (module topo: import \"topo\" as topo;)").unwrap();
+    p.exp_string("example: let hosts = topo::star(10, \"br0\", \"10.0.0.0/24\");").unwrap();
+    prompt(&mut p);
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}
+
+#[test]
+fn a_narrow_terminal_wraps_at_columns_and_long_help_is_paged() {
+    if !privileged() {
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let mut p = repl_sized(44, 20, &[("PAGER", "sed -e s/^/P:/")], state.path());
+    prompt(&mut p);
+    // A long :help goes through the pager.
+    typed(&mut p, ":help\r");
+    p.exp_string("P:Namespaces").unwrap();
+    prompt(&mut p);
+    // A map's long value wraps under its own column.
+    typed(&mut p, "#{addresses: \"10.0.0.11/24 fe80::f0b8:b5ff:fe5b:5e/64 fd00::11/64\"}\r");
+    p.exp_string(
+        "addresses  10.0.0.11/24\r\n           fe80::f0b8:b5ff:fe5b:5e/64\r\n           fd00::11/64\r\n",
+    )
+    .unwrap();
+    prompt(&mut p);
+    // The caret under its token on a line too long for the terminal.
+    typed(&mut p, "let a = 1; let b = 2; let c = 3; let d = 4; link_up(\"nope\");\r");
+    // Cut at the left (…), the caret under link_up.
+    p.exp_regex(r"1 \| \S+let c = 3; let d = 4; link_up\(.nope.\);\r\n  \| {24}\^").unwrap();
+    prompt(&mut p);
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}
+
+#[test]
+fn save_after_down_and_over_a_file() {
+    if !privileged() {
+        return;
+    }
+    let input = r#"let lan = cidr("10.9.0.0/24");
+bridge_add("br0");
+let h = netns_add("h1");
+h.link_up("lo");
+:down
+netns_add("h2");
+:save ~/lab.rhai
+:save ~/lab.rhai
+:save! ~/lab.rhai
+let n = h.name;
+:save! ~/other.rhai
+"#;
+    let out = Sandbox::new()
+        .file("input", input)
+        .step("mkdir home && HOME=$PWD/home netscript < input")
+        .step("cat home/lab.rhai")
+        .step("netscript down repl > /dev/null; netscript home/lab.rhai && ls /run/netns")
+        .run();
+    out[0]
+        .failure(1)
+        .stdout_has("saved to ~/lab.rhai; build the same lab with `netscript ~/lab.rhai`\n")
+        .stderr_has("error: ~/lab.rhai exists already; write over it with :save! ~/lab.rhai\n")
+        .stderr_has(
+            "error: cannot save a script that builds this lab: line 6 of the script uses 'h', which an input \
+             before `:down` made; after `:down` the session's inputs start again: make it again and :save\n",
+        );
+    assert_eq!(out[0].stdout.matches("saved to ~/lab.rhai").count(), 2, "{}", out[0].stdout);
+    let script = &out[1].stdout;
+    // What asked the lab before :down is gone with it; what did not stays.
+    assert!(script.contains("let lan = cidr(\"10.9.0.0/24\");\nnetns_add(\"h2\");\n"), "{script}");
+    assert!(!script.contains("h1") && !script.contains("br0"), "{script}");
+    assert_eq!(out[2].success().stdout, "h2\n");
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::support::{Sandbox, addresses_of, link_names, privileged};
 
-/// The firewall labs' tests are in tests/firewall.rs.
+/// The firewall labs' tests are in tests/firewall.rs; the link labs' in tests/link_labs.rs.
 const SCRIPTS: &[&str] = &[
     "bridge-lab",
     "bridge-nat",
@@ -18,10 +18,13 @@ const SCRIPTS: &[&str] = &[
     "grid",
     "host-gateway",
     "internal-external",
+    "policy-routing",
     "router-firewall",
     "routers",
     "star",
     "veth-pair",
+    "vlan-trunk",
+    "vxlan",
 ];
 
 fn script(name: &str) -> String {

@@ -54,13 +54,47 @@ fn dot_parts(dot: &str) -> (BTreeSet<String>, BTreeSet<String>) {
     (nodes, edges)
 }
 
-/// The nodes and edges of BRIDGE_NAT's graph.
+/// The interface cells of DOT text: "node port: text of the cell".
+fn dot_cells(dot: &str) -> BTreeSet<String> {
+    let mut cells = BTreeSet::new();
+    for line in dot.lines().map(str::trim).filter(|l| l.contains(" [label=<")) {
+        let node = line.split('"').nth(1).unwrap();
+        for cell in line.split("<td port=\"").skip(1) {
+            let (port, rest) = cell.split_once('"').unwrap();
+            let inside = &rest[rest.find('>').unwrap() + 1..rest.find("</td>").unwrap()];
+            // The text without its tags, a line break as a space.
+            let mut text = String::new();
+            let mut in_tag = false;
+            for c in inside.replace("<br/>", " ").chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            cells.insert(format!("{node} {port}: {text}"));
+        }
+    }
+    cells
+}
+
+/// The nodes, edges and interface cells of BRIDGE_NAT's graph.
 const NODES: [&str; 5] = ["host", "host/vnet-0", "internet", "web-ns", "db-ns"];
 const EDGES: [&str; 4] = [
-    r#""host" -- "internet" [taillabel="uplink\n203.0.113.2/24", headlabel="isp0\n203.0.113.1/24"]"#,
-    r#""host" -- "host/vnet-0" [taillabel="vnet-0\n192.168.15.1/24", style=dashed]"#,
-    r#""host/vnet-0" -- "web-ns" [taillabel="veth-web-br", headlabel="eth0-web\n192.168.15.5/24"]"#,
-    r#""host/vnet-0" -- "db-ns" [taillabel="veth-db-br", headlabel="eth0-db\n192.168.15.6/24"]"#,
+    r##""host":"e0":s -- "internet":"e0":n [color="#444444"]"##,
+    r##""host":"e1":s -- "host/vnet-0":n [style=dashed, color="#a8741a"]"##,
+    r##""host/vnet-0":"e2":s -- "web-ns":"e2":n [color="#444444"]"##,
+    r##""host/vnet-0":"e3":s -- "db-ns":"e3":n [color="#444444"]"##,
+];
+const CELLS: [&str; 7] = [
+    "host e0: uplink 203.0.113.2/24",
+    "host e1: vnet-0 192.168.15.1/24",
+    "internet e0: isp0 203.0.113.1/24",
+    "host/vnet-0 e2: veth-web-br",
+    "host/vnet-0 e3: veth-db-br",
+    "web-ns e2: eth0-web 192.168.15.5/24",
+    "db-ns e3: eth0-db 192.168.15.6/24",
 ];
 
 #[test]
@@ -82,6 +116,7 @@ fn graph_of_a_bridge_and_nat_lab() {
     let (nodes, edges) = dot_parts(dot);
     assert_eq!(nodes, NODES.iter().map(|n| n.to_string()).collect(), "{dot}");
     assert_eq!(edges, EDGES.iter().map(|e| e.to_string()).collect(), "{dot}");
+    assert_eq!(dot_cells(dot), CELLS.iter().map(|c| c.to_string()).collect(), "{dot}");
     // The script's graph() at its end saw the same lab.
     assert_eq!(out[0].stdout, format!("{dot}\n"));
 
@@ -122,6 +157,7 @@ fn a_dry_run_draws_the_same_lab() {
     let (nodes, edges) = dot_parts(&printed.join("\n"));
     assert_eq!(nodes, NODES.iter().map(|n| n.to_string()).collect());
     assert_eq!(edges, EDGES.iter().map(|e| e.to_string()).collect());
+    assert_eq!(dot_cells(&printed.join("\n")), CELLS.iter().map(|c| c.to_string()).collect());
 }
 
 /// What `ip -j` says of a namespace's links, addresses and routes, in the
@@ -292,18 +328,56 @@ fn show_json_matches_what_ip_reports() {
 }
 
 #[test]
-fn the_docs_picture_is_what_netscript_draws() {
+fn the_docs_pictures_are_what_netscript_draws() {
     if !privileged() {
         return;
     }
     let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/docs");
-    let out = Sandbox::new().step(&format!("netscript {docs}/bridge-nat.rhai")).run();
-    let committed = std::fs::read_to_string(format!("{docs}/bridge-nat.svg")).unwrap();
-    assert!(
-        out[0].success().stdout == committed,
-        "docs/bridge-nat.svg is out of date; make it again with\n  \
-         sudo netscript --sandbox docs/bridge-nat.rhai > docs/bridge-nat.svg"
+    for lab in ["bridge-nat", "routers", "star"] {
+        let out = Sandbox::new().step(&format!("netscript {docs}/{lab}.rhai")).run();
+        let committed = std::fs::read_to_string(format!("{docs}/{lab}.svg")).unwrap();
+        assert!(
+            out[0].success().stdout == committed,
+            "docs/{lab}.svg is out of date; make it again with\n  \
+             sudo netscript --sandbox docs/{lab}.rhai > docs/{lab}.svg\n\
+             and its PNGs as docs/{lab}.rhai says"
+        );
+    }
+}
+
+#[test]
+fn graph_draws_png_and_pdf_through_graphviz_and_folds_big_stars() {
+    if !privileged() {
+        return;
+    }
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_netscript")).parent().unwrap().display().to_string();
+    let out = Sandbox::new()
+        .file("star.rhai", STAR)
+        .step("netscript star.rhai hosts=30")
+        .step("netscript graph star -o star.png && head -c 8 star.png | od -An -c")
+        .step("netscript graph star -o star.pdf && head -c 5 star.pdf")
+        .step(&format!("env PATH={bin} netscript graph star -o star2.png; echo \"exit $?\"; ls star2.png"))
+        .step("netscript graph star | grep -c 'namespace</font>\\|namespaces</font>'")
+        .step("netscript graph star --all | grep -c 'namespace</font>'")
+        .step("netscript graph star -f mermaid | grep 'h3 … h29'")
+        .run();
+    out[0].success();
+    assert_eq!(
+        out[1].success().stdout.split_whitespace().collect::<Vec<_>>(),
+        ["211", "P", "N", "G", "\\r", "\\n", "032", "\\n"]
     );
+    assert_eq!(out[2].success().stdout, "%PDF-");
+    assert_eq!(out[3].stdout, "exit 1\n");
+    out[3]
+        .stderr_has(
+            "error: cannot draw star2.png: a PNG is drawn by Graphviz's dot, which is not installed \
+             (apt install graphviz, dnf install graphviz, brew install graphviz); netscript draws SVG itself: -o lab.svg\n",
+        )
+        .stderr_has("No such file");
+    // h1, h2, h3 … h29 (27 namespaces), h30; --all draws the thirty.
+    assert_eq!(out[4].success().stdout, "4\n");
+    assert_eq!(out[5].success().stdout, "30\n");
+    out[6].success().stdout_has("h3 … h29 (27 namespaces)");
 }
 
 fn netscript(args: &[&str]) -> std::process::Output {
@@ -365,7 +439,7 @@ fn the_man_page_renders() {
         .unwrap();
     let text = String::from_utf8_lossy(&man.stdout);
     assert!(text.contains("netscript-graph") && text.contains("--format"), "{text}");
-    assert_eq!(netscript(&["man", "nope"]).status.code(), Some(1));
+    assert_eq!(netscript(&["man", "nope"]).status.code(), Some(2));
 }
 
 /// A star of `hosts` namespaces on one bridge.

@@ -90,7 +90,12 @@ fn mistakes_in_stdlib_calls_are_explained_at_the_call() {
         .failure(1)
         .stderr_has("topo::attach: unknown option 'device'; the options are: dev, port, bridge_ns")
         .stderr_has("opt.rhai:3:7");
-    out[4].failure(1).stderr_has("Function not found: topo::p2p").stderr_has("args.rhai:2:7");
+    out[4]
+        .failure(1)
+        .stderr_has(
+            "error: topo::p2p is missing its subnet: after two strings, it takes topo::p2p(a, b, subnet)",
+        )
+        .stderr_has("args.rhai:2:19");
     assert_eq!(out[5].stdout.lines().count(), 1, "{}", out[5].stdout);
 }
 

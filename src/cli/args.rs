@@ -18,7 +18,13 @@ Exit status: 0 success, 1 the script or an operation failed, 2 usage error.";
 /// Linux network labs as scripts: namespaces, veth pairs, bridges,
 /// addresses, routes and NAT, made in-process over netlink.
 #[derive(Debug, Parser)]
-#[command(name = "netscript", version, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "netscript",
+    version,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -30,7 +36,7 @@ pub struct Args {
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Run in a private network and mount namespace; nothing outlives the process
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub sandbox: bool,
 
     /// Print every change, as the `ip` command it stands for, before making it
@@ -74,12 +80,22 @@ pub struct RunArgs {
     pub params: Vec<String>,
 }
 
+/// What `netscript graph` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Picture {
+    Dot,
+    Mermaid,
+    Svg,
+    Png,
+    Pdf,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Remove everything a lab made, newest first, and nothing else
     Down {
         /// Labs to take down
-        #[arg(required_unless_present = "all")]
+        #[arg(required_unless_present = "all", value_name = "LAB")]
         labs: Vec<String>,
         /// Take down every lab that is up
         #[arg(long, conflicts_with = "labs")]
@@ -96,13 +112,18 @@ pub enum Command {
     Graph {
         /// The lab, as `netscript ls` names it
         lab: String,
-        /// dot (Graphviz), mermaid, or svg (drawn by netscript itself);
-        /// default: from the -o file's extension, else dot
+        /// dot (Graphviz), mermaid, svg (drawn by netscript itself), or png
+        /// and pdf (drawn by Graphviz's dot); default: from the -o file's
+        /// extension, else dot
         #[arg(short, long, value_enum)]
-        format: Option<crate::view::Format>,
+        format: Option<Picture>,
         /// Write to FILE instead of standard output
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Draw every namespace: runs of alike hosts on a bridge are not
+        /// folded into one box
+        #[arg(long)]
+        all: bool,
     },
     /// Print each namespace of a lab with its links, addresses, routes,
     /// forwarding and firewall (NAT) rules, as the kernel has them
@@ -126,10 +147,14 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Print a completion script for a shell
+    /// Print a completion script for a shell; it completes lab names too
     Completions {
         /// bash, zsh, fish, elvish or powershell
-        shell: clap_complete::Shell,
+        #[arg(required_unless_present = "lab_names")]
+        shell: Option<clap_complete::Shell>,
+        /// The labs that are up, one a line: what the completion scripts offer
+        #[arg(long, hide = true, conflicts_with = "shell")]
+        lab_names: bool,
     },
     /// A lab's listener for probes to reach, as `listen()` in a script starts it
     #[command(hide = true)]
@@ -142,6 +167,11 @@ pub enum Command {
     /// `netscript man | man -l -`
     Man {
         /// A command, for its own page (netscript-graph(1), ...)
+        command: Option<String>,
+    },
+    /// Print this help, or a command's
+    Help {
+        /// A command, for its own help
         command: Option<String>,
     },
 }

@@ -43,12 +43,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match &args.command {
         Some(Command::Down { labs, all }) => labs::down(labs, *all),
         Some(Command::Ls { json }) => labs::ls(*json),
-        Some(Command::Graph { lab, format, output }) => see::graph(lab, *format, output.as_deref()),
+        Some(Command::Graph { lab, format, output, all }) => {
+            see::graph(lab, *format, output.as_deref(), *all)
+        }
         Some(Command::Show { lab, json }) => see::show(lab, *json),
         Some(Command::Import { file, output, check }) => import::run(file, output.as_deref(), *check),
-        Some(Command::Completions { shell }) => see::completions(*shell),
+        Some(Command::Completions { shell, lab_names }) => see::completions(*shell, *lab_names),
         Some(Command::Man { command }) => see::man(command.as_deref()),
         Some(Command::Listen { proto, port }) => crate::kernel::port::listen(proto, *port),
+        Some(Command::Help { command }) => see::help(command.as_deref()),
         None => run_script(&args.run),
     }
 }
@@ -57,6 +60,10 @@ fn run_script(args: &RunArgs) -> i32 {
     let Some(path) = args.script.as_ref() else {
         return crate::repl::run(args);
     };
+    if let Some(hint) = see::mistyped_command(path, &args.params) {
+        color::eprint_error(&format!("error: {hint}\n"));
+        return USAGE;
+    }
     let params = match Params::parse(&args.params) {
         Ok(params) => Rc::new(RefCell::new(params)),
         Err(err) => {
@@ -64,7 +71,7 @@ fn run_script(args: &RunArgs) -> i32 {
             return USAGE;
         }
     };
-    let text = match fs::read_to_string(path) {
+    let text = match fs::read_to_string(path).map(script::without_bom) {
         Ok(text) => text,
         Err(err) => {
             color::eprint_error(&format!("error: cannot read script {}: {err}\n", path.display()));
@@ -80,6 +87,11 @@ fn run_script(args: &RunArgs) -> i32 {
     };
     let name = path.display().to_string();
     let source = Source { name: &name, text: &text };
+    // A parameter the script never reads, found before anything is built.
+    if let Err(err) = params.borrow().check_before_run(&text) {
+        color::eprint_error(&script::render(&source, &err, Position::NONE, &[]));
+        return USAGE;
+    }
 
     let kernel = match Kernel::new() {
         Ok(kernel) => kernel,
@@ -192,7 +204,7 @@ fn run_script(args: &RunArgs) -> i32 {
         println!("# The script failed here; netscript undoes what it did, newest first:");
     }
     let report = lab.borrow_mut().rollback();
-    eprint!("{}", describe_rollback(&report));
+    eprint!("{}", describe_rollback(&report, args.verbose, &lab_name));
     FAILURE
 }
 
@@ -212,18 +224,9 @@ fn lab_name(given: Option<&str>, script: &Path) -> Result<String, String> {
     Ok(name)
 }
 
-fn describe_rollback(report: &Teardown) -> String {
-    let mut out = String::new();
+fn describe_rollback(report: &Teardown, verbose: bool, lab: &str) -> String {
     if report.undone.is_empty() && report.errors.is_empty() {
-        out.push_str("nothing to roll back: the run had changed nothing\n");
-    } else {
-        out.push_str(&format!("rolled back {} change(s) of this run:\n", report.undone.len()));
-        for op in &report.undone {
-            out.push_str(&format!("  {}\n", op.describe()));
-        }
+        return "nothing to roll back: the run had changed nothing\n".to_string();
     }
-    for err in &report.errors {
-        out.push_str(&format!("rollback incomplete: {err}\n"));
-    }
-    out
+    super::rollback::describe(report, "of this run", verbose, lab)
 }

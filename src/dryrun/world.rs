@@ -12,31 +12,34 @@ use ipnetwork::IpNetwork;
 
 use crate::kernel::ping::{PingOptions, PingStats};
 use crate::kernel::{
-    AddrInfo, ExecOutput, KernelError, LinkInfo, Network, RouteInfo, TableInfo, no_link, no_netns,
+    AddrInfo, ExecOutput, FdbInfo, IpRuleInfo, KernelError, LinkInfo, NeighInfo, Network, RouteInfo,
+    TableInfo, VlanInfo, no_link, no_netns,
 };
 use crate::ops::firewall::Table;
-use crate::ops::{Netns, Op, RouteSpec, Rule};
+use crate::ops::{Netns, Op, RouteSpec, Rule, limits};
 
-#[derive(Debug, Clone)]
-struct Link {
+#[derive(Debug, Clone, Default)]
+pub(super) struct Link {
     /// Unique across namespaces, so a veth knows its peer wherever it moves.
-    id: u64,
-    index: u32,
-    name: String,
-    kind: String,
-    up: bool,
-    mtu: u32,
-    mac: String,
-    master: Option<u64>,
-    peer: Option<u64>,
-    addrs: Vec<IpNetwork>,
+    pub(super) id: u64,
+    pub(super) index: u32,
+    pub(super) name: String,
+    pub(super) kind: String,
+    pub(super) up: bool,
+    pub(super) mtu: u32,
+    pub(super) mac: String,
+    pub(super) master: Option<u64>,
+    pub(super) peer: Option<u64>,
+    pub(super) addrs: Vec<IpNetwork>,
+    /// The rest of what the model knows of a link: see links.rs.
+    pub(super) more: super::links::More,
 }
 
 #[derive(Debug, Default)]
-struct Space {
-    links: Vec<Link>,
+pub(super) struct Space {
+    pub(super) links: Vec<Link>,
     /// Routes added by operations (connected routes follow the addresses).
-    routes: Vec<RouteSpec>,
+    pub(super) routes: Vec<RouteSpec>,
     /// Routes that were there when the dry run started.
     initial_routes: Vec<RouteInfo>,
     sysctls: BTreeMap<String, String>,
@@ -46,12 +49,16 @@ struct Space {
     firewall: Table,
     /// Stands for the kernel's namespace cookie.
     cookie: u64,
+    /// Policy rules, fdb and neighbour entries: see links.rs.
+    pub(super) tables: super::links::Tables,
 }
 
 #[derive(Debug, Default)]
-struct State {
-    spaces: BTreeMap<Netns, Space>,
+pub(super) struct State {
+    pub(super) spaces: BTreeMap<Netns, Space>,
     next_id: u64,
+    /// A command ran whose effects the model cannot know (`exec`).
+    pub(super) unknown_effects: bool,
 }
 
 pub struct World {
@@ -62,20 +69,56 @@ fn failed(text: String) -> KernelError {
     KernelError::Failed(text)
 }
 
+/// Says, in the printed script, what the dry run could not check.
+fn note(what: &str) {
+    println!("# not checked in a dry run: {what}");
+}
+
+/// A sysctl as the host has it: what the dry run checks a value against.
+enum Lookup {
+    Value(String),
+    /// There, but not readable (write-only, or root's).
+    Unreadable,
+    Missing,
+}
+
+/// Reads a sysctl in the host. A per-device key of a device that exists
+/// only in the model (net.ipv4.conf.veth0.rp_filter) is read as the
+/// device default (net.ipv4.conf.default.rp_filter).
+fn host_sysctl(key: &str) -> Lookup {
+    let path = |key: &str| std::path::PathBuf::from(format!("/proc/sys/{}", key.replace('.', "/")));
+    let mut file = path(key);
+    if !file.exists() {
+        let parts: Vec<&str> = key.split('.').collect();
+        if let ["net", family @ ("ipv4" | "ipv6"), table @ ("conf" | "neigh"), _dev, rest @ ..] =
+            parts.as_slice()
+        {
+            file = path(&format!("net.{family}.{table}.default.{}", rest.join(".")));
+        }
+    }
+    if !file.exists() {
+        return Lookup::Missing;
+    }
+    match std::fs::read_to_string(&file) {
+        Ok(value) => Lookup::Value(value.trim().to_string()),
+        Err(_) => Lookup::Unreadable,
+    }
+}
+
 impl State {
-    fn space(&self, ns: &Netns) -> Result<&Space, KernelError> {
+    pub(super) fn space(&self, ns: &Netns) -> Result<&Space, KernelError> {
         self.spaces.get(ns).ok_or_else(|| no_netns(ns.name().unwrap_or("host")))
     }
 
-    fn space_mut(&mut self, ns: &Netns) -> Result<&mut Space, KernelError> {
+    pub(super) fn space_mut(&mut self, ns: &Netns) -> Result<&mut Space, KernelError> {
         self.spaces.get_mut(ns).ok_or_else(|| no_netns(ns.name().unwrap_or("host")))
     }
 
-    fn find(&self, id: u64) -> Option<(&Netns, &Link)> {
+    pub(super) fn find(&self, id: u64) -> Option<(&Netns, &Link)> {
         self.spaces.iter().find_map(|(ns, space)| space.links.iter().find(|l| l.id == id).map(|l| (ns, l)))
     }
 
-    fn new_link(&mut self, ns: &Netns, name: &str, kind: &str) -> Result<u64, KernelError> {
+    pub(super) fn new_link(&mut self, ns: &Netns, name: &str, kind: &str) -> Result<u64, KernelError> {
         self.next_id += 1;
         let id = self.next_id;
         let space = self.space_mut(ns)?;
@@ -94,21 +137,30 @@ impl State {
             master: None,
             peer: None,
             addrs: Vec::new(),
+            more: super::links::More::default(),
         });
         Ok(id)
     }
 
-    fn link_mut(&mut self, ns: &Netns, dev: &str) -> Result<&mut Link, KernelError> {
+    pub(super) fn link_mut(&mut self, ns: &Netns, dev: &str) -> Result<&mut Link, KernelError> {
         self.space_mut(ns)?.links.iter_mut().find(|l| l.name == dev).ok_or_else(|| no_link(ns, dev))
     }
 
-    fn link(&self, ns: &Netns, dev: &str) -> Result<&Link, KernelError> {
+    pub(super) fn link(&self, ns: &Netns, dev: &str) -> Result<&Link, KernelError> {
         self.space(ns)?.links.iter().find(|l| l.name == dev).ok_or_else(|| no_link(ns, dev))
     }
 
-    /// Removes a link; a veth takes its peer along, wherever it is.
-    fn remove(&mut self, id: u64) {
+    /// Removes a link; a veth takes its peer along, wherever it is, and a
+    /// link takes the VLANs and macvlans made on it.
+    pub(super) fn remove(&mut self, id: u64) {
         let peer = self.find(id).and_then(|(_, l)| l.peer);
+        let children: Vec<u64> = self
+            .spaces
+            .values()
+            .flat_map(|s| s.links.iter())
+            .filter(|l| l.more.parent == Some(id) && l.more.goes_with_parent)
+            .map(|l| l.id)
+            .collect();
         for space in self.spaces.values_mut() {
             for link in &mut space.links {
                 if link.master == Some(id) {
@@ -116,6 +168,10 @@ impl State {
                 }
             }
             space.links.retain(|l| l.id != id && Some(l.id) != peer);
+            space.tables.forget_link(id);
+        }
+        for child in children {
+            self.remove(child);
         }
     }
 
@@ -131,7 +187,7 @@ impl State {
             .filter(|(net, _)| net.contains(ip))
             .map(|(net, dev)| (net.prefix(), Some(dev.clone())))
             .collect();
-        for route in &space.routes {
+        for route in space.routes.iter().filter(|r| r.table_id() == crate::ops::routing::TABLE_MAIN) {
             let (prefix, matches) = match route.dst {
                 Some(dst) => (dst.prefix(), dst.contains(ip)),
                 None => (0, route.v6 == ip.is_ipv6()),
@@ -154,7 +210,7 @@ impl State {
     }
 
     /// Networks reachable directly: addresses on links that are up.
-    fn connected(&self, ns: &Netns) -> Vec<(IpNetwork, String)> {
+    pub(super) fn connected(&self, ns: &Netns) -> Vec<(IpNetwork, String)> {
         let Ok(space) = self.space(ns) else { return Vec::new() };
         let mut nets: Vec<(IpNetwork, String)> = space
             .links
@@ -226,6 +282,7 @@ impl World {
                 master: None,
                 peer: None,
                 addrs: link.addresses.iter().filter_map(|a| a.parse().ok()).collect(),
+                more: super::links::More::from_info(link),
             });
         }
         for link in &links {
@@ -294,11 +351,28 @@ impl World {
             }
             Op::LinkSetUp { ns, dev, up } => state.link_mut(ns, dev)?.up = *up,
             Op::LinkSetMaster { ns, dev, master } => {
+                let port = state.link(ns, dev)?;
                 let master_id = match master {
                     Some(m) => {
                         let bridge = state.link(ns, m)?;
-                        if bridge.kind != "bridge" {
-                            return Err(failed(format!("'{m}' cannot take ports (is it a bridge?)")));
+                        if !["bridge", "bond", "vrf"].contains(&bridge.kind.as_str()) {
+                            return Err(failed(format!(
+                                "'{m}' cannot take ports (is it a bridge, a bond or a VRF?)"
+                            )));
+                        }
+                        if dev == m {
+                            return Err(failed(limits::port_of_itself(dev)));
+                        }
+                        if port.kind == "bridge" && bridge.kind == "bridge" {
+                            return Err(failed(limits::bridge_in_bridge(dev)));
+                        }
+                        let ports =
+                            state.space(ns)?.links.iter().filter(|l| l.master == Some(bridge.id)).count();
+                        if bridge.kind == "bridge"
+                            && port.master != Some(bridge.id)
+                            && ports >= limits::BRIDGE_MAX_PORTS
+                        {
+                            return Err(failed(limits::bridge_full(m)));
                         }
                         Some(bridge.id)
                     }
@@ -310,6 +384,9 @@ impl World {
                 state.space(target)?;
                 if state.space(target)?.links.iter().any(|l| &l.name == dev) {
                     return Err(failed(format!("{target} already has a link named '{dev}'")));
+                }
+                if let Some(why) = limits::stays_in_its_namespace(dev, &state.link(ns, dev)?.kind, target) {
+                    return Err(failed(why));
                 }
                 let space = state.space_mut(ns)?;
                 let at = space.links.iter().position(|l| &l.name == dev).ok_or_else(|| no_link(ns, dev))?;
@@ -330,7 +407,17 @@ impl World {
                 }
                 state.link_mut(ns, dev)?.name = new_name.clone();
             }
-            Op::LinkSetMtu { ns, dev, mtu } => state.link_mut(ns, dev)?.mtu = *mtu,
+            Op::LinkSetMtu { ns, dev, mtu } => {
+                let link = state.link_mut(ns, dev)?;
+                match limits::mtu_range(&link.kind) {
+                    Some(range) if *mtu < range.0 || *mtu > range.1 => {
+                        return Err(failed(limits::mtu_out_of_range(dev, *mtu, range)));
+                    }
+                    Some(_) => {}
+                    None => note(&format!("the range of mtu that '{dev}' takes (a {})", link.kind)),
+                }
+                link.mtu = *mtu;
+            }
             Op::LinkDel { ns, dev } => {
                 let id = state.link(ns, dev)?.id;
                 state.remove(id);
@@ -355,6 +442,7 @@ impl World {
                     state.link(ns, dev)?;
                 }
                 if let Some(via) = route.via
+                    && !route.onlink
                     && !state.connected(ns).iter().any(|(net, _)| net.contains(via))
                 {
                     return Err(failed(format!(
@@ -362,12 +450,14 @@ impl World {
                          give a link there an address in the gateway's subnet first"
                     )));
                 }
+                super::links::check_nexthops(&state, ns, route)?;
                 let space = state.space_mut(ns)?;
-                if space
-                    .routes
-                    .iter()
-                    .any(|r| r.dst == route.dst && r.v6 == route.v6 && r.metric == route.metric)
-                {
+                if space.routes.iter().any(|r| {
+                    r.dst == route.dst
+                        && r.v6 == route.v6
+                        && r.metric == route.metric
+                        && r.table == route.table
+                }) {
                     return Err(failed(format!(
                         "a route to {} already exists in {ns}",
                         route.describe_dst()
@@ -378,7 +468,7 @@ impl World {
             Op::RouteDel { ns, route } => {
                 let space = state.space_mut(ns)?;
                 let before = space.routes.len();
-                space.routes.retain(|r| !(r.dst == route.dst && r.v6 == route.v6));
+                space.routes.retain(|r| !(r.dst == route.dst && r.v6 == route.v6 && r.table == route.table));
                 if space.routes.len() == before {
                     return Err(KernelError::NotFound(format!(
                         "no route to {} in {ns} matches",
@@ -387,6 +477,18 @@ impl World {
                 }
             }
             Op::SysctlSet { ns, key, value } => {
+                state.space(ns)?;
+                match host_sysctl(key) {
+                    Lookup::Missing => {
+                        return Err(KernelError::NotFound(format!("there is no sysctl {key}")));
+                    }
+                    Lookup::Value(current) => {
+                        if let Some(why) = limits::sysctl_value_problem(key, &current, value) {
+                            return Err(failed(why));
+                        }
+                    }
+                    Lookup::Unreadable => note(&format!("what {key} takes")),
+                }
                 state.space_mut(ns)?.sysctls.insert(key.clone(), value.clone());
             }
             Op::FirewallAdd { ns, lab, rule } => {
@@ -413,10 +515,25 @@ impl World {
                 space.firewall.set_policy(*chain, *policy);
                 return Ok(tidy(ns, &mut space.firewall));
             }
-            Op::ProcessStart { ns, .. } => {
+            Op::ProcessStart { ns, argv, .. } => {
                 state.space(ns)?;
+                if let Some(missing) = limits::missing_program(argv) {
+                    return Err(failed(limits::no_program(&missing)));
+                }
             }
             Op::ProcessStop { .. } => {}
+            Op::LinkAdd { .. }
+            | Op::LinkSet { .. }
+            | Op::BridgeSet { .. }
+            | Op::BridgePortSet { .. }
+            | Op::BridgeVlanAdd { .. }
+            | Op::BridgeVlanDel { .. }
+            | Op::FdbAdd { .. }
+            | Op::FdbDel { .. }
+            | Op::RuleAdd { .. }
+            | Op::RuleDel { .. }
+            | Op::NeighAdd { .. }
+            | Op::NeighDel { .. } => super::links::simulate(&mut state, op)?,
             Op::FirewallDel { ns, lab, rule } => {
                 let space = state.space_mut(ns)?;
                 let comments: Vec<String> = rule.nft_rules(lab).into_iter().map(|nft| nft.comment).collect();
@@ -453,6 +570,18 @@ impl World {
                 None => format!("if{}", p.index),
             }),
             addresses: link.addrs.iter().map(|a| a.to_string()).collect(),
+            parent: link.more.parent.and_then(|id| state.find(id)).map(|(_, p)| match in_same(p.id) {
+                Some(p) => p.name.clone(),
+                None => format!("if{}", p.index),
+            }),
+            details: link.more.details.clone(),
+            settings: link.more.settings(link),
+            bridge: link.more.bridge.clone(),
+            port: link
+                .master
+                .and_then(in_same)
+                .filter(|m| m.kind == "bridge")
+                .map(|_| link.more.port.clone()),
         }
     }
 }
@@ -495,6 +624,12 @@ impl Network for World {
             && self.firewall_has(ns, lab, rule)?
         {
             return Ok(());
+        }
+        if self.state.borrow().unknown_effects {
+            let assumed = super::links::assume_unknown(&mut self.state.borrow_mut(), op);
+            if !assumed.is_empty() {
+                println!("# assumed made by an earlier command: {}", assumed.join(", "));
+            }
         }
         let after = self.simulate(op)?;
         for line in op.render().into_iter().chain(after) {
@@ -568,22 +703,58 @@ impl Network for World {
                     protocol: "kernel".into(),
                     scope: "link".into(),
                     metric: None,
+                    table: crate::ops::routing::TABLE_MAIN,
+                    kind: "unicast".into(),
+                    src: Some(addr.ip()),
+                    nexthops: Vec::new(),
                 });
             }
         }
-        routes.extend(space.routes.iter().map(|r| RouteInfo {
-            dst: r.describe_dst(),
-            via: r.via,
-            dev: r.dev.clone().or_else(|| {
-                let via = r.via?;
-                state.connected(ns).into_iter().find(|(net, _)| net.contains(via)).map(|(_, dev)| dev)
-            }),
-            v6: r.v6 || r.dst.is_some_and(|d| d.is_ipv6()),
-            protocol: "boot".into(),
-            scope: if r.via.is_none() { "link".into() } else { "global".into() },
-            metric: r.metric,
-        }));
+        routes.extend(
+            space
+                .routes
+                .iter()
+                .filter(|r| r.table_id() == crate::ops::routing::TABLE_MAIN)
+                .map(|r| super::links::route_info(&state, ns, r)),
+        );
         Ok(routes)
+    }
+
+    fn routes_in(&self, ns: &Netns, table: Option<u32>) -> Result<Vec<RouteInfo>, KernelError> {
+        let mut routes: Vec<RouteInfo> = match table {
+            Some(t) if t != crate::ops::routing::TABLE_MAIN => Vec::new(),
+            _ => self.routes(ns)?,
+        };
+        let state = self.state.borrow();
+        let space = state.space(ns)?;
+        routes.extend(
+            space
+                .routes
+                .iter()
+                .filter(|r| r.table_id() != crate::ops::routing::TABLE_MAIN)
+                .filter(|r| table.is_none_or(|t| t == r.table_id()))
+                .map(|r| super::links::route_info(&state, ns, r)),
+        );
+        Ok(routes)
+    }
+
+    fn ip_rules(&self, ns: &Netns) -> Result<Vec<IpRuleInfo>, KernelError> {
+        Ok(self.state.borrow().space(ns)?.tables.rules())
+    }
+
+    fn neighbours(&self, ns: &Netns) -> Result<Vec<NeighInfo>, KernelError> {
+        let state = self.state.borrow();
+        super::links::neighbours(&state, ns)
+    }
+
+    fn fdb(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<FdbInfo>, KernelError> {
+        let state = self.state.borrow();
+        super::links::fdb(&state, ns, dev)
+    }
+
+    fn bridge_vlans(&self, ns: &Netns) -> Result<Vec<VlanInfo>, KernelError> {
+        let state = self.state.borrow();
+        super::links::bridge_vlans(&state, ns)
     }
 
     fn sysctl_get(&self, ns: &Netns, key: &str) -> Result<String, KernelError> {
@@ -682,6 +853,13 @@ impl Network for World {
     /// A command is part of building the lab: it goes into the script.
     fn exec(&self, ns: &Netns, argv: &[String], _timeout: Duration) -> Result<ExecOutput, KernelError> {
         self.state.borrow().space(ns)?;
+        if let Some(missing) = limits::missing_program(argv) {
+            return Err(failed(limits::no_program(&missing)));
+        }
+        // What it makes or changes, the model cannot know: later steps on
+        // things it does not know are assumed to be about those.
+        self.state.borrow_mut().unknown_effects = true;
+        println!("# what this command makes is unknown to the dry run");
         let words: Vec<String> = argv.iter().map(|w| crate::ops::quote(w)).collect();
         let prefix =
             ns.name().map(|n| format!("ip netns exec {} ", crate::ops::quote(n))).unwrap_or_default();
@@ -747,6 +925,7 @@ mod tests {
             dev: None,
             metric: None,
             v6: false,
+            ..RouteSpec::default()
         };
         let unreachable = world.simulate(&Op::RouteAdd { ns: Netns::Host, route: route.clone() });
         assert!(unreachable.unwrap_err().to_string().contains("not reachable"));
@@ -826,6 +1005,7 @@ mod tests {
             dev: None,
             metric: None,
             v6: false,
+            ..RouteSpec::default()
         };
         world.simulate(&Op::RouteAdd { ns: Netns::Host, route: default }).unwrap();
         assert_eq!(seen(&world).to_string(), "203.0.113.2");

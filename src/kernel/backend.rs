@@ -37,6 +37,7 @@ struct Socket {
 
 impl Kernel {
     pub fn new() -> io::Result<Self> {
+        super::error::raise_open_file_limit();
         let rt = Builder::new_current_thread().enable_all().build()?;
         let host_ns = File::open("/proc/thread-self/ns/net")?;
         let host = {
@@ -77,7 +78,10 @@ impl Kernel {
     pub(super) fn ns_file(&self, ns: &Netns) -> Result<File, KernelError> {
         match ns {
             Netns::Host => self.host_ns.try_clone().map_err(|err| generic(io_errno(&err), &err)),
-            Netns::Named(name) => File::open(netns::path(name)).map_err(|_| no_netns(name)),
+            Netns::Named(name) => File::open(netns::path(name)).map_err(|err| match io_errno(&err) {
+                Some(Errno::ENOENT) => no_netns(name),
+                errno => generic(errno, &err),
+            }),
         }
     }
 
@@ -172,6 +176,18 @@ impl Kernel {
             Op::ChainPolicy { ns, chain, policy } => self.chain_policy(ns, *chain, *policy),
             Op::ProcessStart { ns, argv, log } => self.spawn(ns, argv, std::path::Path::new(log)).map(drop),
             Op::ProcessStop { pid, start } => self.stop_process(*pid, *start),
+            Op::LinkAdd { ns, name, kind } => self.link_add(ns, name, kind),
+            Op::LinkSet { ns, dev, settings } => self.link_set(ns, dev, settings),
+            Op::BridgeSet { ns, dev, options } => self.bridge_set(ns, dev, options),
+            Op::BridgePortSet { ns, dev, options } => self.bridge_port_set(ns, dev, options),
+            Op::BridgeVlanAdd { ns, dev, vlan } => self.bridge_vlan(ns, dev, vlan, true),
+            Op::BridgeVlanDel { ns, dev, vlan } => self.bridge_vlan(ns, dev, vlan, false),
+            Op::FdbAdd { ns, dev, entry, append } => self.fdb_add(ns, dev, entry, *append),
+            Op::FdbDel { ns, dev, entry } => self.fdb_del(ns, dev, entry),
+            Op::RuleAdd { ns, rule } => self.rule_add(ns, rule),
+            Op::RuleDel { ns, rule } => self.rule_del(ns, rule),
+            Op::NeighAdd { ns, dev, entry } => self.neigh_add(ns, dev, entry),
+            Op::NeighDel { ns, dev, entry } => self.neigh_del(ns, dev, entry),
         }
     }
 }
@@ -263,6 +279,26 @@ impl super::Network for Kernel {
         Kernel::firewall_table(self, ns)
     }
 
+    fn routes_in(&self, ns: &Netns, table: Option<u32>) -> Result<Vec<super::RouteInfo>, KernelError> {
+        Kernel::routes_in(self, ns, table)
+    }
+
+    fn ip_rules(&self, ns: &Netns) -> Result<Vec<super::IpRuleInfo>, KernelError> {
+        Kernel::ip_rules(self, ns)
+    }
+
+    fn neighbours(&self, ns: &Netns) -> Result<Vec<super::NeighInfo>, KernelError> {
+        Kernel::neighbours(self, ns)
+    }
+
+    fn fdb(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<super::FdbInfo>, KernelError> {
+        Kernel::fdb(self, ns, dev)
+    }
+
+    fn bridge_vlans(&self, ns: &Netns) -> Result<Vec<super::VlanInfo>, KernelError> {
+        Kernel::bridge_vlans(self, ns)
+    }
+
     fn firewall_tables(&self, ns: &Netns) -> Result<Vec<super::TableInfo>, KernelError> {
         Kernel::firewall_tables(self, ns)
     }
@@ -286,6 +322,14 @@ impl super::Network for Kernel {
 
     fn spawn(&self, ns: &Netns, argv: &[String], log: &str) -> Result<(u32, u64), KernelError> {
         Kernel::spawn(self, ns, argv, std::path::Path::new(log))
+    }
+
+    fn neighbour_table(&self, v6: bool) -> Option<super::NeighbourTable> {
+        Kernel::neighbour_table(self, v6)
+    }
+
+    fn forget_neighbours(&self, ns: &Netns, addrs: &[std::net::IpAddr]) -> Result<(), KernelError> {
+        Kernel::forget_neighbours(self, ns, addrs)
     }
 
     fn exec(
@@ -328,5 +372,17 @@ impl super::Network for Kernel {
         timeout: std::time::Duration,
     ) -> Result<std::net::IpAddr, KernelError> {
         Kernel::source_seen(self, from, listen_ns, target, listen_port, timeout)
+    }
+
+    fn source_seen_from(
+        &self,
+        from: &Netns,
+        bound: std::net::IpAddr,
+        listen_ns: &Netns,
+        target: std::net::SocketAddr,
+        listen_port: u16,
+        timeout: std::time::Duration,
+    ) -> Result<std::net::IpAddr, KernelError> {
+        Kernel::source_seen_bound(self, from, Some(bound), listen_ns, target, listen_port, timeout)
     }
 }

@@ -43,6 +43,7 @@ pub fn io_errno(err: &io::Error) -> Option<Errno> {
 /// The words for an errno that no operation-specific message covers.
 pub fn generic(errno: Option<Errno>, fallback: &dyn fmt::Display) -> KernelError {
     match errno {
+        Some(Errno::EMFILE) | Some(Errno::ENFILE) => KernelError::Failed(too_many_files(errno)),
         Some(Errno::EPERM) | Some(Errno::EACCES) => KernelError::Failed(
             "permission denied: netscript needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN); \
              try `sudo netscript --sandbox ...`, or --dry-run to only print the commands"
@@ -50,6 +51,32 @@ pub fn generic(errno: Option<Errno>, fallback: &dyn fmt::Display) -> KernelError
         ),
         Some(errno) => KernelError::Failed(format!("the kernel said: {}", lower_first(errno.desc()))),
         None => KernelError::Failed(fallback.to_string()),
+    }
+}
+
+/// Out of file descriptors: netscript holds a netlink socket per namespace.
+pub fn too_many_files(errno: Option<Errno>) -> String {
+    if errno == Some(Errno::ENFILE) {
+        return "the system is out of open files (fs.file-max): close programs, or raise fs.file-max".into();
+    }
+    let limit = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .map(|(soft, _)| soft.to_string())
+        .unwrap_or_else(|_| "?".into());
+    format!(
+        "too many open files: netscript keeps a netlink socket open for each namespace it works in, \
+         and this process may open only {limit} files; raise the limit (`ulimit -n 65536`, or LimitNOFILE= \
+         for a service) and run again"
+    )
+}
+
+/// Raises this process's limit of open files to the most it may have: a lab
+/// of a thousand namespaces holds a thousand netlink sockets.
+pub fn raise_open_file_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < hard
+    {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::Kernel;
 use super::error::KernelError;
-use crate::ops::Netns;
+use crate::ops::{Netns, limits};
 
 /// What a finished command left.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,9 @@ impl Kernel {
         timeout: Duration,
     ) -> Result<ExecOutput, KernelError> {
         let program = argv.first().ok_or_else(|| KernelError::Failed("no command given".into()))?;
+        if let Some(missing) = limits::missing_program(argv) {
+            return Err(KernelError::Failed(limits::no_program(&missing)));
+        }
         let spawn = || {
             Command::new(program)
                 .args(&argv[1..])
@@ -40,7 +43,7 @@ impl Kernel {
             if err.kind() == std::io::ErrorKind::NotFound
                 && !matches!(ns, Netns::Named(n) if !super::netns::exists(n))
             {
-                KernelError::Failed(format!("no program '{program}' (not found in PATH)"))
+                KernelError::Failed(limits::no_program(program))
             } else {
                 KernelError::Failed(format!("cannot run '{program}'{}: {err}", ns.location()))
             }

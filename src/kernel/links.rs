@@ -10,10 +10,10 @@ use rtnetlink::{Handle, LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth};
 
 use super::error::{KernelError, errno_of, generic};
 use super::{Kernel, Network, no_link};
-use crate::ops::Netns;
+use crate::ops::{Netns, limits};
 
 /// A link as scripts see it (the fields of `ip -j link` that labs care about).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkInfo {
     pub index: u32,
     pub name: String,
@@ -29,6 +29,15 @@ pub struct LinkInfo {
     /// `if<index>` when it is in another one (as `ip link` prints it).
     pub peer: Option<String>,
     pub addresses: Vec<String>,
+    /// The link a VLAN, macvlan or VXLAN is made on (its underlay device).
+    pub parent: Option<String>,
+    /// The key options of its kind: ("vni", "100"), ("vlan_id", "10"), ...
+    pub details: Vec<(String, String)>,
+    /// MAC address, alias, txqueuelen, promisc, arp and group, as they are.
+    pub settings: crate::ops::kinds::LinkSettings,
+    /// A bridge's options, when it is one; a bridge port's.
+    pub bridge: Option<crate::ops::kinds::BridgeOptions>,
+    pub port: Option<crate::ops::kinds::PortOptions>,
 }
 
 impl Kernel {
@@ -107,11 +116,28 @@ impl Kernel {
         self.block_on(handle.link().set(message).execute()).map_err(|err| match errno_of(&err) {
             Some(Errno::ENODEV) => no_link(ns, dev),
             Some(Errno::EOPNOTSUPP) | Some(Errno::EINVAL) => {
-                KernelError::Failed(format!("'{master}' cannot take ports (is it a bridge?)"))
+                KernelError::Failed(limits::not_a_bridge(master))
             }
-            Some(Errno::ELOOP) => KernelError::Failed(format!("'{dev}' cannot be a port of itself")),
+            Some(Errno::ELOOP) if dev == master => KernelError::Failed(limits::port_of_itself(dev)),
+            Some(Errno::ELOOP) if self.kind_of(ns, dev).as_deref() == Some("bridge") => {
+                KernelError::Failed(limits::bridge_in_bridge(dev))
+            }
+            Some(Errno::ELOOP) => KernelError::Failed(format!(
+                "'{dev}' is above '{master}' already (a port of a port): Linux refuses the loop"
+            )),
+            Some(Errno::EXFULL) => KernelError::Failed(limits::bridge_full(master)),
+            Some(Errno::EBUSY) => KernelError::Failed(format!(
+                "'{dev}' cannot join '{master}': it carries macvlans or VLANs of its own, or is a port already"
+            )),
             errno => generic(errno, &err),
         })
+    }
+
+    /// The kind of a link (veth, bridge, ...), if it can be read.
+    fn kind_of(&self, ns: &Netns, dev: &str) -> Option<String> {
+        let handle = self.handle(ns).ok()?;
+        let message = self.block_on(get_link(&handle, dev)).ok()??;
+        Some(link_info(&message, &HashMap::new(), Vec::new()).kind)
     }
 
     pub(super) fn link_set_netns(&self, ns: &Netns, dev: &str, target: &Netns) -> Result<(), KernelError> {
@@ -123,9 +149,14 @@ impl Kernel {
         result.map_err(|err| match errno_of(&err) {
             Some(Errno::ENODEV) => no_link(ns, dev),
             Some(Errno::EEXIST) => KernelError::Failed(format!("{target} already has a link named '{dev}'")),
-            Some(Errno::EINVAL) if dev == "lo" => {
-                KernelError::Failed("'lo' cannot leave its namespace".into())
-            }
+            Some(Errno::EINVAL) => match self.kind_of(ns, dev) {
+                Some(kind) => {
+                    KernelError::Failed(limits::stays_in_its_namespace(dev, &kind, target).unwrap_or_else(
+                        || format!("Linux keeps '{dev}' (a {kind}) in the namespace it was made in"),
+                    ))
+                }
+                None => generic(Some(Errno::EINVAL), &err),
+            },
             errno => generic(errno, &err),
         })
     }
@@ -151,11 +182,27 @@ impl Kernel {
         let message = LinkUnspec::new_with_name(dev).mtu(mtu).build();
         self.block_on(handle.link().set(message).execute()).map_err(|err| match errno_of(&err) {
             Some(Errno::ENODEV) => no_link(ns, dev),
-            Some(Errno::EINVAL) => {
-                KernelError::Failed(format!("mtu {mtu} is out of the range that '{dev}' accepts"))
-            }
+            Some(Errno::EINVAL) => KernelError::Failed(match self.mtu_range(ns, dev) {
+                Some(range) => limits::mtu_out_of_range(dev, mtu, range),
+                None => format!("mtu {mtu} is out of the range that '{dev}' accepts"),
+            }),
             errno => generic(errno, &err),
         })
+    }
+
+    /// The least and most mtu a link takes, as the kernel reports them.
+    fn mtu_range(&self, ns: &Netns, dev: &str) -> Option<(u32, u32)> {
+        let handle = self.handle(ns).ok()?;
+        let message = self.block_on(get_link(&handle, dev)).ok()??;
+        let min = message.attributes.iter().find_map(|a| match a {
+            LinkAttribute::MinMtu(min) => Some(*min),
+            _ => None,
+        })?;
+        let max = message.attributes.iter().find_map(|a| match a {
+            LinkAttribute::MaxMtu(max) => Some(*max),
+            _ => None,
+        })?;
+        (max > 0).then_some((min, max))
     }
 
     pub(super) fn link_del(&self, ns: &Netns, dev: &str) -> Result<(), KernelError> {
@@ -299,7 +346,11 @@ fn link_info(message: &LinkMessage, names: &HashMap<u32, String>, addresses: Vec
         master: None,
         peer: None,
         addresses,
+        settings: super::settings::settings_of(message),
+        details: super::settings::kind_details(message),
+        ..LinkInfo::default()
     };
+    (info.bridge, info.port) = super::settings::bridge_parts(message);
     let mut peer_index = None;
     let mut peer_elsewhere = false;
     for attr in &message.attributes {
@@ -324,6 +375,17 @@ fn link_info(message: &LinkMessage, names: &HashMap<u32, String>, addresses: Vec
             Some(name) if !peer_elsewhere => name.clone(),
             _ => format!("if{index}"),
         });
+    } else if let Some(index) = peer_index
+        && !peer_elsewhere
+    {
+        info.parent = names.get(&index).cloned();
+    } else if let Some(index) = peer_index {
+        info.parent = Some(format!("if{index}"));
+    }
+    if let Some(at) = info.details.iter().position(|(k, _)| k == super::settings::UNDERLAY_INDEX) {
+        let (_, index) = info.details.remove(at);
+        let index: u32 = index.parse().unwrap_or_default();
+        info.parent = Some(names.get(&index).cloned().unwrap_or_else(|| format!("if{index}")));
     }
     info
 }
@@ -341,6 +403,6 @@ fn operstate(state: &State) -> String {
     .into()
 }
 
-fn format_mac(bytes: &[u8]) -> String {
+pub(super) fn format_mac(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
 }

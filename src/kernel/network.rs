@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use super::ping::{PingOptions, PingStats};
 use super::port::PortState;
-use super::{AddrInfo, ExecOutput, KernelError, LinkInfo, RouteInfo, TableInfo};
+use super::{
+    AddrInfo, ExecOutput, FdbInfo, IpRuleInfo, KernelError, LinkInfo, NeighInfo, RouteInfo, TableInfo,
+    VlanInfo,
+};
 use crate::ops::firewall::Table;
 use crate::ops::{Hook, Netns, Op, Policy, Proto, Rule};
 
@@ -35,6 +38,16 @@ pub trait Network {
     fn link_index(&self, ns: &Netns, dev: &str) -> Result<u32, KernelError>;
     fn addrs(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<AddrInfo>, KernelError>;
     fn routes(&self, ns: &Netns) -> Result<Vec<RouteInfo>, KernelError>;
+    /// The routes of one table (None: every table).
+    fn routes_in(&self, ns: &Netns, table: Option<u32>) -> Result<Vec<RouteInfo>, KernelError>;
+    /// Policy routing rules (`ip rule`).
+    fn ip_rules(&self, ns: &Netns) -> Result<Vec<IpRuleInfo>, KernelError>;
+    /// Neighbour entries (`ip neigh`), proxies too.
+    fn neighbours(&self, ns: &Netns) -> Result<Vec<NeighInfo>, KernelError>;
+    /// Forwarding database entries (`bridge fdb`), of one device or all.
+    fn fdb(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<FdbInfo>, KernelError>;
+    /// VLANs of bridges and their ports (`bridge vlan`).
+    fn bridge_vlans(&self, ns: &Netns) -> Result<Vec<VlanInfo>, KernelError>;
     fn sysctl_get(&self, ns: &Netns, key: &str) -> Result<String, KernelError>;
     /// netscript's nftables table in a namespace (empty when there is none).
     fn firewall_table(&self, ns: &Netns) -> Result<Table, KernelError>;
@@ -93,11 +106,36 @@ pub trait Network {
         Ok(())
     }
 
+    /// The NAT probe with the connection made from the address `bound`.
+    fn source_seen_from(
+        &self,
+        from: &Netns,
+        bound: IpAddr,
+        listen_ns: &Netns,
+        target: SocketAddr,
+        listen_port: u16,
+        timeout: Duration,
+    ) -> Result<IpAddr, KernelError> {
+        let _ = (from, listen_ns, target, listen_port, timeout);
+        Ok(bound)
+    }
+
     /// Runs a program inside the namespace and waits for it, at most `timeout`.
     fn exec(&self, ns: &Netns, argv: &[String], timeout: Duration) -> Result<ExecOutput, KernelError>;
 
     /// Starts a background process inside the namespace: (pid, start time).
     fn spawn(&self, ns: &Netns, argv: &[String], log: &str) -> Result<(u32, u64), KernelError>;
+
+    /// The kernel's neighbour table for a family, shared by every namespace;
+    /// None where there is none to read (the dry run).
+    fn neighbour_table(&self, _v6: bool) -> Option<super::NeighbourTable> {
+        None
+    }
+
+    /// Deletes the neighbour entries of `ns` for these addresses.
+    fn forget_neighbours(&self, _ns: &Netns, _addrs: &[IpAddr]) -> Result<(), KernelError> {
+        Ok(())
+    }
 
     /// True for the dry run, whose checks cannot really run.
     fn is_dry_run(&self) -> bool {

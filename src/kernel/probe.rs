@@ -24,6 +24,19 @@ impl Kernel {
         listen_port: u16,
         timeout: Duration,
     ) -> Result<IpAddr, KernelError> {
+        self.source_seen_bound(from, None, listen_ns, target, listen_port, timeout)
+    }
+
+    /// The same, with the connection made from `bound` (an address of `from`).
+    pub(super) fn source_seen_bound(
+        &self,
+        from: &Netns,
+        bound: Option<IpAddr>,
+        listen_ns: &Netns,
+        target: SocketAddr,
+        listen_port: u16,
+        timeout: Duration,
+    ) -> Result<IpAddr, KernelError> {
         let any: IpAddr = if target.is_ipv4() { [0u8; 4].into() } else { [0u16; 8].into() };
         let bind = SocketAddr::new(any, listen_port);
         let listener = self.in_netns(listen_ns, || TcpListener::bind(bind)).map_err(|err| {
@@ -32,8 +45,7 @@ impl Kernel {
         listener.set_nonblocking(true).map_err(|err| KernelError::Failed(err.to_string()))?;
         // The connection is made on a namespace thread, then waits there for
         // the accept, so neither side needs the other to run first.
-        let connect =
-            self.in_netns(from, || Ok(thread::spawn(move || TcpStream::connect_timeout(&target, timeout))));
+        let connect = self.in_netns(from, || Ok(thread::spawn(move || connect_from(bound, target, timeout))));
         let connect = connect.map_err(|err| KernelError::Failed(err.to_string()))?;
         let deadline = Instant::now() + timeout;
         let seen = loop {
@@ -67,6 +79,28 @@ impl Kernel {
             ))),
         }
     }
+}
+
+/// A TCP connection to `target`, from the address `bound` when given (so
+/// policy routing by source applies), giving up after `timeout`.
+fn connect_from(bound: Option<IpAddr>, target: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    use nix::sys::socket::{
+        AddressFamily, SockFlag, SockType, SockaddrStorage, bind, connect, setsockopt, socket, sockopt,
+    };
+    let Some(source) = bound else {
+        return TcpStream::connect_timeout(&target, timeout);
+    };
+    let family = if target.is_ipv4() { AddressFamily::Inet } else { AddressFamily::Inet6 };
+    let fd = socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)?;
+    // A blocking connect waits at most the send timeout.
+    setsockopt(
+        &fd,
+        sockopt::SendTimeout,
+        &nix::sys::time::TimeVal::new(timeout.as_secs() as i64, timeout.subsec_micros() as i64),
+    )?;
+    bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &SockaddrStorage::from(SocketAddr::new(source, 0)))?;
+    connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &SockaddrStorage::from(target))?;
+    Ok(TcpStream::from(fd))
 }
 
 fn lower(text: &str) -> String {

@@ -19,7 +19,7 @@ use nix::unistd::Pid;
 
 use super::Kernel;
 use super::error::KernelError;
-use crate::ops::Netns;
+use crate::ops::{Netns, limits};
 
 /// The environment variable that names a lab process's log, which lies in its lab's folder.
 pub const MARK: &str = "NETSCRIPT_LOG";
@@ -52,6 +52,9 @@ impl Kernel {
     /// and start time.
     pub(super) fn spawn(&self, ns: &Netns, argv: &[String], log: &Path) -> Result<(u32, u64), KernelError> {
         let program = argv.first().ok_or_else(|| KernelError::Failed("no command given".into()))?;
+        if let Some(missing) = limits::missing_program(argv) {
+            return Err(KernelError::Failed(limits::no_program(&missing)));
+        }
         // A new file, never one through a symlink someone left in its place.
         let out = std::fs::OpenOptions::new()
             .write(true)

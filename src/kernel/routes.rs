@@ -6,15 +6,25 @@ use ipnetwork::IpNetwork;
 use nix::errno::Errno;
 use rtnetlink::packet_route::AddressFamily;
 use rtnetlink::packet_route::route::{
-    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteMetric, RouteNextHop,
+    RouteNextHopFlags, RouteProtocol, RouteScope, RouteType,
 };
 
 use super::Kernel;
 use super::error::{KernelError, errno_of, generic};
+use crate::ops::routing::{RouteKind, TABLE_MAIN};
 use crate::ops::{Netns, RouteSpec};
 
-/// A route of the main table, as `ip -j route` lists it.
+/// One path of a multipath route, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NexthopInfo {
+    pub via: Option<IpAddr>,
+    pub dev: Option<String>,
+    pub weight: u16,
+}
+
+/// A route, as `ip -j route` lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouteInfo {
     /// "default" or a prefix.
     pub dst: String,
@@ -24,6 +34,11 @@ pub struct RouteInfo {
     pub protocol: String,
     pub scope: String,
     pub metric: Option<u32>,
+    pub table: u32,
+    /// unicast, blackhole, unreachable, prohibit, local, broadcast, ...
+    pub kind: String,
+    pub src: Option<IpAddr>,
+    pub nexthops: Vec<NexthopInfo>,
 }
 
 impl Kernel {
@@ -32,6 +47,15 @@ impl Kernel {
         let handle = self.handle(ns)?;
         let target = route.describe_dst();
         self.block_on(handle.route().add(message).execute()).map_err(|err| match errno_of(&err) {
+            Some(Errno::ENETUNREACH) | Some(Errno::EINVAL) if !route.nexthops.is_empty() => {
+                let gateways: Vec<String> =
+                    route.nexthops.iter().filter_map(|h| h.via).map(|v| v.to_string()).collect();
+                KernelError::Failed(format!(
+                    "a gateway of the multipath route ({}) is not reachable from any route in {ns}: \
+                     give a link there an address in each gateway's subnet first (or mark the hop onlink)",
+                    gateways.join(", ")
+                ))
+            }
             Some(Errno::ENETUNREACH) => match route.via {
                 Some(via) => KernelError::Failed(format!(
                     "gateway {via} is not reachable from any route in {ns}: \
@@ -73,12 +97,25 @@ impl Kernel {
         route: &RouteSpec,
         delete: bool,
     ) -> Result<RouteMessage, KernelError> {
-        let v6 = route.dst.map(|d| d.is_ipv6()).or(route.via.map(|v| v.is_ipv6())).unwrap_or(route.v6);
+        let first_hop = route.nexthops.iter().find_map(|h| h.via);
+        let v6 = route
+            .dst
+            .map(|d| d.is_ipv6())
+            .or(route.via.map(|v| v.is_ipv6()))
+            .or(first_hop.map(|v| v.is_ipv6()))
+            .unwrap_or(route.v6);
         let mut message = RouteMessage::default();
         let header = &mut message.header;
         header.address_family = if v6 { AddressFamily::Inet6 } else { AddressFamily::Inet };
-        header.table = RouteHeader::RT_TABLE_MAIN;
-        header.kind = RouteType::Unicast;
+        let table = route.table_id();
+        // As `ip route` does: the header holds a table below 256, the attribute any.
+        header.table = if table < 256 { table as u8 } else { RouteHeader::RT_TABLE_UNSPEC };
+        header.kind = match route.kind {
+            RouteKind::Unicast => RouteType::Unicast,
+            RouteKind::Blackhole => RouteType::BlackHole,
+            RouteKind::Unreachable => RouteType::Unreachable,
+            RouteKind::Prohibit => RouteType::Prohibit,
+        };
         if delete {
             // Match any scope and protocol, as `ip route del` does.
             header.scope = RouteScope::NoWhere;
@@ -90,6 +127,12 @@ impl Kernel {
             } else {
                 RouteScope::Universe
             };
+        }
+        if route.onlink {
+            header.flags |= RouteFlags::Onlink;
+        }
+        if table >= 256 || route.table.is_some() {
+            message.attributes.push(RouteAttribute::Table(table));
         }
         if let Some(dst) = route.dst {
             header.destination_prefix_length = dst.prefix();
@@ -104,11 +147,40 @@ impl Kernel {
         if let Some(metric) = route.metric {
             message.attributes.push(RouteAttribute::Priority(metric));
         }
+        if let Some(src) = route.src {
+            message.attributes.push(RouteAttribute::PrefSource(route_address(src)));
+        }
+        if let Some(mtu) = route.mtu {
+            message.attributes.push(RouteAttribute::Metrics(vec![RouteMetric::Mtu(mtu)]));
+        }
+        if !route.nexthops.is_empty() {
+            let mut hops = Vec::new();
+            for hop in &route.nexthops {
+                let mut next = RouteNextHop::default();
+                next.hops = (hop.weight - 1) as u8;
+                if let Some(dev) = &hop.dev {
+                    next.interface_index = self.link_index(ns, dev)?;
+                }
+                if let Some(via) = hop.via {
+                    next.attributes.push(RouteAttribute::Gateway(route_address(via)));
+                }
+                if hop.onlink {
+                    next.flags |= RouteNextHopFlags::Onlink;
+                }
+                hops.push(next);
+            }
+            message.attributes.push(RouteAttribute::MultiPath(hops));
+        }
         Ok(message)
     }
 
     /// The routes of the main table, IPv4 then IPv6.
     pub(super) fn routes(&self, ns: &Netns) -> Result<Vec<RouteInfo>, KernelError> {
+        self.routes_in(ns, Some(TABLE_MAIN))
+    }
+
+    /// The routes of one table, or of all (None), IPv4 then IPv6.
+    pub(super) fn routes_in(&self, ns: &Netns, table: Option<u32>) -> Result<Vec<RouteInfo>, KernelError> {
         let handle = self.handle(ns)?;
         let names: HashMap<u32, String> = self.links_raw_names(ns)?.into_iter().collect();
         let mut routes = Vec::new();
@@ -121,7 +193,8 @@ impl Kernel {
             routes.extend(
                 messages
                     .iter()
-                    .filter(|m| table_of(m) == u32::from(RouteHeader::RT_TABLE_MAIN))
+                    .filter(|m| table.is_none_or(|t| table_of(m) == t))
+                    .filter(|m| !m.header.flags.contains(RouteFlags::Cloned))
                     .map(|m| route_info(m, &names)),
             );
         }
@@ -168,6 +241,13 @@ fn route_info(message: &RouteMessage, names: &HashMap<u32, String>) -> RouteInfo
             other => format!("{other:?}").to_lowercase(),
         },
         metric: None,
+        table: table_of(message),
+        kind: match message.header.kind {
+            RouteType::BlackHole => "blackhole".into(),
+            other => format!("{other:?}").to_lowercase(),
+        },
+        src: None,
+        nexthops: Vec::new(),
     };
     for attr in &message.attributes {
         match attr {
@@ -181,6 +261,20 @@ fn route_info(message: &RouteMessage, names: &HashMap<u32, String>) -> RouteInfo
             RouteAttribute::Gateway(address) => info.via = ip_of(address),
             RouteAttribute::Oif(index) => info.dev = names.get(index).cloned(),
             RouteAttribute::Priority(metric) => info.metric = Some(*metric),
+            RouteAttribute::PrefSource(address) => info.src = ip_of(address),
+            RouteAttribute::MultiPath(hops) => {
+                info.nexthops = hops
+                    .iter()
+                    .map(|hop| NexthopInfo {
+                        via: hop.attributes.iter().find_map(|a| match a {
+                            RouteAttribute::Gateway(address) => ip_of(address),
+                            _ => None,
+                        }),
+                        dev: names.get(&hop.interface_index).cloned(),
+                        weight: u16::from(hop.hops) + 1,
+                    })
+                    .collect()
+            }
             _ => {}
         }
     }

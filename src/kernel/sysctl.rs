@@ -8,7 +8,7 @@ use super::Kernel;
 use super::error::{KernelError, generic, io_errno};
 use super::no_netns;
 use crate::kernel::netns;
-use crate::ops::Netns;
+use crate::ops::{Netns, limits};
 
 fn path(key: &str) -> String {
     format!("/proc/sys/{}", key.replace('.', "/"))
@@ -25,9 +25,12 @@ impl Kernel {
     pub(super) fn sysctl_set(&self, ns: &Netns, key: &str, value: &str) -> Result<(), KernelError> {
         let file = path(key);
         self.in_netns(ns, || fs::write(&file, value)).map_err(|err| match io_errno(&err) {
-            Some(nix::errno::Errno::EINVAL) => {
-                KernelError::Failed(format!("{key} does not take the value '{value}'"))
-            }
+            Some(nix::errno::Errno::EINVAL) => KernelError::Failed(
+                self.sysctl_get(ns, key)
+                    .ok()
+                    .and_then(|current| limits::sysctl_value_problem(key, &current, value))
+                    .unwrap_or_else(|| format!("{key} does not take the value '{value}'")),
+            ),
             _ => sysctl_error(ns, key, &err),
         })
     }

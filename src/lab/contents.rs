@@ -43,7 +43,9 @@ pub fn contents(replay: &Replay) -> Contents {
                     held.links.push((peer_ns.clone(), peer.clone()));
                 }
             }
-            Op::BridgeAdd { ns, name } if !held.owns(ns) => held.links.push((ns.clone(), name.clone())),
+            Op::BridgeAdd { ns, name } | Op::LinkAdd { ns, name, .. } if !held.owns(ns) => {
+                held.links.push((ns.clone(), name.clone()))
+            }
             Op::FirewallAdd { ns, rule, .. } if !held.rules.iter().any(|(n, r)| n == ns && r == rule) => {
                 held.rules.push((ns.clone(), rule.clone()));
             }

@@ -2,6 +2,8 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ops::kinds::{BridgeOptions, LinkSettings, PortOptions};
+use crate::ops::neighbours::BridgeVlan;
 use crate::ops::{Netns, Op, Policy, check_ifname};
 
 /// The undo log of a lab. Each applied operation leaves the operations that
@@ -42,6 +44,12 @@ pub enum Prior {
     RulePresent(bool),
     /// A chain's policy (accept when there was no such chain).
     Policy(Policy),
+    /// A link's settings (those the operation changes) as they were.
+    Settings(LinkSettings),
+    Bridge(BridgeOptions),
+    Port(PortOptions),
+    /// The VLAN entry of a port with the operation's id, if it had one.
+    Vlan(Option<BridgeVlan>),
 }
 
 impl Prior {
@@ -65,6 +73,23 @@ impl Prior {
             (Prior::RulePresent(_), Op::FirewallAdd { .. }) | (Prior::Policy(_), Op::ChainPolicy { .. }) => {
                 Ok(())
             }
+            (Prior::Settings(was), Op::LinkSet { .. }) => {
+                if let Some(mac) = &was.mac {
+                    crate::ops::kinds::parse_mac(mac)?;
+                }
+                match &was.alias {
+                    Some(alias) if alias.len() > 255 || alias.contains('\0') => {
+                        Err("an earlier alias cannot be longer than 255 bytes".into())
+                    }
+                    _ => Ok(()),
+                }
+            }
+            (Prior::Bridge(_), Op::BridgeSet { .. }) | (Prior::Port(_), Op::BridgePortSet { .. }) => Ok(()),
+            (Prior::Vlan(was), Op::BridgeVlanAdd { vlan, .. }) => match was {
+                Some(was) if was.vid != vlan.vid => Err("an earlier VLAN entry of another id".into()),
+                Some(was) => was.validate(),
+                None => Ok(()),
+            },
             _ => Err(format!("a prior state of the wrong kind for '{}'", op.describe())),
         }
     }
@@ -104,7 +129,13 @@ impl Journal {
             | Op::LinkSetMtu { ns, dev, .. }
             | Op::LinkRename { ns, dev, .. }
             | Op::LinkSetNetns { ns, dev, .. }
-            | Op::AddrAdd { ns, dev, .. } => self.is_foreign(ns, dev),
+            | Op::AddrAdd { ns, dev, .. }
+            | Op::LinkSet { ns, dev, .. }
+            | Op::BridgeSet { ns, dev, .. }
+            | Op::BridgePortSet { ns, dev, .. }
+            | Op::BridgeVlanAdd { ns, dev, .. }
+            | Op::FdbAdd { ns, dev, .. }
+            | Op::NeighAdd { ns, dev, .. } => self.is_foreign(ns, dev),
             _ => false,
         }
     }
@@ -115,7 +146,11 @@ impl Journal {
         match op {
             Op::LinkSetUp { ns, dev, .. }
             | Op::LinkSetMaster { ns, dev, .. }
-            | Op::LinkSetMtu { ns, dev, .. } => !self.owns_link(ns, dev),
+            | Op::LinkSetMtu { ns, dev, .. }
+            | Op::LinkSet { ns, dev, .. }
+            | Op::BridgeSet { ns, dev, .. }
+            | Op::BridgePortSet { ns, dev, .. }
+            | Op::BridgeVlanAdd { ns, dev, .. } => !self.owns_link(ns, dev),
             Op::SysctlSet { ns, .. } | Op::FirewallAdd { ns, .. } | Op::ChainPolicy { ns, .. } => {
                 !self.owns_ns(ns)
             }
@@ -240,7 +275,52 @@ impl Journal {
                 };
                 (was != *policy).then(|| Op::ChainPolicy { ns: ns.clone(), chain: *chain, policy: was })
             }
+            Op::LinkAdd { ns, name, .. } => Some(Op::LinkDel { ns: ns.clone(), dev: name.clone() }),
+            Op::LinkSet { ns, dev, settings } => match prior {
+                Some(Prior::Settings(was)) if !self.owns_link(ns, dev) => {
+                    let back = settings.restore_from(was);
+                    (!back.is_empty()).then(|| Op::LinkSet { ns: ns.clone(), dev: dev.clone(), settings: back })
+                }
+                _ => None,
+            },
+            Op::BridgeSet { ns, dev, options } => match prior {
+                Some(Prior::Bridge(was)) if !self.owns_link(ns, dev) => {
+                    let back = options.restore_from(was);
+                    (back != BridgeOptions::default())
+                        .then(|| Op::BridgeSet { ns: ns.clone(), dev: dev.clone(), options: back })
+                }
+                _ => None,
+            },
+            Op::BridgePortSet { ns, dev, options } => match prior {
+                Some(Prior::Port(was)) if !self.owns_link(ns, dev) => {
+                    let back = options.restore_from(was);
+                    (back != PortOptions::default())
+                        .then(|| Op::BridgePortSet { ns: ns.clone(), dev: dev.clone(), options: back })
+                }
+                _ => None,
+            },
+            Op::BridgeVlanAdd { ns, dev, vlan } if !self.owns_link(ns, dev) => match prior {
+                Some(Prior::Vlan(Some(was))) if was == vlan => None,
+                Some(Prior::Vlan(Some(was))) => {
+                    Some(Op::BridgeVlanAdd { ns: ns.clone(), dev: dev.clone(), vlan: was.clone() })
+                }
+                _ => Some(Op::BridgeVlanDel { ns: ns.clone(), dev: dev.clone(), vlan: vlan.clone() }),
+            },
+            Op::FdbAdd { ns, dev, entry, .. } => (!self.owns_link(ns, dev)).then(|| Op::FdbDel {
+                ns: ns.clone(),
+                dev: dev.clone(),
+                entry: entry.clone(),
+            }),
+            Op::NeighAdd { ns, dev, entry } => (!self.owns_link(ns, dev)).then(|| Op::NeighDel {
+                ns: ns.clone(),
+                dev: dev.clone(),
+                entry: entry.clone(),
+            }),
+            Op::RuleAdd { ns, rule } => Some(Op::RuleDel { ns: ns.clone(), rule: rule.clone() }),
+            // On a link of the lab's own: it goes with the link.
+            Op::BridgeVlanAdd { .. } => None,
             // What the script deleted, the lab cannot bring back.
+            Op::BridgeVlanDel { .. } | Op::FdbDel { .. } | Op::RuleDel { .. } | Op::NeighDel { .. } => None,
             Op::NetnsDel { .. }
             | Op::LinkDel { .. }
             | Op::AddrDel { .. }
@@ -265,7 +345,7 @@ impl Journal {
                 self.owned_links.insert((ns.clone(), name.clone()));
                 self.owned_links.insert((peer_ns.clone(), peer.clone()));
             }
-            Op::BridgeAdd { ns, name } => {
+            Op::BridgeAdd { ns, name } | Op::LinkAdd { ns, name, .. } => {
                 self.owned_links.insert((ns.clone(), name.clone()));
             }
             Op::LinkSetNetns { ns, dev, target } => {
@@ -295,7 +375,7 @@ impl Journal {
                 self.owned_links.remove(&(ns.clone(), name.clone()));
                 self.owned_links.remove(&(peer_ns.clone(), peer.clone()));
             }
-            Op::BridgeAdd { ns, name } => {
+            Op::BridgeAdd { ns, name } | Op::LinkAdd { ns, name, .. } => {
                 self.owned_links.remove(&(ns.clone(), name.clone()));
             }
             Op::LinkSetNetns { ns, dev, target } => {

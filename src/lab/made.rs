@@ -42,7 +42,7 @@ pub fn made_links(applied: &[Op]) -> Vec<MadeLink> {
                 slots.push(Some(Slot { ns: ns.clone(), name: name.clone(), peer: Some(at + 1) }));
                 slots.push(Some(Slot { ns: peer_ns.clone(), name: peer.clone(), peer: Some(at) }));
             }
-            Op::BridgeAdd { ns, name } => {
+            Op::BridgeAdd { ns, name } | Op::LinkAdd { ns, name, .. } => {
                 slots.push(Some(Slot { ns: ns.clone(), name: name.clone(), peer: None }))
             }
             Op::LinkRename { ns, dev, new_name } => {

@@ -56,6 +56,9 @@ pub struct Lab {
     progress: Option<Progress>,
     /// The name a lab without a ledger (a dry run) gives its rules.
     label: Option<String>,
+    /// How often the network was asked or changed: an input that did
+    /// either depends on the lab.
+    touches: std::cell::Cell<u64>,
 }
 
 /// The lab a ledger belongs to and the script that writes it.
@@ -83,6 +86,7 @@ impl Lab {
             spawned: 0,
             progress: None,
             label: None,
+            touches: std::cell::Cell::new(0),
         }
     }
 
@@ -158,7 +162,13 @@ impl Lab {
     }
 
     pub fn net(&self) -> &dyn Network {
+        self.touches.set(self.touches.get() + 1);
         self.net.as_ref()
+    }
+
+    /// How often the network was asked or changed so far.
+    pub fn touches(&self) -> u64 {
+        self.touches.get()
     }
 
     /// Starts measuring where the time goes.
@@ -368,6 +378,20 @@ impl Lab {
                 up: link.up,
                 master: link.master,
                 mtu: link.mtu,
+            }),
+            Op::LinkSet { ns, dev, .. } => {
+                self.net.link(ns, dev).ok().map(|link| Prior::Settings(link.settings))
+            }
+            Op::BridgeSet { ns, dev, .. } => {
+                self.net.link(ns, dev).ok().and_then(|link| link.bridge).map(Prior::Bridge)
+            }
+            Op::BridgePortSet { ns, dev, .. } => {
+                self.net.link(ns, dev).ok().map(|link| Prior::Port(link.port.unwrap_or_default()))
+            }
+            Op::BridgeVlanAdd { ns, dev, vlan } => self.net.bridge_vlans(ns).ok().map(|vlans| {
+                Prior::Vlan(
+                    vlans.into_iter().find(|v| &v.dev == dev && v.vlan.vid == vlan.vid).map(|v| v.vlan),
+                )
             }),
             Op::SysctlSet { ns, key, .. } => {
                 self.claim(ns, key, || self.net.sysctl_get(ns, key).ok()).map(Prior::Sysctl)

@@ -5,7 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{self, Write};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
 use crate::ops::Op;
 
@@ -40,7 +42,8 @@ impl Progress {
         }
         self.next_update = now + EVERY;
         let bar = self.bar.get_or_insert_with(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
+            let target = ProgressDrawTarget::term_like_with_hz(Box::new(ShortOfTheEdge), 10);
+            let bar = ProgressBar::with_draw_target(None, target);
             let style = ProgressStyle::with_template("{spinner} {elapsed} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner());
             bar.set_style(style);
@@ -64,6 +67,69 @@ impl Progress {
             bar.finish_and_clear();
         }
         self.finished = true;
+    }
+}
+
+/// Stderr as a terminal a few columns narrower than it is. A line that
+/// fills the terminal leaves the cursor at its edge, and the `^C` a
+/// terminal echoes on Ctrl-C then wraps to a line of its own: clearing the
+/// progress line would clear that one, and leave the progress above the
+/// error. With room at the edge, the `^C` goes on the line and goes with it.
+#[derive(Debug)]
+struct ShortOfTheEdge;
+
+/// Columns left free at the edge: room for `^C`.
+const EDGE: usize = 3;
+
+impl ShortOfTheEdge {
+    fn put(&self, text: &str) -> io::Result<()> {
+        let mut err = io::stderr().lock();
+        err.write_all(text.as_bytes())
+    }
+}
+
+impl TermLike for ShortOfTheEdge {
+    fn width(&self) -> u16 {
+        let columns = crate::cli::term::stderr_width().unwrap_or(80);
+        u16::try_from(columns.saturating_sub(EDGE).max(20)).unwrap_or(u16::MAX)
+    }
+
+    fn height(&self) -> u16 {
+        // A terminal that does not say its height (0) has room for a line.
+        let rows = crate::cli::term::size(&io::stderr()).map_or(0, |(_, rows)| rows);
+        u16::try_from(rows).ok().filter(|rows| *rows > 0).unwrap_or(24)
+    }
+
+    fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+        if n > 0 { self.put(&format!("\x1b[{n}A")) } else { Ok(()) }
+    }
+
+    fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+        if n > 0 { self.put(&format!("\x1b[{n}B")) } else { Ok(()) }
+    }
+
+    fn move_cursor_right(&self, n: usize) -> io::Result<()> {
+        if n > 0 { self.put(&format!("\x1b[{n}C")) } else { Ok(()) }
+    }
+
+    fn move_cursor_left(&self, n: usize) -> io::Result<()> {
+        if n > 0 { self.put(&format!("\x1b[{n}D")) } else { Ok(()) }
+    }
+
+    fn write_line(&self, s: &str) -> io::Result<()> {
+        self.put(&format!("{s}\n"))
+    }
+
+    fn write_str(&self, s: &str) -> io::Result<()> {
+        self.put(s)
+    }
+
+    fn clear_line(&self) -> io::Result<()> {
+        self.put("\r\x1b[2K")
+    }
+
+    fn flush(&self) -> io::Result<()> {
+        io::stderr().flush()
     }
 }
 

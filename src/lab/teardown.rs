@@ -45,6 +45,10 @@ impl Teardown {
             (count(|op| matches!(op, Op::AddrDel { .. })), "address"),
             (count(|op| matches!(op, Op::RouteDel { .. })), "route"),
             (self.rules, "firewall rule"),
+            (count(|op| matches!(op, Op::RuleDel { .. })), "routing rule"),
+            (count(|op| matches!(op, Op::FdbDel { .. })), "fdb entry"),
+            (count(|op| matches!(op, Op::NeighDel { .. })), "neighbour entry"),
+            (count(|op| matches!(op, Op::BridgeVlanDel { .. })), "bridge VLAN"),
         ];
         let removed: Vec<String> =
             parts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| plural(*n, what)).collect();
@@ -79,7 +83,13 @@ impl Teardown {
 }
 
 fn plural(n: usize, what: &str) -> String {
-    let many = if what.ends_with('s') { format!("{what}es") } else { format!("{what}s") };
+    let many = if what.ends_with('s') {
+        format!("{what}es")
+    } else if let Some(stem) = what.strip_suffix('y') {
+        format!("{stem}ies")
+    } else {
+        format!("{what}s")
+    };
     if n == 1 { format!("1 {what}") } else { format!("{n} {many}") }
 }
 

@@ -3,13 +3,17 @@
 
 pub mod filter;
 pub mod firewall;
+pub mod kinds;
+pub mod limits;
 mod names;
+pub mod neighbours;
 mod op;
 mod render;
+pub mod routing;
 pub mod table;
 
 pub use filter::{CtState, Filter, Hook, L4, Policy, PortRange, Verdict};
 pub use firewall::{Proto, Rule};
-pub use names::{check_ifname, check_netns_name, check_sysctl_restore, check_sysctl_scope};
+pub use names::{check_ifname, check_netns_name, check_sysctl_restore, check_sysctl_scope, describe_char};
 pub use op::{Netns, Op, RouteSpec};
 pub use render::quote;

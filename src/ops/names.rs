@@ -18,11 +18,32 @@ pub fn check_ifname(name: &str) -> Result<(), String> {
     }
     if let Some(bad) = name.chars().find(|c| *c == '/' || *c == ':' || c.is_whitespace()) {
         return Err(format!(
-            "interface name '{name}' contains {}; Linux forbids '/', ':' and whitespace in interface names",
+            "interface name '{}' contains {}; Linux forbids '/', ':' and whitespace in interface names",
+            shown(name),
             describe_char(bad)
         ));
     }
+    if name.contains('\0') {
+        let kept = name.split('\0').next().unwrap_or_default();
+        return Err(format!(
+            "interface name '{}' contains a NUL byte, which would end the name at '{kept}'",
+            shown(name)
+        ));
+    }
+    if name.contains('%') {
+        return Err(format!(
+            "interface name '{}' contains '%', which Linux reads as a pattern to number links by \
+             (eth%d makes eth0, eth1, ...): name each link in full",
+            shown(name)
+        ));
+    }
     Ok(())
+}
+
+/// A name as a message shows it: control characters as escapes, so that
+/// a NUL or a newline does not hide in the text.
+pub fn shown(name: &str) -> String {
+    name.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect()
 }
 
 pub fn check_netns_name(name: &str) -> Result<(), String> {
@@ -40,7 +61,8 @@ pub fn check_netns_name(name: &str) -> Result<(), String> {
     }
     if let Some(bad) = name.chars().find(|c| *c == '/' || *c == '\0' || c.is_whitespace()) {
         return Err(format!(
-            "namespace name '{name}' contains {}; names are files in /run/netns",
+            "namespace name '{}' contains {}; names are files in /run/netns",
+            shown(name),
             describe_char(bad)
         ));
     }
@@ -101,13 +123,19 @@ pub fn check_sysctl_restore(key: &str, value: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn describe_char(c: char) -> String {
+/// A character in words: one that cannot be seen gets its name or code.
+pub fn describe_char(c: char) -> String {
     match c {
         ' ' => "a space".into(),
         '\t' => "a tab".into(),
         '\n' => "a newline".into(),
+        '\r' => "a carriage return".into(),
         '\0' => "a NUL byte".into(),
+        '\u{feff}' => "a byte-order mark (U+FEFF)".into(),
         c if c.is_whitespace() => format!("whitespace (U+{:04X})", c as u32),
+        c if c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}') => {
+            format!("an invisible character (U+{:04X})", c as u32)
+        }
         c => format!("'{c}'"),
     }
 }
@@ -129,6 +157,15 @@ mod tests {
         assert!(check_ifname("a:b").unwrap_err().contains("':'"));
         assert!(check_ifname("a b").unwrap_err().contains("a space"));
         assert!(check_ifname("..").is_err());
+        assert_eq!(
+            check_ifname("a%b").unwrap_err(),
+            "interface name 'a%b' contains '%', which Linux reads as a pattern to number links by \
+             (eth%d makes eth0, eth1, ...): name each link in full"
+        );
+        assert_eq!(
+            check_ifname("br\0x").unwrap_err(),
+            "interface name 'br\\0x' contains a NUL byte, which would end the name at 'br'"
+        );
     }
 
     #[test]

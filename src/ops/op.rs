@@ -5,6 +5,9 @@ use ipnetwork::IpNetwork;
 use serde::{Deserialize, Serialize};
 
 use super::filter::{Hook, Policy};
+use super::kinds::{BridgeOptions, LinkKind, LinkSettings, PortOptions};
+use super::neighbours::{BridgeVlan, FdbEntry, NeighEntry};
+use super::routing::{Nexthop, RouteKind, RuleSpec, TABLE_MAIN};
 use super::{Rule, firewall};
 
 /// Where an operation happens: the namespace netscript runs in, or a named
@@ -43,8 +46,9 @@ impl fmt::Display for Netns {
 }
 
 /// A route as `ip route add` takes it: a destination (None for default),
-/// an optional gateway and an optional device.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// an optional gateway and an optional device; and for policy routing a
+/// table, a type, next hops with weights and the rest.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteSpec {
     pub dst: Option<IpNetwork>,
     pub via: Option<IpAddr>,
@@ -52,6 +56,21 @@ pub struct RouteSpec {
     pub metric: Option<u32>,
     /// Address family, for a default route without gateway ("default dev x").
     pub v6: bool,
+    /// None: the main table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<u32>,
+    #[serde(default, skip_serializing_if = "RouteKind::is_unicast")]
+    pub kind: RouteKind,
+    /// A multipath route's paths (then `via` and `dev` are None).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nexthops: Vec<Nexthop>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub onlink: bool,
+    /// The source address for what the route carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src: Option<IpAddr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
 }
 
 impl RouteSpec {
@@ -60,6 +79,56 @@ impl RouteSpec {
             None => "default".to_string(),
             Some(net) => net.to_string(),
         }
+    }
+
+    /// The table, the main one when none is given.
+    pub fn table_id(&self) -> u32 {
+        self.table.unwrap_or(TABLE_MAIN)
+    }
+
+    /// Checks what a route's fields say together.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(dev) = &self.dev {
+            super::check_ifname(dev)?;
+        }
+        if let (Some(dst), Some(via)) = (self.dst, self.via)
+            && dst.is_ipv4() != via.is_ipv4()
+        {
+            return Err(format!("gateway {via} and destination {dst} are of different address families"));
+        }
+        if self.table == Some(0) {
+            return Err("table 0 is not a routing table".into());
+        }
+        if !self.kind.is_unicast() && (self.via.is_some() || self.dev.is_some() || !self.nexthops.is_empty())
+        {
+            return Err(format!("a {} route has no gateway or device", self.kind.word()));
+        }
+        if !self.nexthops.is_empty() && (self.via.is_some() || self.dev.is_some()) {
+            return Err("a multipath route gives its gateways in its next hops, not beside them".into());
+        }
+        let v6 = self.dst.map(|d| d.is_ipv6()).unwrap_or(self.v6);
+        for hop in &self.nexthops {
+            hop.validate()?;
+            if let Some(via) = hop.via
+                && via.is_ipv6() != v6
+            {
+                return Err(format!("next hop {via} is of another address family than the route"));
+            }
+        }
+        if self.onlink && self.via.is_none() {
+            return Err("onlink needs a gateway (via)".into());
+        }
+        if let Some(src) = self.src
+            && src.is_ipv6() != v6
+        {
+            return Err(format!("source {src} is of another address family than the route"));
+        }
+        if let Some(mtu) = self.mtu
+            && mtu < 68
+        {
+            return Err(format!("mtu {mtu} is below 68, the least IPv4 allows"));
+        }
+        Ok(())
     }
 }
 
@@ -170,6 +239,69 @@ pub enum Op {
         pid: u32,
         start: u64,
     },
+    /// A link of any other kind: vxlan, vlan, macvlan, dummy, tun, vrf, ...
+    LinkAdd {
+        ns: Netns,
+        name: String,
+        kind: LinkKind,
+    },
+    /// MAC address, alias, txqueuelen, promisc, arp, group.
+    LinkSet {
+        ns: Netns,
+        dev: String,
+        settings: LinkSettings,
+    },
+    BridgeSet {
+        ns: Netns,
+        dev: String,
+        options: BridgeOptions,
+    },
+    BridgePortSet {
+        ns: Netns,
+        dev: String,
+        options: PortOptions,
+    },
+    BridgeVlanAdd {
+        ns: Netns,
+        dev: String,
+        vlan: BridgeVlan,
+    },
+    BridgeVlanDel {
+        ns: Netns,
+        dev: String,
+        vlan: BridgeVlan,
+    },
+    /// `bridge fdb add`, or with `append` another destination for the MAC.
+    FdbAdd {
+        ns: Netns,
+        dev: String,
+        entry: FdbEntry,
+        #[serde(default)]
+        append: bool,
+    },
+    FdbDel {
+        ns: Netns,
+        dev: String,
+        entry: FdbEntry,
+    },
+    RuleAdd {
+        ns: Netns,
+        rule: RuleSpec,
+    },
+    RuleDel {
+        ns: Netns,
+        rule: RuleSpec,
+    },
+    NeighAdd {
+        ns: Netns,
+        dev: String,
+        entry: NeighEntry,
+    },
+    NeighDel {
+        ns: Netns,
+        dev: String,
+        entry: NeighEntry,
+    },
 }
 
 fn yes() -> bool {
@@ -197,10 +329,21 @@ impl Op {
                 Ok(())
             }
             Op::BridgeAdd { ns, name } => ns_ok(ns).and(check_ifname(name)),
+            Op::AddrAdd { ns, dev, addr } => {
+                ns_ok(ns)?;
+                check_ifname(dev)?;
+                if addr.ip().is_unspecified() {
+                    return Err(format!(
+                        "{addr} is no address for a link: {} stands for any address; give one like {}",
+                        addr.ip(),
+                        if addr.is_ipv4() { "10.0.0.1/24" } else { "fd00::1/64" }
+                    ));
+                }
+                Ok(())
+            }
             Op::LinkSetUp { ns, dev, .. }
             | Op::LinkSetMtu { ns, dev, .. }
             | Op::LinkDel { ns, dev }
-            | Op::AddrAdd { ns, dev, .. }
             | Op::AddrDel { ns, dev, .. } => ns_ok(ns).and(check_ifname(dev)),
             Op::LinkSetMaster { ns, dev, master } => {
                 ns_ok(ns)?;
@@ -219,18 +362,27 @@ impl Op {
             }
             Op::RouteAdd { ns, route } | Op::RouteDel { ns, route } => {
                 ns_ok(ns)?;
-                if let Some(dev) = &route.dev {
-                    check_ifname(dev)?;
-                }
-                if let (Some(dst), Some(via)) = (route.dst, route.via)
-                    && dst.is_ipv4() != via.is_ipv4()
-                {
-                    return Err(format!(
-                        "gateway {via} and destination {dst} are of different address families"
-                    ));
-                }
-                Ok(())
+                route.validate()
             }
+            Op::LinkAdd { ns, name, kind } => {
+                ns_ok(ns)?;
+                check_ifname(name)?;
+                kind.validate()
+            }
+            Op::LinkSet { ns, dev, settings } => ns_ok(ns).and(check_ifname(dev)).and(settings.validate()),
+            Op::BridgeSet { ns, dev, options } => ns_ok(ns).and(check_ifname(dev)).and(options.validate()),
+            Op::BridgePortSet { ns, dev, options } => {
+                ns_ok(ns).and(check_ifname(dev)).and(options.validate())
+            }
+            Op::BridgeVlanAdd { ns, dev, vlan } | Op::BridgeVlanDel { ns, dev, vlan } => {
+                ns_ok(ns).and(check_ifname(dev)).and(vlan.validate())
+            }
+            Op::FdbAdd { ns, dev, entry, .. } | Op::FdbDel { ns, dev, entry } => {
+                ns_ok(ns).and(check_ifname(dev)).and(entry.validate())
+            }
+            Op::RuleAdd { ns, rule } | Op::RuleDel { ns, rule } => ns_ok(ns).and(rule.validate()),
+            Op::NeighAdd { ns, dev, entry } => ns_ok(ns).and(check_ifname(dev)).and(entry.validate(true)),
+            Op::NeighDel { ns, dev, entry } => ns_ok(ns).and(check_ifname(dev)).and(entry.validate(false)),
             Op::SysctlSet { ns, key, value } => {
                 ns_ok(ns)?;
                 super::check_sysctl_scope(key, ns.name().is_some())?;
@@ -300,6 +452,18 @@ impl Op {
             Op::ChainPolicy { .. } => "firewall policy",
             Op::ProcessStart { .. } => "process start",
             Op::ProcessStop { .. } => "process stop",
+            Op::LinkAdd { .. } => "link add",
+            Op::LinkSet { .. } => "link set",
+            Op::BridgeSet { .. } => "bridge options",
+            Op::BridgePortSet { .. } => "bridge port options",
+            Op::BridgeVlanAdd { .. } => "bridge vlan add",
+            Op::BridgeVlanDel { .. } => "bridge vlan del",
+            Op::FdbAdd { .. } => "fdb add",
+            Op::FdbDel { .. } => "fdb del",
+            Op::RuleAdd { .. } => "rule add",
+            Op::RuleDel { .. } => "rule del",
+            Op::NeighAdd { .. } => "neigh add",
+            Op::NeighDel { .. } => "neigh del",
         }
     }
 
@@ -323,12 +487,29 @@ impl Op {
             | Op::FirewallAdd { ns, .. }
             | Op::FirewallDel { ns, .. }
             | Op::ChainPolicy { ns, .. }
-            | Op::ProcessStart { ns, .. } => vec![ns],
+            | Op::ProcessStart { ns, .. }
+            | Op::LinkAdd { ns, .. }
+            | Op::LinkSet { ns, .. }
+            | Op::BridgeSet { ns, .. }
+            | Op::BridgePortSet { ns, .. }
+            | Op::BridgeVlanAdd { ns, .. }
+            | Op::BridgeVlanDel { ns, .. }
+            | Op::FdbAdd { ns, .. }
+            | Op::FdbDel { ns, .. }
+            | Op::RuleAdd { ns, .. }
+            | Op::RuleDel { ns, .. }
+            | Op::NeighAdd { ns, .. }
+            | Op::NeighDel { ns, .. } => vec![ns],
         }
     }
 
-    /// What the operation does, in words, for error messages and reports.
+    /// What the operation does, in words, for error messages and reports;
+    /// a name with a NUL or a newline in it shows it as an escape.
     pub fn describe(&self) -> String {
+        super::names::shown(&self.words())
+    }
+
+    fn words(&self) -> String {
         let at = Netns::location;
         match self {
             Op::NetnsAdd { name, .. } => format!("add namespace '{name}'"),
@@ -368,6 +549,32 @@ impl Op {
             }
             Op::ProcessStart { ns, argv, .. } => format!("start `{}`{}", argv.join(" "), at(ns)),
             Op::ProcessStop { pid, .. } => format!("stop process {pid}"),
+            Op::LinkAdd { ns, name, kind } => {
+                format!("add {} '{name}'{}{}", kind.word(), kind.describe(), at(ns))
+            }
+            Op::LinkSet { ns, dev, settings } => {
+                format!("set {} on link '{dev}'{}", settings.describe(), at(ns))
+            }
+            Op::BridgeSet { ns, dev, .. } => format!("set the options of bridge '{dev}'{}", at(ns)),
+            Op::BridgePortSet { ns, dev, .. } => format!("set the bridge port options of '{dev}'{}", at(ns)),
+            Op::BridgeVlanAdd { ns, dev, vlan } => format!("add VLAN {} to '{dev}'{}", vlan.vid, at(ns)),
+            Op::BridgeVlanDel { ns, dev, vlan } => {
+                format!("delete VLAN {} from '{dev}'{}", vlan.vid, at(ns))
+            }
+            Op::FdbAdd { ns, dev, entry, .. } => {
+                format!("add fdb entry {} on '{dev}'{}", entry.describe(), at(ns))
+            }
+            Op::FdbDel { ns, dev, entry } => {
+                format!("delete fdb entry {} from '{dev}'{}", entry.describe(), at(ns))
+            }
+            Op::RuleAdd { ns, rule } => format!("add rule '{}'{}", rule.describe(), at(ns)),
+            Op::RuleDel { ns, rule } => format!("delete rule '{}'{}", rule.describe(), at(ns)),
+            Op::NeighAdd { ns, dev, entry } => {
+                format!("add neighbour {} on '{dev}'{}", entry.ip, at(ns))
+            }
+            Op::NeighDel { ns, dev, entry } => {
+                format!("delete neighbour {} from '{dev}'{}", entry.ip, at(ns))
+            }
         }
     }
 }
@@ -379,6 +586,9 @@ fn route_words(route: &RouteSpec) -> String {
     }
     if let Some(dev) = &route.dev {
         words.push_str(&format!(" dev {dev}"));
+    }
+    if let Some(table) = route.table {
+        words.push_str(&format!(" table {table}"));
     }
     words
 }

@@ -81,6 +81,20 @@ impl Op {
                 vec![format!("{}setsid {} >{} 2>&1 </dev/null &", exec(ns), words.join(" "), quote(log))]
             }
             Op::ProcessStop { pid, .. } => vec![format!("kill -TERM -- -{pid}")],
+            Op::LinkAdd { ns, name, kind } => kind.render(&ip(ns), name),
+            Op::LinkSet { ns, dev, settings } => vec![settings.render(&ip(ns), dev)],
+            Op::BridgeSet { ns, dev, options } => vec![options.render(&ip(ns), dev)],
+            Op::BridgePortSet { ns, dev, options } => vec![options.render(&exec(ns), dev)],
+            Op::BridgeVlanAdd { ns, dev, vlan } => vec![vlan.render(&exec(ns), "add", dev)],
+            Op::BridgeVlanDel { ns, dev, vlan } => vec![vlan.render(&exec(ns), "del", dev)],
+            Op::FdbAdd { ns, dev, entry, append } => {
+                vec![entry.render(&exec(ns), if *append { "append" } else { "add" }, dev)]
+            }
+            Op::FdbDel { ns, dev, entry } => vec![entry.render(&exec(ns), "del", dev)],
+            Op::RuleAdd { ns, rule } => vec![rule.render(&ip(ns), "add")],
+            Op::RuleDel { ns, rule } => vec![rule.render(&ip(ns), "del")],
+            Op::NeighAdd { ns, dev, entry } => vec![entry.render(&ip(ns), "add", dev)],
+            Op::NeighDel { ns, dev, entry } => vec![entry.render(&ip(ns), "del", dev)],
             // nft deletes a rule by handle; find it by the comment netscript gave it.
             Op::ChainPolicy { ns, chain, policy } => {
                 vec![format!("{}nft -f - <<'NFT'\n{}NFT", exec(ns), declaration(&[*chain], Some(*policy)))]
@@ -102,7 +116,7 @@ impl Op {
     }
 }
 
-fn ip(ns: &Netns) -> String {
+pub(super) fn ip(ns: &Netns) -> String {
     match ns {
         Netns::Host => "ip ".to_string(),
         Netns::Named(name) => format!("ip -n {} ", quote(name)),
@@ -110,7 +124,7 @@ fn ip(ns: &Netns) -> String {
 }
 
 /// Runs a command inside a namespace, for what `ip -n` does not cover.
-fn exec(ns: &Netns) -> String {
+pub(super) fn exec(ns: &Netns) -> String {
     match ns {
         Netns::Host => String::new(),
         Netns::Named(name) => format!("ip netns exec {} ", quote(name)),
@@ -126,15 +140,32 @@ fn ns_arg(ns: &Netns) -> String {
 
 fn route_cmd(ns: &Netns, verb: &str, route: &RouteSpec) -> String {
     let family = if route.dst.is_none() && route.via.is_none() && route.v6 { "-6 " } else { "" };
-    let mut line = format!("{}{family}route {verb} {}", ip(ns), route.describe_dst());
+    let kind = if route.kind.is_unicast() { String::new() } else { format!("{} ", route.kind.word()) };
+    let mut line = format!("{}{family}route {verb} {kind}{}", ip(ns), route.describe_dst());
     if let Some(via) = route.via {
         line.push_str(&format!(" via {via}"));
     }
     if let Some(dev) = &route.dev {
         line.push_str(&format!(" dev {}", quote(dev)));
     }
+    if let Some(table) = route.table {
+        line.push_str(&format!(" table {table}"));
+    }
+    if let Some(src) = route.src {
+        line.push_str(&format!(" src {src}"));
+    }
     if let Some(metric) = route.metric {
         line.push_str(&format!(" metric {metric}"));
+    }
+    if let Some(mtu) = route.mtu {
+        line.push_str(&format!(" mtu {mtu}"));
+    }
+    if route.onlink {
+        line.push_str(" onlink");
+    }
+    for hop in &route.nexthops {
+        line.push(' ');
+        line.push_str(&hop.render());
     }
     line
 }
@@ -184,10 +215,18 @@ mod tests {
             dev: None,
             metric: None,
             v6: false,
+            ..RouteSpec::default()
         };
         let op = Op::RouteAdd { ns: named("db-ns"), route };
         assert_eq!(op.render(), ["ip -n db-ns route add default via 192.168.15.1"]);
-        let route = RouteSpec { dst: None, via: None, dev: Some("v0".into()), metric: Some(5), v6: true };
+        let route = RouteSpec {
+            dst: None,
+            via: None,
+            dev: Some("v0".into()),
+            metric: Some(5),
+            v6: true,
+            ..RouteSpec::default()
+        };
         let op = Op::RouteDel { ns: Netns::Host, route };
         assert_eq!(op.render(), ["ip -6 route del default dev v0 metric 5"]);
     }

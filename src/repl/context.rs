@@ -3,8 +3,8 @@
 //! a link name (in the namespace the call names). Pure text work; the
 //! editor reads the names themselves live from the kernel.
 
-use super::scan::{Mode, Scanner};
 use crate::ops::Netns;
+use crate::script::scan::{Mode, Scanner};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Completion {
@@ -18,10 +18,17 @@ pub enum Completion {
     },
     /// A file, the argument of `:load` or `:save`.
     Path,
-    /// A name of the API or a variable; after a `.`, a method or property.
+    /// A name of the API or a variable; after a `.`, a method or property
+    /// (of the variable before the dot, when there is one).
     Name {
         start: usize,
         after_dot: bool,
+        receiver: Option<String>,
+    },
+    /// A function of a module, after `module::` (or its alias).
+    ModuleItem {
+        start: usize,
+        module: String,
     },
     /// A namespace name, inside a string.
     Netns {
@@ -82,7 +89,7 @@ pub fn at(line: &str, pos: usize, resolve: &dyn Fn(&str) -> Option<Netns>) -> Co
         return match command.split_once(char::is_whitespace) {
             None => Completion::Command { start },
             Some(("help", _)) => Completion::HelpTopic { start: word_start(before) },
-            Some(("load" | "save", _)) => Completion::Path,
+            Some(("load" | "save" | "save!", _)) => Completion::Path,
             Some(_) => Completion::Nothing,
         };
     }
@@ -90,11 +97,25 @@ pub fn at(line: &str, pos: usize, resolve: &dyn Fn(&str) -> Option<Netns>) -> Co
     match scanner.mode {
         Mode::Code => {
             let start = word_start(before);
+            if let Some(head) = before[..start].strip_suffix("::") {
+                let module = &head[word_start(head)..];
+                if !module.is_empty() {
+                    return Completion::ModuleItem { start, module: module.to_string() };
+                }
+            }
             let after_dot = before[..start].ends_with('.');
+            let receiver = after_dot
+                .then(|| {
+                    let head = &before[..start - 1];
+                    let word = &head[word_start(head)..];
+                    (!word.is_empty() && !word.starts_with(|c: char| c.is_ascii_digit()))
+                        .then(|| word.to_string())
+                })
+                .flatten();
             if start == pos && !after_dot {
                 Completion::Nothing
             } else {
-                Completion::Name { start, after_dot }
+                Completion::Name { start, after_dot, receiver }
             }
         }
         Mode::Str { start, .. } => {
@@ -271,10 +292,18 @@ mod tests {
 
     #[test]
     fn names_and_methods() {
-        assert_eq!(complete("link_"), Completion::Name { start: 0, after_dot: false });
-        assert_eq!(complete("let r = netns_a"), Completion::Name { start: 8, after_dot: false });
-        assert_eq!(complete("red.li"), Completion::Name { start: 4, after_dot: true });
-        assert_eq!(complete("red."), Completion::Name { start: 4, after_dot: true });
+        let name = |start, after_dot, receiver: Option<&str>| Completion::Name {
+            start,
+            after_dot,
+            receiver: receiver.map(String::from),
+        };
+        assert_eq!(complete("link_"), name(0, false, None));
+        assert_eq!(complete("let r = netns_a"), name(8, false, None));
+        assert_eq!(complete("red.li"), name(4, true, Some("red")));
+        assert_eq!(complete("red."), name(4, true, Some("red")));
+        assert_eq!(complete("host()."), name(7, true, None));
+        assert_eq!(complete("topo::"), Completion::ModuleItem { start: 6, module: "topo".into() });
+        assert_eq!(complete("let h = t::host_"), Completion::ModuleItem { start: 11, module: "t".into() });
         assert_eq!(complete("x = "), Completion::Nothing);
         assert_eq!(complete("// link_"), Completion::Nothing);
     }

@@ -1,7 +1,9 @@
 //! The line editor's helper: Tab completion (API names, variables, commands,
 //! and namespaces and links read live from the kernel), the signature of the
 //! function being typed as a hint, and multi-line input: Enter on an
-//! unfinished statement opens an indented continuation line, marked `...`.
+//! unfinished statement opens a continuation line, indented and marked
+//! `...` in code (the margin does not go into the program), as it is inside
+//! a string.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -23,11 +25,11 @@ use super::catalog;
 use super::commands::COMMANDS;
 use super::context::{self, Completion};
 use super::input::is_incomplete;
-use super::scan::Scanner;
 use super::session::{Session, Variables};
 use crate::cli::color;
 use crate::kernel::netns;
-use crate::script::Shared;
+use crate::script::scan::{Mode, Scanner};
+use crate::script::{Shared, stdlib};
 
 pub struct Helper {
     /// The API's function and property names, from the engine.
@@ -53,15 +55,30 @@ impl Helper {
     }
 
     fn candidates(&self, completion: &Completion, prefix: &str) -> Vec<String> {
+        // Offered first: a method of the receiver's type.
+        let mut first: Vec<String> = Vec::new();
         let mut names: Vec<String> = match completion {
             Completion::Command { .. } => COMMANDS.iter().map(|(name, ..)| name.to_string()).collect(),
-            Completion::HelpTopic { .. } => self.names.clone(),
-            Completion::Name { after_dot, .. } => {
+            Completion::HelpTopic { .. } => {
+                let mut names = self.names.clone();
+                names.extend(catalog::module_topics());
+                names
+            }
+            Completion::Name { after_dot, receiver, .. } => {
                 let mut names = self.names.clone();
                 if !after_dot {
                     names.extend(self.variables.borrow().names.iter().cloned());
                 }
+                let ty = receiver.as_ref().and_then(|var| self.variables.borrow().types.get(var).cloned());
+                if let Some(ty) = ty {
+                    first = catalog::methods_of(&ty).into_iter().map(String::from).collect();
+                }
                 names
+            }
+            Completion::ModuleItem { module, .. } => {
+                let path =
+                    self.variables.borrow().modules.get(module).cloned().unwrap_or_else(|| module.clone());
+                stdlib::functions(&path).into_iter().map(|f| f.name).collect()
             }
             Completion::Netns { .. } => netns::list().unwrap_or_default(),
             Completion::Link { ns, .. } => match self.lab.borrow().net().links(ns) {
@@ -70,10 +87,14 @@ impl Helper {
             },
             Completion::Path | Completion::Nothing => Vec::new(),
         };
-        names.retain(|name| name.starts_with(prefix));
-        names.sort();
-        names.dedup();
-        names
+        for list in [&mut first, &mut names] {
+            list.retain(|name| name.starts_with(prefix));
+            list.sort();
+            list.dedup();
+        }
+        names.retain(|name| !first.contains(name));
+        first.extend(names);
+        first
     }
 }
 
@@ -92,6 +113,7 @@ impl Completer for Helper {
             Completion::Command { start }
             | Completion::HelpTopic { start }
             | Completion::Name { start, .. }
+            | Completion::ModuleItem { start, .. }
             | Completion::Netns { start }
             | Completion::Link { start, .. } => *start,
         };
@@ -185,7 +207,14 @@ impl ConditionalEventHandler for Continue {
         if line.trim_start().starts_with(':') || !is_incomplete(&Engine::new_raw(), line) {
             return None;
         }
-        let depth = Scanner::at(line, line.len()).open.len().max(1);
+        let scanner = Scanner::at(line, line.len());
+        // Inside a string, a new line is part of it: nothing more goes in.
+        if matches!(scanner.mode, Mode::Str { .. }) {
+            return Some(Cmd::Insert(1, "\n".into()));
+        }
+        // In code, a margin to show the nesting; it is taken off again
+        // before the input runs (input::strip_margin).
+        let depth = scanner.open.len().max(1);
         Some(Cmd::Insert(1, format!("\n{}", "    ".repeat(depth))))
     }
 }

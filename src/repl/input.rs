@@ -4,7 +4,7 @@
 
 use rhai::{Engine, LexError, ParseErrorType, Position};
 
-use super::scan::{Mode, Scanner};
+use crate::script::scan::{Mode, Scanner};
 
 /// Whether `text` is a statement that goes on past its end.
 pub fn is_incomplete(engine: &Engine, text: &str) -> bool {
@@ -17,11 +17,15 @@ pub fn is_incomplete(engine: &Engine, text: &str) -> bool {
     };
     match err.err_type() {
         ParseErrorType::UnexpectedEOF => true,
-        // Only while the string is still open at the end: one closed on a
-        // later line ("a<Enter>b") stays wrong however much follows.
-        ParseErrorType::BadInput(LexError::UnterminatedString) => {
-            matches!(Scanner::at(&text, text.len()).mode, Mode::Str { .. })
-        }
+        // Only a backtick string spans lines, and a `"` string whose line
+        // ends in `\`; a `"` string open at the end of its line is wrong at
+        // once, whatever follows. And only while it is still open at the
+        // end: one closed on a later line ("a<Enter>b") stays wrong.
+        ParseErrorType::BadInput(LexError::UnterminatedString) => match Scanner::at(&text, text.len()).mode {
+            Mode::Str { quote: '`', .. } => true,
+            Mode::Str { .. } => text.trim_end_matches([' ', '\t']).ends_with('\\'),
+            _ => false,
+        },
         ParseErrorType::MissingToken(..) => at_end(&text, err.position()),
         _ => false,
     }
@@ -49,6 +53,23 @@ pub fn join_continuations(text: &str) -> String {
             out.push('\n');
         }
         start = i + 1;
+    }
+    out
+}
+
+/// The text as typed: the margin the editor puts in front of a
+/// continuation line (in code, never inside a string) taken off again, so
+/// that the program and the columns of its errors are what was typed.
+pub fn strip_margin(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut start = 0;
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let in_code = i > 0 && Scanner::at(text, start).mode == Mode::Code;
+        out.push_str(if in_code { line.trim_start_matches([' ', '\t']) } else { line });
+        start += line.len() + 1;
     }
     out
 }
@@ -84,8 +105,8 @@ mod tests {
             "f(1,",
             "if up { link_up(\"a\") } else",
             "let m = #{a: 1",
-            "\"abc",
             "`multi\nline",
+            "\"long \\",
             "link_up(\"a\") \\",
             "let a = 1 +   \\  ",
         ] {
@@ -106,9 +127,19 @@ mod tests {
             "f(\"a\" \"b\")",
             "print(\"a\\\\\")",
             "netns_add(\"ab\n    \")",
+            // A `"` string does not go on to the next line: wrong at once.
+            "\"abc",
+            "netns_add(\"red",
         ] {
             assert!(!incomplete(text), "{text:?} should be whole");
         }
+    }
+
+    #[test]
+    fn the_margin_of_continuation_lines_goes_but_not_inside_strings() {
+        assert_eq!(strip_margin("for i in 0..2 {\n    print(i);\n    }"), "for i in 0..2 {\nprint(i);\n}");
+        assert_eq!(strip_margin("let s = `a\n  b`;\n  print(s)"), "let s = `a\n  b`;\nprint(s)");
+        assert_eq!(strip_margin("  one"), "  one");
     }
 
     #[test]

@@ -34,7 +34,11 @@ pub fn describe(kernel: &dyn Network, lab_name: &str) -> Result<String, String> 
     let mut out = if rows.is_empty() {
         format!("lab '{lab_name}' holds no namespaces or links\n")
     } else {
-        table::align(&["NAMESPACE", "LINK", "KIND", "STATE", "MASTER", "ADDRESSES"], &rows)
+        table::align_to(
+            &["NAMESPACE", "LINK", "KIND", "STATE", "MASTER", "ADDRESSES"],
+            &rows,
+            crate::cli::term::stdout_width(),
+        )
     };
     let place = |ns: &Netns| ns.name().unwrap_or("host").to_string();
     for (ns, rule) in &held.rules {

@@ -8,7 +8,6 @@ mod context;
 mod editor;
 mod input;
 mod lab_view;
-mod scan;
 mod session;
 mod show;
 mod table;
@@ -68,6 +67,7 @@ pub fn run(args: &RunArgs) -> i32 {
     let mut session = Session::new(lab, lab_name.clone(), args.keep);
     session.resumed = resumed;
     session.color = color::stderr();
+    session.verbose = args.verbose;
     let ok = if interactive {
         interactive_loop(&mut session, args, &quit)
     } else {
@@ -162,7 +162,8 @@ fn interactive_loop(session: &mut Session, args: &RunArgs, quit: &AtomicBool) ->
                 break;
             }
         } else {
-            session.eval("<input>", &input::join_continuations(&text), 1, Kind::Typed);
+            let typed = input::strip_margin(&input::join_continuations(&text));
+            session.eval("<input>", &typed, 1, Kind::Typed);
         }
     }
     true

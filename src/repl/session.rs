@@ -11,12 +11,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 
-use super::scan::top_level_imports;
 use super::show;
 use super::transcript::{Kind, Transcript};
-use crate::cli::color;
-use crate::lab::Teardown;
+use crate::cli::{color, rollback};
 use crate::ops::Netns;
+use crate::script::scan::top_level_imports;
 use crate::script::{self, Params, Shared, Source};
 
 /// The session's variables, for completion: all names, and the namespace
@@ -25,6 +24,10 @@ use crate::script::{self, Params, Shared, Source};
 pub struct Variables {
     pub names: Vec<String>,
     pub netns: HashMap<String, Netns>,
+    /// The type of each (Netns, Cidr, map, ...), for the methods to offer.
+    pub types: HashMap<String, String>,
+    /// Modules imported: alias -> path (`t` -> `topo`).
+    pub modules: HashMap<String, String>,
 }
 
 pub struct Session {
@@ -50,6 +53,8 @@ pub struct Session {
     interrupted: Arc<AtomicBool>,
     /// Errors in colour.
     pub color: bool,
+    /// -v: a rollback lists every change it undid.
+    pub verbose: bool,
 }
 
 impl Session {
@@ -75,6 +80,7 @@ impl Session {
             variables: Rc::default(),
             interrupted,
             color: false,
+            verbose: false,
         }
     }
 
@@ -93,6 +99,7 @@ impl Session {
             }
         };
         let mark = self.lab.borrow().mark();
+        let touches = self.lab.borrow().touches();
         let scope_before = self.scope.clone();
         self.interrupted.store(false, Ordering::Relaxed);
         let program = self.imports.merge(&self.functions.merge(&ast));
@@ -111,8 +118,12 @@ impl Session {
                 self.functions = self.functions.merge(&ast);
                 self.functions.clear_statements();
                 self.keep_imports(text);
-                let changed_lab = self.lab.borrow().mark() != mark;
-                self.transcript.push(text, kind, changed_lab);
+                // An input that asked the lab anything depends on it, as
+                // one that changed it does: `:down` takes both away.
+                let lab = self.lab.borrow();
+                let uses_lab = lab.mark() != mark || lab.touches() != touches;
+                drop(lab);
+                self.transcript.push(text, kind, uses_lab);
                 self.note_variables();
                 if let Some(text) = show::result(&self.engine, &value) {
                     print!("{text}");
@@ -136,7 +147,7 @@ impl Session {
                     eprintln!("kept what this input built (--keep)");
                 } else {
                     let report = self.lab.borrow_mut().rollback_to(mark);
-                    eprint!("{}", describe_rollback(&report));
+                    eprint!("{}", rollback::describe(&report, "of this input", self.verbose, &self.lab_name));
                 }
                 self.note_variables();
                 false
@@ -145,6 +156,16 @@ impl Session {
     }
 
     fn keep_imports(&mut self, text: &str) {
+        for import in top_level_imports(text) {
+            // import "PATH" as ALIAS;
+            let mut parts = import.split('"');
+            if let (Some(path), Some(rest)) = (parts.nth(1), parts.next())
+                && let Some(alias) = rest.trim().strip_prefix("as ")
+            {
+                let alias = alias.trim().trim_end_matches(';').trim();
+                self.variables.borrow_mut().modules.insert(alias.to_string(), path.to_string());
+            }
+        }
         let imports = top_level_imports(text).join("\n");
         if !imports.is_empty()
             && let Ok(ast) = self.engine.compile(&imports)
@@ -157,8 +178,12 @@ impl Session {
         let mut variables = self.variables.borrow_mut();
         variables.names.clear();
         variables.netns.clear();
+        variables.types.clear();
         for (name, _, value) in self.scope.iter() {
             variables.names.push(name.to_string());
+            variables
+                .types
+                .insert(name.to_string(), value.type_name().rsplit("::").next().unwrap_or("").to_string());
             if let Some(ns) = value.try_cast::<Netns>() {
                 variables.netns.insert(name.to_string(), ns);
             }
@@ -166,7 +191,13 @@ impl Session {
     }
 
     pub fn print_error(&self, text: &str) {
-        if self.color { eprint!("{}", color::error(text)) } else { eprint!("{text}") }
+        // On a narrow terminal the line is cut around the caret, which
+        // stays under its token.
+        let text = match crate::cli::term::stderr_width() {
+            Some(width) => script::fit_to_width(text, width),
+            None => text.to_string(),
+        };
+        if self.color { eprint!("{}", color::error(&text)) } else { eprint!("{text}") }
     }
 }
 
@@ -179,21 +210,4 @@ fn innermost_function(err: &EvalAltResult) -> Option<&str> {
         current = inner;
     }
     found
-}
-
-/// What a failed input's rollback did; nothing when it had changed nothing.
-pub fn describe_rollback(report: &Teardown) -> String {
-    let mut out = String::new();
-    if !report.undone.is_empty() {
-        let n = report.undone.len();
-        let changes = if n == 1 { "1 change".to_string() } else { format!("{n} changes") };
-        out.push_str(&format!("rolled back {changes} of this input:\n"));
-        for op in &report.undone {
-            out.push_str(&format!("  {}\n", op.describe()));
-        }
-    }
-    for err in &report.errors {
-        out.push_str(&format!("rollback incomplete: {err}\n"));
-    }
-    out
 }

@@ -51,11 +51,69 @@ pub fn align(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// As `align`, for a terminal `width` columns wide: a row too wide for it
+/// wraps its last column at word boundaries, each further line starting
+/// at that column, so the columns stay columns.
+pub fn align_to(header: &[&str], rows: &[Vec<String>], width: Option<usize>) -> String {
+    let text = align(header, rows);
+    let Some(width) = width else { return text };
+    if text.lines().all(|line| line.chars().count() <= width) {
+        return text;
+    }
+    let columns = rows.iter().map(Vec::len).chain([header.len()]).max().unwrap_or(0);
+    if columns < 2 {
+        return text;
+    }
+    // Where the last column starts: the widest of all the others, and gaps.
+    let mut widths = vec![0; columns];
+    for cells in
+        std::iter::once(header.iter().map(|h| h.to_string()).collect::<Vec<_>>()).chain(rows.iter().cloned())
+    {
+        for (w, cell) in widths.iter_mut().zip(&cells) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let start: usize = widths[..columns - 1].iter().map(|w| w + 2).sum();
+    let room = width.saturating_sub(start);
+    if room < 16 {
+        return text;
+    }
+    let mut out = String::new();
+    for line in text.lines() {
+        let chars: Vec<char> = line.chars().collect();
+        if chars.len() <= width || chars.len() <= start {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let head: String = chars[..start].iter().collect();
+        let last: String = chars[start..].iter().collect();
+        let mut lines: Vec<String> = vec![String::new()];
+        for word in last.split(' ') {
+            let current = lines.last_mut().expect("one line");
+            if !current.is_empty() && current.chars().count() + 1 + word.chars().count() > room {
+                lines.push(word.to_string());
+            } else {
+                if !current.is_empty() {
+                    current.push(' ');
+                }
+                current.push_str(word);
+            }
+        }
+        for (i, part) in lines.iter().enumerate() {
+            let lead = if i == 0 { head.clone() } else { " ".repeat(start) };
+            out.push_str(format!("{lead}{part}").trim_end());
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// A map as two columns, key and value, in the table order of its keys.
 pub fn map(map: &Map, cell: &dyn Fn(&Dynamic) -> String) -> String {
     let rows: Vec<Vec<String>> =
         ordered_keys(&[map]).into_iter().map(|key| vec![key.clone(), cell(&map[key.as_str()])]).collect();
-    align(&[], &rows)
+    align_to(&[], &rows, crate::cli::term::stdout_width())
 }
 
 /// Maps as rows under a header of their keys, upper-cased. A column that is
@@ -71,7 +129,7 @@ pub fn records(maps: &[&Map], hidden: &[&str], cell: &dyn Fn(&Dynamic) -> String
         .iter()
         .map(|m| keys.iter().map(|key| m.get(key.as_str()).map_or("-".into(), cell)).collect())
         .collect();
-    align(&header.iter().map(String::as_str).collect::<Vec<_>>(), &rows)
+    align_to(&header.iter().map(String::as_str).collect::<Vec<_>>(), &rows, crate::cli::term::stdout_width())
 }
 
 fn ordered_keys(maps: &[&Map]) -> Vec<String> {
@@ -138,6 +196,19 @@ mod tests {
             records(&[&lo, &port], &["index", "zone"], &plain)
                 .ends_with("MASTER\nlo    loopback  65536  -\nv1    veth      1500   br0\n")
         );
+    }
+
+    #[test]
+    fn a_narrow_terminal_wraps_the_last_column_under_itself() {
+        let rows = vec![
+            vec!["eth0".to_string(), "10.0.0.11/24 fe80::f0b8:b5ff:fe5b:5e/64 fd00::11/64".to_string()],
+            vec!["lo".to_string(), "127.0.0.1/8".to_string()],
+        ];
+        assert_eq!(
+            align_to(&["NAME", "ADDRESSES"], &rows, Some(36)),
+            "NAME  ADDRESSES\neth0  10.0.0.11/24\n      fe80::f0b8:b5ff:fe5b:5e/64\n      fd00::11/64\nlo    127.0.0.1/8\n"
+        );
+        assert_eq!(align_to(&["NAME", "ADDRESSES"], &rows, None), align(&["NAME", "ADDRESSES"], &rows));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The session's successful inputs, to write as a script with `:save`: run
 //! by `netscript`, it builds the lab the session built.
 
-use super::scan::{Mode, Scanner, code_end};
+use crate::script::scan::{Mode, Scanner, code_end};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
@@ -15,8 +15,9 @@ pub enum Kind {
 struct Input {
     text: String,
     kind: Kind,
-    /// Whether it changed the lab: `:down` takes such inputs' work away.
-    changed_lab: bool,
+    /// Whether it changed the lab or asked it anything: after `:down`,
+    /// such an input would build what is gone, or find it missing.
+    uses_lab: bool,
 }
 
 #[derive(Debug, Default)]
@@ -25,14 +26,33 @@ pub struct Transcript {
 }
 
 impl Transcript {
-    pub fn push(&mut self, text: &str, kind: Kind, changed_lab: bool) {
-        self.inputs.push(Input { text: text.to_string(), kind, changed_lab });
+    pub fn push(&mut self, text: &str, kind: Kind, uses_lab: bool) {
+        self.inputs.push(Input { text: text.to_string(), kind, uses_lab });
     }
 
-    /// The lab was taken down: what built it is gone, while functions and
-    /// variables that changed nothing stay for later inputs.
+    /// The lab was taken down: what built it or looked at it is gone, while
+    /// functions and variables that had nothing to do with it stay for
+    /// later inputs.
     pub fn forget_lab_changes(&mut self) {
-        self.inputs.retain(|input| !input.changed_lab);
+        self.inputs.retain(|input| !input.uses_lab);
+    }
+
+    /// Why the script cannot run, if it uses a variable none of its inputs
+    /// make (one an input made that `:down` took away).
+    pub fn check(&self, script: &str) -> Result<(), String> {
+        let mut engine = rhai::Engine::new_raw();
+        engine.set_strict_variables(true);
+        match engine.compile(script) {
+            Ok(_) => Ok(()),
+            Err(err) => Err(match err.err_type() {
+                rhai::ParseErrorType::VariableUndefined(name) => format!(
+                    "line {} of the script uses '{name}', which an input before `:down` made; \
+                     after `:down` the session's inputs start again: make it again and :save",
+                    err.position().line().unwrap_or(0)
+                ),
+                other => format!("the script would not run: {other}"),
+            }),
+        }
     }
 
     /// The parameters the loaded scripts were given, for the saved script's

@@ -6,13 +6,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext};
 
 use super::cidr::{Cidr, parse_cidr};
 use super::convert::{addr_map, link_map, route_map, to_cidr, to_netns, to_route};
 use super::params::Params;
 use crate::lab::Lab;
-use crate::ops::{Netns, Op};
+use crate::ops::{Netns, Op, RouteSpec};
 
 pub type Shared = Rc<RefCell<Lab>>;
 pub(super) type Fallible<T> = Result<T, Box<EvalAltResult>>;
@@ -22,17 +22,20 @@ pub(super) fn apply(lab: &Shared, op: Op) -> Fallible<()> {
 }
 
 /// Registers a function twice: acting in the host namespace, and with a
-/// namespace as its first argument.
+/// namespace as its first argument. Each form carries its parameters' names
+/// and types, for messages about calls that match none.
 macro_rules! in_any_netns {
     ($engine:ident, $lab:ident, $name:literal, |$l:ident, $ns:ident $(, $arg:ident : $ty:ty)*| $(-> $ret:ty)? $body:block) => {{
+        let params: Vec<String> = vec![$($crate::script::forms::param(stringify!($arg), stringify!($ty))),*];
         let lab = $lab.clone();
-        $engine.register_fn($name, move |$($arg: $ty),*| $(-> $ret)? {
+        rhai::FuncRegistration::new($name).with_params_info(&params).register_into_engine($engine, move |$($arg: $ty),*| $(-> $ret)? {
             let $l = &lab;
             let $ns = Netns::Host;
             $body
         });
         let lab = $lab.clone();
-        $engine.register_fn($name, move |ns: Netns, $($arg: $ty),*| $(-> $ret)? {
+        let params: Vec<String> = std::iter::once("ns: namespace".to_string()).chain(params).collect();
+        rhai::FuncRegistration::new($name).with_params_info(&params).register_into_engine($engine, move |ns: Netns, $($arg: $ty),*| $(-> $ret)? {
             let $l = &lab;
             let $ns = ns;
             $body
@@ -40,6 +43,16 @@ macro_rules! in_any_netns {
     }};
 }
 pub(super) use in_any_netns;
+
+/// Registers one function with its parameters' names and types (as
+/// `forms::param` writes them).
+macro_rules! define {
+    ($engine:expr, $name:literal, [$($param:expr),*], $func:expr) => {{
+        let params: &[&str] = &[$($param),*];
+        rhai::FuncRegistration::new($name).with_params_info(params).register_into_engine($engine, $func);
+    }};
+}
+pub(super) use define;
 
 pub fn register(engine: &mut Engine, lab: &Shared, params: &Rc<RefCell<Params>>) {
     register_netns(engine, lab);
@@ -49,6 +62,8 @@ pub fn register(engine: &mut Engine, lab: &Shared, params: &Rc<RefCell<Params>>)
     super::probe_api::register(engine, lab);
     super::firewall_api::register(engine, lab);
     super::port_api::register(engine, lab);
+    super::links_api::register(engine, lab);
+    super::routing_api::register(engine, lab);
     register_params(engine, params);
     register_view(engine, lab);
 }
@@ -57,17 +72,17 @@ pub fn register(engine: &mut Engine, lab: &Shared, params: &Rc<RefCell<Params>>)
 /// `graph("mermaid")`, `graph("svg")`); `show()`: its state as text.
 fn register_view(engine: &mut Engine, lab: &Shared) {
     let l = lab.clone();
-    engine.register_fn("graph", move || -> Fallible<String> {
+    define!(engine, "graph", [], move || -> Fallible<String> {
         crate::view::lab_graph(&l.borrow(), crate::view::Format::Dot).map_err(Into::into)
     });
     let l = lab.clone();
-    engine.register_fn("graph", move |format: &str| -> Fallible<String> {
+    define!(engine, "graph", ["format: string"], move |format: &str| -> Fallible<String> {
         let format = <crate::view::Format as clap::ValueEnum>::from_str(format, true)
             .map_err(|_| format!("graph format '{format}': the formats are dot, mermaid and svg"))?;
         crate::view::lab_graph(&l.borrow(), format).map_err(Into::into)
     });
     let l = lab.clone();
-    engine.register_fn("show", move || -> Fallible<String> {
+    define!(engine, "show", [], move || -> Fallible<String> {
         let state = crate::view::lab_state(&l.borrow())?;
         Ok(crate::view::render_text(&state, &|text| text.to_string()))
     });
@@ -80,16 +95,18 @@ fn register_netns(engine: &mut Engine, lab: &Shared) {
         .register_fn("to_string", |ns: &mut Netns| ns.name().unwrap_or("host").to_string())
         .register_fn("to_debug", |ns: &mut Netns| format!("{ns}"))
         .register_fn("==", |a: Netns, b: Netns| a == b)
-        .register_fn("!=", |a: Netns, b: Netns| a != b)
-        .register_fn("host", || Netns::Host);
+        .register_fn("!=", |a: Netns, b: Netns| a != b);
+    define!(engine, "host", [], || Netns::Host);
 
     let l = lab.clone();
-    engine.register_fn("netns_add", move |name: &str| -> Fallible<Netns> {
+    define!(engine, "netns_add", ["name: string"], move |name: &str| -> Fallible<Netns> {
         apply(&l, Op::NetnsAdd { name: name.to_string(), lo_up: true, ipv6: true })?;
         Ok(Netns::Named(name.to_string()))
     });
     let l = lab.clone();
-    engine.register_fn("netns_add", move |name: &str, options: Map| -> Fallible<Netns> {
+    define!(engine, "netns_add", ["name: string", "options: map"], move |name: &str,
+                                                                         options: Map|
+          -> Fallible<Netns> {
         let (mut lo_up, mut ipv6) = (true, true);
         for (key, value) in options {
             let flag =
@@ -108,23 +125,23 @@ fn register_netns(engine: &mut Engine, lab: &Shared) {
         Ok(Netns::Named(name.to_string()))
     });
     let l = lab.clone();
-    engine.register_fn("netns_del", move |ns: Dynamic| -> Fallible<()> {
+    define!(engine, "netns_del", ["ns"], move |ns: Dynamic| -> Fallible<()> {
         match to_netns(&ns)? {
             Netns::Named(name) => apply(&l, Op::NetnsDel { name }),
             Netns::Host => Err("the host namespace cannot be deleted".into()),
         }
     });
     let l = lab.clone();
-    engine.register_fn("dry_run", move || l.borrow().net().is_dry_run());
+    define!(engine, "dry_run", [], move || l.borrow().net().is_dry_run());
     let l = lab.clone();
-    engine.register_fn("netns_list", move || -> Fallible<Array> {
+    define!(engine, "netns_list", [], move || -> Fallible<Array> {
         let names = l.borrow().net().netns_list().map_err(|err| err.to_string())?;
         Ok(names.into_iter().map(Dynamic::from).collect())
     });
     let l = lab.clone();
-    engine.register_fn("netns_exists", move |name: &str| l.borrow().net().netns_exists(name));
+    define!(engine, "netns_exists", ["name: string"], move |name: &str| l.borrow().net().netns_exists(name));
     let l = lab.clone();
-    engine.register_fn("netns", move |name: &str| -> Fallible<Netns> {
+    define!(engine, "netns", ["name: string"], move |name: &str| -> Fallible<Netns> {
         if l.borrow().net().netns_exists(name) {
             Ok(Netns::Named(name.to_string()))
         } else {
@@ -138,12 +155,14 @@ fn register_links(engine: &mut Engine, lab: &Shared) {
         apply(l, Op::VethAdd { ns: ns.clone(), name: name.into(), peer_ns: ns, peer: peer.into() })
     });
     let l = lab.clone();
-    engine.register_fn(
+    define!(
+        engine,
         "veth_add",
+        ["ns", "name: string", "peer_ns", "peer: string"],
         move |ns: Dynamic, name: &str, peer_ns: Dynamic, peer: &str| -> Fallible<()> {
             let (ns, peer_ns) = (to_netns(&ns)?, to_netns(&peer_ns)?);
             apply(&l, Op::VethAdd { ns, name: name.into(), peer_ns, peer: peer.into() })
-        },
+        }
     );
     in_any_netns!(engine, lab, "bridge_add", |l, ns, name: &str| {
         apply(l, Op::BridgeAdd { ns, name: name.into() })
@@ -212,13 +231,14 @@ fn register_addrs_and_routes(engine: &mut Engine, lab: &Shared) {
         let addrs = l.borrow().net().addrs(&ns, Some(dev)).map_err(|err| err.to_string())?;
         Ok(addrs.iter().map(|addr| addr_map(addr).into()).collect())
     });
-    in_any_netns!(engine, lab, "route_add", |l, ns, dst: Dynamic, spec: Dynamic| {
-        let route = to_route(&dst, &spec)
+    in_any_netns!(engine, lab, "route_add", |l, ns, dst: Dynamic, gateway: Dynamic| {
+        let route = to_route(&dst, &gateway)
             .map_err(|why| format!("cannot add route to {dst}{}: {why}", ns.location()))?;
+        check_gateway(l, &ns, &route)?;
         apply(l, Op::RouteAdd { ns, route })
     });
-    in_any_netns!(engine, lab, "route_del", |l, ns, dst: Dynamic, spec: Dynamic| {
-        let route = to_route(&dst, &spec)
+    in_any_netns!(engine, lab, "route_del", |l, ns, dst: Dynamic, gateway: Dynamic| {
+        let route = to_route(&dst, &gateway)
             .map_err(|why| format!("cannot delete route to {dst}{}: {why}", ns.location()))?;
         apply(l, Op::RouteDel { ns, route })
     });
@@ -228,10 +248,27 @@ fn register_addrs_and_routes(engine: &mut Engine, lab: &Shared) {
     });
 }
 
+/// A gateway is the next router, never the namespace itself: the kernel
+/// takes a route via one of its own addresses, which then leads nowhere.
+fn check_gateway(lab: &Shared, ns: &Netns, route: &RouteSpec) -> Fallible<()> {
+    let Some(via) = route.via else { return Ok(()) };
+    let addrs = lab.borrow().net().addrs(ns, None).unwrap_or_default();
+    match addrs.iter().find(|a| a.address.ip() == via) {
+        Some(own) => Err(format!(
+            "cannot add route {} via {via}{}: {via} is an address of {ns} itself (on {}); a gateway \
+             is the address of the next router, such as the bridge's or the peer's",
+            route.describe_dst(),
+            ns.location(),
+            own.dev
+        )
+        .into()),
+        None => Ok(()),
+    }
+}
+
 fn register_cidr(engine: &mut Engine) {
     engine
         .register_type_with_name::<Cidr>("Cidr")
-        .register_fn("cidr", |text: &str| -> Fallible<Cidr> { parse_cidr(text).map_err(Into::into) })
         .register_fn("to_string", |c: &mut Cidr| c.to_string())
         .register_fn("to_debug", |c: &mut Cidr| format!("cidr(\"{c}\")"))
         .register_fn("==", |a: Cidr, b: Cidr| a == b)
@@ -243,23 +280,41 @@ fn register_cidr(engine: &mut Engine) {
         .register_get("size", |c: &mut Cidr| c.size())
         .register_get("broadcast", |c: &mut Cidr| -> Fallible<String> {
             c.broadcast().map(|ip| ip.to_string()).map_err(Into::into)
-        })
-        .register_fn("host", |c: &mut Cidr, n: i64| -> Fallible<Cidr> { c.host(n).map_err(Into::into) })
-        .register_fn("contains", |c: &mut Cidr, other: Dynamic| -> Fallible<bool> {
-            Ok(c.contains(&to_cidr(&other)?))
-        })
-        .register_fn("split", |c: &mut Cidr, prefix: i64| -> Fallible<Array> {
-            Ok(c.split(prefix)?.into_iter().map(Dynamic::from).collect())
         });
+    define!(engine, "cidr", ["text: string"], |text: &str| -> Fallible<Cidr> {
+        parse_cidr(text).map_err(Into::into)
+    });
+    define!(engine, "host", ["c: Cidr", "n: int"], |c: &mut Cidr, n: i64| -> Fallible<Cidr> {
+        c.host(n).map_err(Into::into)
+    });
+    define!(engine, "contains", ["c: Cidr", "address"], |c: &mut Cidr, other: Dynamic| -> Fallible<bool> {
+        Ok(c.contains(&to_cidr(&other)?))
+    });
+    define!(engine, "split", ["c: Cidr", "prefix: int"], |c: &mut Cidr, prefix: i64| -> Fallible<Array> {
+        Ok(c.split(prefix)?.into_iter().map(Dynamic::from).collect())
+    });
 }
 
 fn register_params(engine: &mut Engine, params: &Rc<RefCell<Params>>) {
     let p = params.clone();
-    engine.register_fn("param", move |name: &str, default: Dynamic| -> Fallible<Dynamic> {
+    define!(engine, "param", ["name: string", "default"], move |ctx: NativeCallContext,
+                                                                name: &str,
+                                                                default: Dynamic|
+          -> Fallible<Dynamic> {
+        // A function as the default is called only when the parameter is
+        // not given: `param("uplink", || host().uplink())` needs no default
+        // route when uplink= is given.
+        if let Some(lazy) = default.clone().try_cast::<FnPtr>() {
+            let given = p.borrow_mut().given(name);
+            return match given {
+                Some(text) => Ok(Dynamic::from(text)),
+                None => lazy.call_within_context::<Dynamic>(&ctx, ()),
+            };
+        }
         p.borrow_mut().get(name, default).map_err(Into::into)
     });
     let p = params.clone();
-    engine.register_fn("param", move |name: &str| -> Fallible<Dynamic> {
+    define!(engine, "param", ["name: string"], move |name: &str| -> Fallible<Dynamic> {
         p.borrow_mut().require(name).map_err(Into::into)
     });
 }

@@ -2,7 +2,7 @@
 //! ("10.0.0.5/24"), the form `addr_add` takes and subnets are written in.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use ipnetwork::IpNetwork;
 
@@ -57,6 +57,32 @@ pub fn parse_ip(text: &str) -> Result<IpAddr, String> {
             format!("'{text}' is not a valid IPv4 address (it needs four numbers separated by dots)")
         }
     })
+}
+
+/// Parses "10.0.0.5:80", "[fd00::5]:80", or an address alone, which gets
+/// `default_port`; says what is wrong with the address or the port.
+pub fn parse_socket(text: &str, default_port: u16) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    let port = |p: &str| match p.parse::<u32>() {
+        Ok(port @ 1..=65535) => Ok(port as u16),
+        Ok(port) => Err(format!("port {port} is out of range: ports go from 1 to 65535")),
+        Err(_) => Err(format!("'{p}' is not a port (a number from 1 to 65535)")),
+    };
+    if let Some(rest) = text.strip_prefix('[') {
+        let (ip, after) =
+            rest.split_once(']').ok_or_else(|| format!("'{text}' lacks the ']' after its address"))?;
+        let ip = parse_ip(ip)?;
+        return match after.strip_prefix(':') {
+            Some(p) => Ok(SocketAddr::new(ip, port(p)?)),
+            None if after.is_empty() => Ok(SocketAddr::new(ip, default_port)),
+            None => Err(format!("'{text}': write an IPv6 address and port as [fd00::5]:80")),
+        };
+    }
+    match text.split_once(':') {
+        // One colon: an IPv4 address and a port.
+        Some((ip, p)) if !p.contains(':') => Ok(SocketAddr::new(parse_ip(ip)?, port(p)?)),
+        _ => Ok(SocketAddr::new(parse_ip(text)?, default_port)),
+    }
 }
 
 fn family(ip: &IpAddr) -> &'static str {
@@ -204,6 +230,29 @@ mod tests {
         );
         assert!(parse_cidr("10.0.0.1/x").unwrap_err().contains("not a prefix length"));
         assert!(parse_cidr("fd00::zz/64").unwrap_err().contains("IPv6"));
+    }
+
+    #[test]
+    fn addresses_with_ports() {
+        assert_eq!(parse_socket("10.0.0.5:80", 1).unwrap().to_string(), "10.0.0.5:80");
+        assert_eq!(parse_socket("10.0.0.5", 7777).unwrap().to_string(), "10.0.0.5:7777");
+        assert_eq!(parse_socket("[fd00::5]:80", 1).unwrap().to_string(), "[fd00::5]:80");
+        assert_eq!(parse_socket("fd00::5", 9).unwrap().to_string(), "[fd00::5]:9");
+        assert_eq!(
+            parse_socket("10.0.0.5:99999", 1).unwrap_err(),
+            "port 99999 is out of range: ports go from 1 to 65535"
+        );
+        assert_eq!(
+            parse_socket("10.0.0.5:0", 1).unwrap_err(),
+            "port 0 is out of range: ports go from 1 to 65535"
+        );
+        assert_eq!(
+            parse_socket("10.0.0.5:http", 1).unwrap_err(),
+            "'http' is not a port (a number from 1 to 65535)"
+        );
+        assert!(
+            parse_socket("10.0.0.300:80", 1).unwrap_err().contains("'300' is not a number from 0 to 255")
+        );
     }
 
     #[test]

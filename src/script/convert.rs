@@ -5,6 +5,7 @@ use rhai::{Array, Dynamic, Map};
 
 use super::cidr::{Cidr, parse_cidr, parse_ip};
 use crate::kernel::{AddrInfo, LinkInfo, RouteInfo};
+use crate::ops::routing::{Nexthop, RouteKind, TABLE_MAIN, table_number};
 use crate::ops::{Netns, RouteSpec};
 
 /// A namespace argument: a handle from `netns_add`/`netns`/`host`, or a name.
@@ -36,7 +37,7 @@ pub fn to_cidr(value: &Dynamic) -> Result<Cidr, String> {
 /// `route_add(dst, #{via: ..., dev: ..., metric: ...})`, where dst is
 /// "default" or a prefix.
 pub fn to_route(dst: &Dynamic, spec: &Dynamic) -> Result<RouteSpec, String> {
-    let mut route = RouteSpec { dst: None, via: None, dev: None, metric: None, v6: false };
+    let mut route = RouteSpec::default();
     if let Some(map) = spec.clone().try_cast::<Map>() {
         for (key, value) in map {
             match key.as_str() {
@@ -49,9 +50,22 @@ pub fn to_route(dst: &Dynamic, spec: &Dynamic) -> Result<RouteSpec, String> {
                         Some(u32::try_from(metric).map_err(|_| format!("metric {metric} is out of range"))?);
                 }
                 "v6" | "ipv6" => route.v6 = value.as_bool().unwrap_or(false),
+                "table" => route.table = Some(to_table(&value)?).filter(|t| *t != TABLE_MAIN),
+                "type" => route.kind = RouteKind::parse(&value.to_string())?,
+                "onlink" => {
+                    route.onlink =
+                        value.as_bool().map_err(|_| format!("onlink must be true or false, not {value}"))?
+                }
+                "src" => route.src = Some(parse_ip(&value.to_string())?),
+                "mtu" => {
+                    let mtu = value.as_int().map_err(|_| format!("mtu must be a number, not {value}"))?;
+                    route.mtu = Some(u32::try_from(mtu).map_err(|_| format!("mtu {mtu} is out of range"))?);
+                }
+                "nexthops" => route.nexthops = to_nexthops(&value)?,
                 other => {
                     return Err(format!(
-                        "unknown route option '{other}'; the options are via, dev, metric, v6"
+                        "unknown route option '{other}'; the options are via, dev, metric, v6, table, type, \
+                         nexthops, onlink, src, mtu"
                     ));
                 }
             }
@@ -80,8 +94,13 @@ pub fn to_route(dst: &Dynamic, spec: &Dynamic) -> Result<RouteSpec, String> {
             route.dst = Some(net.0);
         }
     }
-    if route.via.is_none() && route.dev.is_none() {
-        return Err("a route needs a gateway (via) or a device (dev)".into());
+    if route.via.is_none() && route.dev.is_none() && route.nexthops.is_empty() && route.kind.is_unicast() {
+        return Err("a route needs a gateway (via), a device (dev) or next hops".into());
+    }
+    if route.dst.is_none()
+        && let Some(via) = route.nexthops.iter().find_map(|h| h.via)
+    {
+        route.v6 = via.is_ipv6();
     }
     if let (Some(dst), Some(via)) = (route.dst, route.via)
         && dst.is_ipv4() != via.is_ipv4()
@@ -92,6 +111,54 @@ pub fn to_route(dst: &Dynamic, spec: &Dynamic) -> Result<RouteSpec, String> {
         route.v6 = via.is_ipv6();
     }
     Ok(route)
+}
+
+/// A routing table: a number, or a name from iproute2's rt_tables.
+pub fn to_table(value: &Dynamic) -> Result<u32, String> {
+    if let Ok(number) = value.as_int() {
+        return match u32::try_from(number) {
+            Ok(0) | Err(_) => Err(format!("table {number} is not a routing table (1 to 4294967295)")),
+            Ok(n) => Ok(n),
+        };
+    }
+    if value.is_string() {
+        return table_number(&value.to_string());
+    }
+    Err(format!("expected a table number or name, not {}", value.type_name()))
+}
+
+/// The paths of a multipath route: `[#{via, dev, weight, onlink}, ...]`.
+fn to_nexthops(value: &Dynamic) -> Result<Vec<Nexthop>, String> {
+    let items = value.clone().into_array().map_err(|_| "nexthops must be an array of maps".to_string())?;
+    let mut hops = Vec::new();
+    for item in items {
+        let map =
+            item.try_cast::<Map>().ok_or("each next hop is a map like #{via: \"10.0.0.1\", weight: 2}")?;
+        let mut hop = Nexthop { via: None, dev: None, weight: 1, onlink: false };
+        for (key, value) in map {
+            match key.as_str() {
+                "via" => hop.via = Some(parse_ip(&value.to_string())?),
+                "dev" => hop.dev = Some(value.to_string()),
+                "weight" => {
+                    let w = value.as_int().map_err(|_| format!("weight must be a number, not {value}"))?;
+                    hop.weight =
+                        u16::try_from(w).map_err(|_| format!("weight {w} is out of range: 1 to 256"))?;
+                }
+                "onlink" => hop.onlink = value.as_bool().unwrap_or(false),
+                other => {
+                    return Err(format!(
+                        "unknown next hop option '{other}'; the options are via, dev, weight, onlink"
+                    ));
+                }
+            }
+        }
+        hop.validate()?;
+        hops.push(hop);
+    }
+    if hops.is_empty() {
+        return Err("nexthops is empty: give one or more".into());
+    }
+    Ok(hops)
 }
 
 pub fn link_map(link: &LinkInfo) -> Map {
@@ -107,6 +174,15 @@ pub fn link_map(link: &LinkInfo) -> Map {
     map.insert("peer".into(), optional(link.peer.clone()));
     let addresses: Array = link.addresses.iter().map(|a| Dynamic::from(a.clone())).collect();
     map.insert("addresses".into(), addresses.into());
+    map.insert("parent".into(), optional(link.parent.clone()));
+    let mut details = Map::new();
+    for (key, value) in &link.details {
+        details.insert(key.as_str().into(), value.clone().into());
+    }
+    map.insert("details".into(), details.into());
+    if let Some(alias) = link.settings.alias.clone().filter(|a| !a.is_empty()) {
+        map.insert("alias".into(), alias.into());
+    }
     map
 }
 
@@ -128,6 +204,21 @@ pub fn route_map(route: &RouteInfo) -> Map {
     map.insert("protocol".into(), route.protocol.clone().into());
     map.insert("scope".into(), route.scope.clone().into());
     map.insert("metric".into(), route.metric.map_or(Dynamic::UNIT, |m| Dynamic::from(i64::from(m))));
+    map.insert("table".into(), Dynamic::from(i64::from(route.table)));
+    map.insert("type".into(), route.kind.clone().into());
+    map.insert("src".into(), optional(route.src.map(|s| s.to_string())));
+    let hops: Array = route
+        .nexthops
+        .iter()
+        .map(|h| {
+            let mut hop = Map::new();
+            hop.insert("via".into(), optional(h.via.map(|v| v.to_string())));
+            hop.insert("dev".into(), optional(h.dev.clone()));
+            hop.insert("weight".into(), Dynamic::from(i64::from(h.weight)));
+            Dynamic::from(hop)
+        })
+        .collect();
+    map.insert("nexthops".into(), hops.into());
     map
 }
 
@@ -166,7 +257,9 @@ mod tests {
                 .unwrap_err()
                 .contains("did you mean 10.0.0.0/24")
         );
-        assert!(to_route(&"default".into(), &map(&[])).unwrap_err().contains("gateway (via) or a device"));
+        assert!(
+            to_route(&"default".into(), &map(&[])).unwrap_err().contains("gateway (via), a device (dev)")
+        );
         assert!(
             to_route(&"default".into(), &map(&[("gw", "1.2.3.4".into())]))
                 .unwrap_err()

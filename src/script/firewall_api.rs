@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use rhai::{Array, Dynamic, Engine, INT, Map};
 
 use super::api::{Fallible, Shared, apply, in_any_netns};
-use super::cidr::{Cidr, parse_cidr, parse_ip};
+use super::cidr::{Cidr, parse_cidr, parse_ip, parse_socket};
 use super::convert::to_cidr;
 use crate::ops::firewall::owner;
 use crate::ops::{CtState, Filter, Hook, L4, Netns, Op, Policy, PortRange, Proto, Rule, Verdict};
@@ -145,11 +145,8 @@ fn nat_options(options: Map) -> Result<(Proto, Option<String>), String> {
 fn port_forward(lab: &Shared, ns: Netns, port: i64, to: &str, options: Map) -> Fallible<()> {
     let fail = |why: String| format!("cannot forward port {port}{} to {to}: {why}", ns.location());
     let port = to_port(port).map_err(fail)?;
-    let target: SocketAddr = match to.parse() {
-        Ok(target) => target,
-        // An address alone keeps the port.
-        Err(_) => SocketAddr::new(parse_ip(to).map_err(fail)?, port),
-    };
+    // An address alone keeps the port.
+    let target: SocketAddr = parse_socket(to, port).map_err(fail)?;
     let (proto, iif) = nat_options(options).map_err(fail)?;
     let rule = Rule::PortForward { proto, port, to: target.ip(), to_port: target.port(), iif };
     add_rule(lab, ns, rule)

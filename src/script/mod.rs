@@ -6,10 +6,15 @@ mod cidr;
 mod convert;
 mod error;
 mod firewall_api;
+pub mod forms;
+mod links_api;
+mod options;
 mod params;
 mod port_api;
 mod probe_api;
-mod stdlib;
+mod routing_api;
+pub mod scan;
+pub mod stdlib;
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -18,7 +23,7 @@ use std::rc::Rc;
 use rhai::Engine;
 
 pub use api::Shared;
-pub use error::{Source, render, render_eval_error, render_parse_error};
+pub use error::{Source, fit_to_width, render, render_eval_error, render_parse_error, without_bom};
 pub use params::Params;
 
 /// An engine with every netscript function registered, bound to one lab;
@@ -27,5 +32,6 @@ pub fn engine(lab: &Shared, params: &Rc<RefCell<Params>>, script_dir: Option<&Pa
     let mut engine = Engine::new();
     api::register(&mut engine, lab, params);
     engine.set_module_resolver(stdlib::Resolver::new(script_dir));
+    forms::remember(&engine);
     engine
 }

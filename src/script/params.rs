@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use rhai::Dynamic;
 
+use super::scan::{Mode, Scanner};
+
 #[derive(Debug, Default)]
 pub struct Params {
     given: BTreeMap<String, String>,
@@ -48,6 +50,12 @@ impl Params {
         convert(name, text, &default)
     }
 
+    /// The text given for a parameter, if any; the script reads it.
+    pub fn given(&mut self, name: &str) -> Option<String> {
+        self.note_asked(name);
+        self.given.get(name).cloned()
+    }
+
     /// The value of a parameter the script cannot do without.
     pub fn require(&mut self, name: &str) -> Result<Dynamic, String> {
         self.note_asked(name);
@@ -60,22 +68,129 @@ impl Params {
     }
 
     /// Given on the command line but never read by the script: a typo, most
-    /// likely. Checked after the run, since only the run knows what it reads.
+    /// likely. Checked after the run, which knows what the script read.
     pub fn check_all_used(&self) -> Result<(), String> {
-        let unknown: Vec<&str> =
-            self.given.keys().filter(|key| !self.asked.contains(key)).map(String::as_str).collect();
-        if unknown.is_empty() {
-            return Ok(());
-        }
-        let reads = if self.asked.is_empty() {
-            "the script reads no parameters".to_string()
-        } else {
-            format!("the script reads: {}", self.asked.join(", "))
-        };
-        let noun = if unknown.len() == 1 { "parameter" } else { "parameters" };
-        let names = unknown.iter().map(|name| format!("'{name}'")).collect::<Vec<_>>().join(", ");
-        Err(format!("unknown {noun} {names}; {reads}"))
+        unknown(&self.given, &self.asked)
     }
+
+    /// The same check before the run, from the `param("...")` calls in the
+    /// script's text, so that a typo costs no build and rollback. Passes
+    /// when the text does not say for sure what the script reads.
+    pub fn check_before_run(&self, text: &str) -> Result<(), String> {
+        match read_by(text) {
+            Some(reads) => unknown(&self.given, &reads),
+            None => Ok(()),
+        }
+    }
+}
+
+fn unknown(given: &BTreeMap<String, String>, reads: &[String]) -> Result<(), String> {
+    let unknown: Vec<&str> = given.keys().filter(|key| !reads.contains(key)).map(String::as_str).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let reads_text = if reads.is_empty() {
+        "the script reads no parameters".to_string()
+    } else {
+        format!("the script reads: {}", reads.join(", "))
+    };
+    let noun = if unknown.len() == 1 { "parameter" } else { "parameters" };
+    let names = unknown
+        .iter()
+        .map(|name| {
+            let near = super::forms::closest(name, reads.iter().map(String::as_str));
+            match near.first() {
+                Some(near) => format!("'{name}' (did you mean {near}?)"),
+                None => format!("'{name}'"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(format!("unknown {noun} {names}; {reads_text}"))
+}
+
+/// The names a script's `param("NAME", ...)` calls read, in the order they
+/// first appear; None when that cannot be known from the text: a name that
+/// is not a plain string, `param` used otherwise, an `eval`, or a module of
+/// the user's, which may read parameters itself.
+pub fn read_by(text: &str) -> Option<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    let mut scanner = Scanner::new(text);
+    let mut word = String::new();
+    // After `param`: waiting for `(`, then for the string, then for `,` or `)`.
+    let mut state = 0;
+    let mut literal = String::new();
+    while let Some(step) = scanner.step() {
+        let in_string = matches!(scanner.mode, Mode::Str { .. });
+        match state {
+            1 if step.code && step.ch.is_whitespace() => continue,
+            1 if step.code && step.ch == '(' => {
+                state = 2;
+                continue;
+            }
+            1 => return None,
+            2 if step.code && step.ch.is_whitespace() => continue,
+            2 if !step.code && in_string => {
+                state = 3;
+                literal.clear();
+                continue;
+            }
+            2 => return None,
+            3 if in_string => {
+                if step.ch == '\\' || step.ch == '$' {
+                    return None;
+                }
+                literal.push(step.ch);
+                continue;
+            }
+            3 => {
+                // The closing quote.
+                state = 4;
+                continue;
+            }
+            4 if step.code && step.ch.is_whitespace() => continue,
+            4 if step.code && (step.ch == ',' || step.ch == ')') => {
+                if !names.contains(&literal) {
+                    names.push(literal.clone());
+                }
+                state = 0;
+                continue;
+            }
+            4 => return None,
+            _ => {}
+        }
+        if step.code && (step.ch.is_alphanumeric() || step.ch == '_') {
+            word.push(step.ch);
+            continue;
+        }
+        let ended = std::mem::take(&mut word);
+        match ended.as_str() {
+            "param" => {
+                state = 1;
+                if step.code && step.ch == '(' {
+                    state = 2;
+                } else if !(step.code && step.ch.is_whitespace()) {
+                    return None;
+                }
+            }
+            "eval" => return None,
+            "import" if !imports_stdlib(&text[step.at..]) => return None,
+            _ => {}
+        }
+    }
+    if word == "param" || state != 0 {
+        return None;
+    }
+    Some(names)
+}
+
+/// Whether the import whose path starts `rest` names a module of the
+/// standard library (which reads no parameters).
+fn imports_stdlib(rest: &str) -> bool {
+    let rest = rest.trim_start();
+    let Some(rest) = rest.strip_prefix('"') else { return false };
+    let name = rest.split('"').next().unwrap_or_default();
+    super::stdlib::MODULES.iter().any(|(module, _)| *module == name)
 }
 
 fn convert(name: &str, text: &str, default: &Dynamic) -> Result<Dynamic, String> {
@@ -130,8 +245,30 @@ mod tests {
         let _ = params.get("subnet", Dynamic::from("10.0.0.0/24")).unwrap();
         assert_eq!(
             params.check_all_used().unwrap_err(),
-            "unknown parameter 'hots'; the script reads: hosts, subnet"
+            "unknown parameter 'hots' (did you mean hosts?); the script reads: hosts, subnet"
         );
+    }
+
+    #[test]
+    fn the_text_says_what_a_script_reads() {
+        let text = "import \"topo\" as topo;\nlet n = param(\"hosts\", 4);\n// param(\"old\", 1)\n\
+                    let s = param( \"subnet\" , \"10.0.0.0/24\");\nlet again = param(\"hosts\", 2);\n\
+                    print(\"param(x)\");\nlet u = param(\"uplink\", || host().uplink());";
+        assert_eq!(read_by(text).unwrap(), ["hosts", "subnet", "uplink"]);
+        assert_eq!(read_by("let x = 1;").unwrap(), Vec::<String>::new());
+        // Not sure: a computed name, param as a value, eval, a module of one's own.
+        assert_eq!(read_by("let k = \"a\"; param(k, 1);"), None);
+        assert_eq!(read_by("let f = param; f(\"a\", 1);"), None);
+        assert_eq!(read_by("param(`h${1}`, 1);"), None);
+        assert_eq!(read_by("eval(\"param(\\\"a\\\", 1)\");"), None);
+        assert_eq!(read_by("import \"mine\" as m; param(\"a\", 1);"), None);
+
+        let params = Params::parse(&["hots=3", "subnet=10.1.0.0/16"]).unwrap();
+        assert_eq!(
+            params.check_before_run(text).unwrap_err(),
+            "unknown parameter 'hots' (did you mean hosts?); the script reads: hosts, subnet, uplink"
+        );
+        assert!(params.check_before_run("let k = \"a\"; param(k, 1);").is_ok());
     }
 
     #[test]

@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FLOAT, INT, Map};
 
-use super::api::{Fallible, Shared, in_any_netns};
-use super::cidr::{Cidr, parse_ip};
+use super::api::{Fallible, Shared, define, in_any_netns};
+use super::cidr::{Cidr, parse_ip, parse_socket};
 use super::convert::to_netns;
+use crate::kernel::NeighbourTable;
 use crate::kernel::ping::{PingOptions, PingStats};
+use crate::lab::Lab;
 use crate::ops::Netns;
 
 pub fn register(engine: &mut Engine, lab: &Shared) {
@@ -28,9 +30,13 @@ pub fn register(engine: &mut Engine, lab: &Shared) {
         expect_reach(l, &ns, &target, false)
     });
     let l = lab.clone();
-    engine.register_fn("pingall", move |hosts: Array| -> Fallible<Map> { pingall(&l, hosts, Map::new()) });
+    define!(engine, "pingall", ["hosts: array"], move |hosts: Array| -> Fallible<Map> {
+        pingall(&l, hosts, Map::new())
+    });
     let l = lab.clone();
-    engine.register_fn("pingall", move |hosts: Array, options: Map| -> Fallible<Map> {
+    define!(engine, "pingall", ["hosts: array", "options: map"], move |hosts: Array,
+                                                                       options: Map|
+          -> Fallible<Map> {
         pingall(&l, hosts, options)
     });
     in_any_netns!(engine, lab, "source_seen", |l,
@@ -72,6 +78,10 @@ fn expect_reach(lab: &Shared, from: &Netns, target: &Dynamic, reachable: bool) -
         return Ok(());
     }
     let stats = stats[0];
+    if lab.borrow().net().is_dry_run() {
+        // The dry run assumed the check passes, either way.
+        return Ok(());
+    }
     let place = from.to_string();
     match (reachable, stats.received) {
         (true, 0) => Err(format!(
@@ -124,18 +134,15 @@ fn pingall(lab: &Shared, hosts: Array, options: Map) -> Fallible<Map> {
             .ok_or_else(|| format!("{} has no address to be pinged at", ns.name().unwrap_or("the host")))?;
         named.push((ns, addr));
     }
-    let mut probes = Vec::new();
-    for (i, (from, _)) in named.iter().enumerate() {
-        for (j, (_, addr)) in named.iter().enumerate() {
-            if i != j {
-                probes.push((from.clone(), *addr));
-            }
-        }
-    }
-    let stats = net.ping_many(&probes, &ping).map_err(|err| err.to_string())?;
-    let label = |ns: &Netns| ns.name().unwrap_or("host").to_string();
     // In a dry run the output is a script: say it in comments.
     let lead = if net.is_dry_run() { "# " } else { "" };
+    let measured = measure(&lab, &named, &ping, |line| {
+        if !quiet {
+            println!("{lead}{line}");
+        }
+    })?;
+    let stats: Vec<PingStats> = measured.stats;
+    let label = |ns: &Netns| ns.name().unwrap_or("host").to_string();
     let mut lines = vec![format!("{lead}*** Ping: testing ping reachability")];
     let (mut sent, mut received) = (0, 0);
     let mut failed = Array::new();
@@ -160,6 +167,9 @@ fn pingall(lab: &Shared, hosts: Array, options: Map) -> Fallible<Map> {
     }
     let loss = if sent == 0 { 0.0 } else { 100.0 * f64::from(sent - received) / f64::from(sent) };
     lines.push(format!("{lead}*** Results: {loss:.0}% dropped ({received}/{sent} received)"));
+    if let Some(table) = measured.overflowed {
+        lines.push(format!("{lead}*** Warning: {}", overflow_warning(&table, measured.v6)));
+    }
     if !quiet {
         println!("{}", lines.join("\n"));
     }
@@ -168,7 +178,140 @@ fn pingall(lab: &Shared, hosts: Array, options: Map) -> Fallible<Map> {
     map.insert("received".into(), Dynamic::from(INT::from(received)));
     map.insert("loss".into(), Dynamic::from(loss as FLOAT));
     map.insert("failed".into(), failed.into());
+    map.insert("neighbour_table_full".into(), measured.overflowed.is_some().into());
     Ok(map)
+}
+
+/// Entries of the neighbour table left to the rest of the machine.
+const TABLE_MARGIN: usize = 64;
+
+/// What the pings of a pingall saw, in the order of `all_pairs`.
+struct Measured {
+    stats: Vec<PingStats>,
+    /// The neighbour table, when it was full and pings were lost to it.
+    overflowed: Option<NeighbourTable>,
+    v6: bool,
+}
+
+/// Every ordered pair of distinct hosts, row by row: the matrix's order.
+fn all_pairs(hosts: usize) -> Vec<(usize, usize)> {
+    (0..hosts).flat_map(|i| (0..hosts).filter(move |&j| j != i).map(move |j| (i, j))).collect()
+}
+
+/// The next wave from `pairs` (unordered, i < j) for a table with room for
+/// `room` entries: a ping between two hosts makes an entry in each, shared
+/// by both directions, so a wave takes `room / 2` pairs, both ways.
+fn wave(pairs: &[(usize, usize)], room: usize) -> (Vec<(usize, usize)>, usize) {
+    let taken = pairs.len().min((room / 2).max(1));
+    let mut wave: Vec<(usize, usize)> = pairs[..taken].iter().flat_map(|&(i, j)| [(i, j), (j, i)]).collect();
+    wave.sort();
+    (wave, taken)
+}
+
+/// Room in the table: what it holds, less what is in it and a margin.
+fn room_in(table: &NeighbourTable) -> usize {
+    (table.most as usize).saturating_sub(table.entries as usize).saturating_sub(TABLE_MARGIN)
+}
+
+/// Pings every pair. The kernel's neighbour table (gc_thresh3 entries,
+/// shared by all namespaces) drops a packet to a new neighbour when it is
+/// full, and keeps a fresh entry for half a minute; so when the pairs need
+/// more entries than it has room for, they go in waves, each wave's entries
+/// deleted before the next. Pairs lost while the table was full anyway are
+/// tried once more.
+fn measure(
+    lab: &Lab,
+    named: &[(Netns, IpAddr)],
+    options: &PingOptions,
+    say: impl Fn(&str),
+) -> Result<Measured, String> {
+    let net = lab.net();
+    let v6 = named.iter().all(|(_, addr)| addr.is_ipv6());
+    let order = all_pairs(named.len());
+    let table = net.neighbour_table(v6);
+    let fulls = || net.neighbour_table(v6).map_or(0, |t| t.table_fulls);
+    let ping = |pairs: &[(usize, usize)]| -> Result<Vec<PingStats>, String> {
+        let probes: Vec<(Netns, IpAddr)> =
+            pairs.iter().map(|&(i, j)| (named[i].0.clone(), named[j].1)).collect();
+        net.ping_many(&probes, options).map_err(|err| err.to_string())
+    };
+    // What a wave left in each namespace's table, deleted before the next.
+    let forget = |pairs: &[(usize, usize)]| -> Result<(), String> {
+        let mut by_ns: Vec<Vec<IpAddr>> = vec![Vec::new(); named.len()];
+        for &(i, j) in pairs {
+            by_ns[i].push(named[j].1);
+        }
+        for (i, addrs) in by_ns.iter().enumerate().filter(|(_, addrs)| !addrs.is_empty()) {
+            net.forget_neighbours(&named[i].0, addrs).map_err(|err| err.to_string())?;
+        }
+        Ok(())
+    };
+    let staggered = table.is_some_and(|t| order.len() > room_in(&t));
+    if let (Some(table), true) = (table, staggered) {
+        say(&format!(
+            "*** {} pings need more neighbour entries than the kernel has room for ({} = {}, for all \
+             namespaces): pinging in waves that fit, each wave's entries deleted before the next",
+            order.len(),
+            threshold_sysctl(v6),
+            table.most,
+        ));
+    }
+    let mut pending: Vec<(usize, usize)> =
+        (0..named.len()).flat_map(|i| (i + 1..named.len()).map(move |j| (i, j))).collect();
+    let mut results: std::collections::HashMap<(usize, usize), PingStats> = Default::default();
+    let mut overflowed = None;
+    while !pending.is_empty() {
+        if lab.is_interrupted() {
+            return Err("interrupted".into());
+        }
+        let (this, taken) = if staggered {
+            let room = net.neighbour_table(v6).map_or(usize::MAX, |t| room_in(&t)).max(TABLE_MARGIN);
+            wave(&pending, room)
+        } else {
+            (order.clone(), pending.len())
+        };
+        pending.drain(..taken);
+        let before = fulls();
+        let mut stats = ping(&this)?;
+        if fulls() > before {
+            // Lost to a full table, not to the lab: once more, with room.
+            let lost: Vec<usize> = (0..this.len()).filter(|&k| stats[k].received < stats[k].sent).collect();
+            forget(&this)?;
+            let again_before = fulls();
+            let retried = ping(&lost.iter().map(|&k| this[k]).collect::<Vec<_>>())?;
+            for (k, retry) in lost.into_iter().zip(retried) {
+                stats[k] = retry;
+            }
+            if fulls() > again_before {
+                overflowed = net.neighbour_table(v6);
+            }
+        }
+        if staggered {
+            forget(&this)?;
+        }
+        results.extend(this.iter().copied().zip(stats));
+    }
+    let stats = order.iter().map(|pair| results.remove(pair).unwrap_or_default()).collect();
+    Ok(Measured { stats, overflowed, v6 })
+}
+
+fn threshold_sysctl(v6: bool) -> &'static str {
+    if v6 { "net.ipv6.neigh.default.gc_thresh3" } else { "net.ipv4.neigh.default.gc_thresh3" }
+}
+
+/// What to say when pings were lost to a full neighbour table.
+fn overflow_warning(table: &NeighbourTable, v6: bool) -> String {
+    let key = threshold_sysctl(v6);
+    let bigger = (table.most as usize * 4).max(4096);
+    format!(
+        "the kernel's neighbour table was full ({key} = {}, {} entries now, shared by every namespace): \
+         some pairs marked X may be fine. Raise it on the host (the setting is not seen inside namespaces): \
+         sysctl -w {key}={bigger} {}={}",
+        table.most,
+        table.entries,
+        key.replace("thresh3", "thresh2"),
+        bigger / 2
+    )
 }
 
 /// The NAT probe: a TCP connection from `ns` to `target` ("198.51.100.1:8080",
@@ -179,14 +322,13 @@ fn source_seen(lab: &Shared, ns: Netns, listen_ns: Dynamic, target: &str, option
     let listen_ns = to_netns(&listen_ns)?;
     let place = ns.to_string();
     let fail = |why: String| format!("cannot probe {target} from {place}: {why}");
-    let target: SocketAddr = match target.parse() {
-        Ok(target) => target,
-        Err(_) => SocketAddr::new(parse_ip(target).map_err(fail)?, DEFAULT_PORT),
-    };
+    let target: SocketAddr = parse_socket(target, DEFAULT_PORT).map_err(fail)?;
     let mut timeout = Duration::from_secs(2);
     let mut listen_port = target.port();
+    let mut bound = None;
     for (key, value) in options {
         match key.as_str() {
+            "from" => bound = Some(to_target(&value).map_err(fail)?),
             "timeout" => timeout = seconds("timeout", &value).map_err(fail)?,
             "listen_port" => {
                 listen_port = value
@@ -196,17 +338,19 @@ fn source_seen(lab: &Shared, ns: Netns, listen_ns: Dynamic, target: &str, option
                     .ok_or_else(|| fail(format!("listen_port {value} is not a port")))?
             }
             other => {
-                return Err(
-                    fail(format!("unknown option '{other}'; the options are: timeout, listen_port")).into()
-                );
+                return Err(fail(format!(
+                    "unknown option '{other}'; the options are: timeout, listen_port, from"
+                ))
+                .into());
             }
         }
     }
     let lab = lab.borrow();
-    let seen = lab
-        .net()
-        .source_seen(&ns, &listen_ns, target, listen_port, timeout)
-        .map_err(|err| err.to_string())?;
+    let seen = match bound {
+        None => lab.net().source_seen(&ns, &listen_ns, target, listen_port, timeout),
+        Some(bound) => lab.net().source_seen_from(&ns, bound, &listen_ns, target, listen_port, timeout),
+    }
+    .map_err(|err| err.to_string())?;
     Ok(seen.to_string())
 }
 
@@ -373,6 +517,30 @@ mod tests {
         assert!(options(&[("count", Dynamic::from(1.5_f64))]).unwrap_err().contains("whole number"));
         assert!(options(&[("timeout", Dynamic::from(-1_i64))]).unwrap_err().contains("from 0 up"));
         assert!(options(&[("interval", Dynamic::from("fast"))]).unwrap_err().contains("number of seconds"));
+    }
+
+    #[test]
+    fn pairs_go_in_waves_that_fit_the_neighbour_table() {
+        assert_eq!(all_pairs(3), [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)]);
+        // Room for 4 entries: 2 pairs, both ways.
+        let pairs = [(0, 1), (0, 2), (1, 2)];
+        assert_eq!(wave(&pairs, 4), (vec![(0, 1), (0, 2), (1, 0), (2, 0)], 2));
+        assert_eq!(wave(&pairs[2..], 4), (vec![(1, 2), (2, 1)], 1));
+        assert_eq!(wave(&pairs, 1), (vec![(0, 1), (1, 0)], 1));
+        let table = NeighbourTable { most: 1024, entries: 100, table_fulls: 0 };
+        assert_eq!(room_in(&table), 860);
+    }
+
+    #[test]
+    fn a_full_neighbour_table_names_the_setting() {
+        let table = NeighbourTable { most: 1024, entries: 1024, table_fulls: 7 };
+        assert_eq!(
+            overflow_warning(&table, false),
+            "the kernel's neighbour table was full (net.ipv4.neigh.default.gc_thresh3 = 1024, 1024 entries now, \
+             shared by every namespace): some pairs marked X may be fine. Raise it on the host (the setting is \
+             not seen inside namespaces): sysctl -w net.ipv4.neigh.default.gc_thresh3=4096 \
+             net.ipv4.neigh.default.gc_thresh2=2048"
+        );
     }
 
     #[test]

@@ -27,6 +27,38 @@ pub fn module_of(source: &str) -> Option<&str> {
     MODULES.iter().any(|(known, _)| *known == name).then_some(name)
 }
 
+/// A public function of a stdlib module, for `:help` and completion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleFn {
+    pub name: String,
+    pub params: Vec<String>,
+    /// Its doc comment, without the `///`.
+    pub doc: Vec<String>,
+}
+
+/// The public functions of a stdlib module, in the order of its text.
+pub fn functions(module: &str) -> Vec<ModuleFn> {
+    let Some((_, text)) = MODULES.iter().find(|(name, _)| *name == module) else { return Vec::new() };
+    let Ok(ast) = Engine::new_raw().compile(text) else { return Vec::new() };
+    let mut out: Vec<ModuleFn> = ast
+        .iter_functions()
+        .filter(|f| f.access == rhai::FnAccess::Public)
+        .map(|f| ModuleFn {
+            name: f.name.to_string(),
+            params: f.params.iter().map(|p| p.to_string()).collect(),
+            doc: f
+                .comments
+                .iter()
+                .flat_map(|c| c.lines())
+                .map(|l| l.trim_start().trim_start_matches("///").trim_start_matches(' ').to_string())
+                .collect(),
+        })
+        .collect();
+    let position = |name: &str| text.find(&format!("fn {name}(")).unwrap_or(usize::MAX);
+    out.sort_by_key(|f| (position(&f.name), f.params.len()));
+    out
+}
+
 /// Serves the stdlib modules, each compiled on its first import only (an empty
 /// script starts without compiling any), and files for every other path.
 pub struct Resolver {
@@ -162,6 +194,16 @@ mod tests {
         std::fs::write(dir.path().join("nat.rhai"), "fn gateway() { 1 }").unwrap();
         let err = engine.run("import \"nat\" as n; n::gateway();").unwrap_err();
         assert!(matches!(*err, EvalAltResult::ErrorFunctionNotFound(..)), "{err:?}");
+    }
+
+    #[test]
+    fn module_functions_with_their_docs() {
+        let topo = functions("topo");
+        let star: Vec<&ModuleFn> = topo.iter().filter(|f| f.name == "star").collect();
+        assert_eq!(star.iter().map(|f| f.params.len()).collect::<Vec<_>>(), [3, 4]);
+        assert!(star[0].doc[0].starts_with("A star: a bridge"), "{:?}", star[0].doc);
+        assert!(!topo.iter().any(|f| f.name == "ns_of"));
+        assert!(functions("nope").is_empty());
     }
 
     #[test]

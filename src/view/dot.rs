@@ -1,51 +1,133 @@
 //! Graphviz DOT and Mermaid text of a topology.
 
-use super::topology::{EdgeKind, End, NodeKind, Topology};
+use super::topology::{EdgeKind, End, Node, NodeKind, Topology};
 
 fn quote(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// Lines of a DOT label, kept as `\n` escapes.
-fn dot_label(lines: &[String]) -> String {
-    let escaped: Vec<String> = lines.iter().map(|l| l.replace('\\', "\\\\").replace('"', "\\\"")).collect();
-    format!("\"{}\"", escaped.join("\\n"))
+/// Text for a Graphviz HTML-like label.
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// The topology as an undirected DOT graph. Edges run from the end nearer
-/// the host, so `dot` ranks the host at the top.
+/// Fill and border of each kind of node, as the SVG has them.
+fn colours(kind: NodeKind) -> (&'static str, &'static str) {
+    match kind {
+        NodeKind::Host => ("#ececec", "#555555"),
+        NodeKind::Namespace => ("#e6f0fb", "#3d6fa8"),
+        NodeKind::Bridge => ("#fff3d9", "#a8741a"),
+        NodeKind::Outside => ("#ffffff", "#999999"),
+    }
+}
+
+/// Where an edge meets a node: a cell of its own on the node's top (towards
+/// the host) or bottom edge, or the node's edge itself when the end has no
+/// interface to name.
+struct Cell {
+    edge: usize,
+    port: String,
+    bottom: bool,
+    lines: Vec<String>,
+    /// Where the node at the other end comes in the walk from the host.
+    other_rank: usize,
+}
+
+/// The topology as an undirected DOT graph. Each node is a table whose
+/// cells are its interfaces: along the bottom those towards nodes further
+/// from the host, along the top those towards the host. An edge runs from
+/// cell to cell, so Graphviz has no labels of its own to place.
 pub fn dot(topology: &Topology) -> String {
+    let mut rank = vec![0; topology.nodes.len()];
+    for (r, &node) in topology.walk_order().iter().enumerate() {
+        rank[node] = r;
+    }
+    let index = |id: &str| topology.node_index(id);
+    let mut cells: Vec<Vec<Cell>> = (0..topology.nodes.len()).map(|_| Vec::new()).collect();
+    // (tail, head) of each edge: `"node":"port":compass` or `"node":compass`.
+    let mut ends: Vec<(String, String)> = Vec::new();
+    for (e, edge) in topology.edges.iter().enumerate() {
+        let (a, b) = (index(&edge.a.node), index(&edge.b.node));
+        let looped = a == b;
+        let mut place = |end: &End, node: Option<usize>, other: Option<usize>, bottom: bool, suffix: &str| {
+            let compass = if bottom { "s" } else { "n" };
+            let lines = end.lines();
+            match node {
+                Some(n) if !lines.is_empty() => {
+                    let port = format!("e{e}{suffix}");
+                    let other_rank = other.map_or(usize::MAX, |o| if o == n { usize::MAX } else { rank[o] });
+                    cells[n].push(Cell { edge: e, port: port.clone(), bottom, lines, other_rank });
+                    format!("{}:{}:{compass}", quote(&end.node), quote(&port))
+                }
+                _ => format!("{}:{compass}", quote(&end.node)),
+            }
+        };
+        let tail = place(&edge.a, a, b, true, if looped { "a" } else { "" });
+        let head = place(&edge.b, b, a, looped, if looped { "b" } else { "" });
+        ends.push((tail, head));
+    }
     let mut out = format!("graph {} {{\n", quote(&topology.lab));
     out.push_str(&format!("  // lab '{}' as netscript read it from the kernel\n", topology.lab));
-    out.push_str("  graph [fontname=\"monospace\", nodesep=0.4, ranksep=0.8];\n");
-    out.push_str("  node [fontname=\"monospace\", fontsize=12];\n");
-    out.push_str("  edge [fontname=\"monospace\", fontsize=10, labeldistance=2.5];\n");
-    for node in &topology.nodes {
-        let style = match node.kind {
-            NodeKind::Host => "shape=box3d",
-            NodeKind::Namespace => "shape=box, style=rounded",
-            NodeKind::Bridge => "shape=hexagon",
-            NodeKind::Outside => "shape=plaintext",
-        };
-        out.push_str(&format!("  {} [label={}, {style}];\n", quote(&node.id), quote(&node.label)));
+    out.push_str("  graph [fontname=\"monospace\", nodesep=0.3, ranksep=0.6];\n");
+    out.push_str("  node [fontname=\"monospace\", fontsize=11, shape=plain];\n");
+    out.push_str("  edge [penwidth=1.4];\n");
+    for (n, node) in topology.nodes.iter().enumerate() {
+        out.push_str(&format!("  {} [label=<{}>];\n", quote(&node.id), node_table(node, &mut cells[n])));
     }
-    for edge in &topology.edges {
-        let mut attrs = Vec::new();
-        let label = |end: &End| (!end.lines().is_empty()).then(|| dot_label(&end.lines()));
-        if let Some(text) = label(&edge.a) {
-            attrs.push(format!("taillabel={text}"));
-        }
-        if let Some(text) = label(&edge.b) {
-            attrs.push(format!("headlabel={text}"));
-        }
-        if edge.kind == EdgeKind::Port {
-            attrs.push("style=dashed".into());
-        }
-        let attrs = if attrs.is_empty() { String::new() } else { format!(" [{}]", attrs.join(", ")) };
-        out.push_str(&format!("  {} -- {}{attrs};\n", quote(&edge.a.node), quote(&edge.b.node)));
+    for ((tail, head), edge) in ends.iter().zip(&topology.edges) {
+        let style = match edge.kind {
+            EdgeKind::Port => " [style=dashed, color=\"#a8741a\"]",
+            EdgeKind::Veth => " [color=\"#444444\"]",
+            EdgeKind::Tunnel => " [style=dotted, penwidth=2, color=\"#2a6fb0\"]",
+        };
+        out.push_str(&format!("  {tail} -- {head}{style};\n"));
     }
     out.push_str("}\n");
     out
+}
+
+/// A node's HTML-like table: top cells, name and kind, bottom cells.
+fn node_table(node: &Node, cells: &mut [Cell]) -> String {
+    let (fill, border) = colours(node.kind);
+    // Cells face the nodes they lead to, in the order of the walk.
+    cells.sort_by_key(|c| (c.other_rank, c.edge));
+    let row = |bottom: bool| -> String {
+        let row: String = cells
+            .iter()
+            .filter(|c| c.bottom == bottom)
+            .map(|c| {
+                let mut text = html(&c.lines[0]);
+                for line in &c.lines[1..] {
+                    text.push_str(&format!("<br/><font color=\"#3b5e2b\">{}</font>", html(line)));
+                }
+                format!(
+                    "<td port=\"{}\" border=\"1\" color=\"{border}\" bgcolor=\"#ffffff\">{text}</td>",
+                    c.port
+                )
+            })
+            .collect();
+        if row.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<tr><td><table border=\"0\" cellspacing=\"4\" cellpadding=\"2\"><tr>{row}</tr></table></td></tr>"
+            )
+        }
+    };
+    let kind = super::layout::kind_text(node);
+    let kind = if kind.is_empty() {
+        String::new()
+    } else {
+        format!("<br/><font point-size=\"9\" color=\"#666666\">{}</font>", html(&kind))
+    };
+    let style = if node.kind == NodeKind::Outside { "dashed" } else { "rounded" };
+    format!(
+        "<table border=\"1\" cellborder=\"0\" cellspacing=\"0\" cellpadding=\"3\" style=\"{style}\" \
+         color=\"{border}\" bgcolor=\"{fill}\">{}<tr><td cellpadding=\"5\"><b>{}</b>{kind}</td></tr>{}</table>",
+        row(false),
+        html(&node.label),
+        row(true)
+    )
 }
 
 fn mermaid_text(text: &str) -> String {
@@ -58,7 +140,10 @@ pub fn mermaid(topology: &Topology) -> String {
     let mut out = format!("%% lab '{}' as netscript read it from the kernel\nflowchart TB\n", topology.lab);
     let id = |node: &str| topology.node_index(node).map(|i| format!("n{i}")).unwrap_or_default();
     for (i, node) in topology.nodes.iter().enumerate() {
-        let label = mermaid_text(&node.label);
+        let label = match &node.note {
+            Some(note) => mermaid_text(&format!("{} ({note})", node.label)),
+            None => mermaid_text(&node.label),
+        };
         let shape = match node.kind {
             NodeKind::Host => format!("[[\"{label}\"]]"),
             NodeKind::Namespace => format!("(\"{label}\")"),
@@ -74,7 +159,11 @@ pub fn mermaid(topology: &Topology) -> String {
             (a, b) if b.is_empty() => a,
             (a, b) => format!("{a} ↔ {b}"),
         };
-        let line = if edge.kind == EdgeKind::Port { "-.-" } else { "---" };
+        let line = match edge.kind {
+            EdgeKind::Port => "-.-",
+            EdgeKind::Tunnel => "===",
+            EdgeKind::Veth => "---",
+        };
         let label = if label.is_empty() { String::new() } else { format!("|\"{label}\"|") };
         out.push_str(&format!("  {} {line}{label} {}\n", id(&edge.a.node), id(&edge.b.node)));
     }
@@ -83,7 +172,7 @@ pub fn mermaid(topology: &Topology) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::topology::{Edge, Node};
+    use super::super::topology::Edge;
     use super::*;
 
     pub fn end(node: &str, ifname: Option<&str>, addrs: &[&str]) -> End {
@@ -95,7 +184,8 @@ mod tests {
     }
 
     fn small() -> Topology {
-        let node = |id: &str, kind, label: &str| Node { id: id.into(), kind, label: label.into() };
+        let node =
+            |id: &str, kind, label: &str| Node { id: id.into(), kind, label: label.into(), note: None };
         Topology {
             lab: "lab".into(),
             nodes: vec![
@@ -119,29 +209,65 @@ mod tests {
     }
 
     #[test]
-    fn dot_has_one_line_per_node_and_edge() {
+    fn dot_has_one_line_per_node_and_edge_from_cell_to_cell() {
+        let text = dot(&small());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "graph \"lab\" {");
+        let nodes: Vec<&str> = lines.iter().filter(|l| l.contains(" [label=<")).copied().collect();
+        assert_eq!(nodes.len(), 3);
+        assert!(nodes[0].starts_with("  \"host\" [label=<<table "), "{}", nodes[0]);
+        // Each interface is a cell with a port; the title in between.
+        assert!(
+            nodes[2].contains(
+                "<td port=\"e1\" border=\"1\" color=\"#3d6fa8\" bgcolor=\"#ffffff\">eth0<br/>\
+                 <font color=\"#3b5e2b\">10.0.0.5/24</font><br/><font color=\"#3b5e2b\">fd00::5/64</font></td>"
+            ),
+            "{}",
+            nodes[2]
+        );
+        assert!(
+            nodes[2].contains("<b>web</b><br/><font point-size=\"9\" color=\"#666666\">namespace</font>")
+        );
+        let edges: Vec<&str> = lines.iter().filter(|l| l.contains(" -- ")).copied().collect();
         assert_eq!(
-            dot(&small()),
-            r#"graph "lab" {
-  // lab 'lab' as netscript read it from the kernel
-  graph [fontname="monospace", nodesep=0.4, ranksep=0.8];
-  node [fontname="monospace", fontsize=12];
-  edge [fontname="monospace", fontsize=10, labeldistance=2.5];
-  "host" [label="host", shape=box3d];
-  "host/br0" [label="br0", shape=hexagon];
-  "web" [label="web", shape=box, style=rounded];
-  "host/br0" -- "host" [headlabel="br0\n10.0.0.1/24", style=dashed];
-  "host/br0" -- "web" [taillabel="web-br", headlabel="eth0\n10.0.0.5/24\nfd00::5/64"];
-}
-"#
+            edges,
+            [
+                "  \"host/br0\":s -- \"host\":\"e0\":n [style=dashed, color=\"#a8741a\"];",
+                "  \"host/br0\":\"e1\":s -- \"web\":\"e1\":n [color=\"#444444\"];"
+            ]
         );
     }
 
     #[test]
-    fn dot_escapes_quotes() {
+    fn dot_escapes_labels() {
         let mut topology = small();
-        topology.nodes[2].label = "we\"b".into();
-        assert!(dot(&topology).contains(r#"[label="we\"b", shape=box"#));
+        topology.nodes[2].label = "we\"b<&>".into();
+        topology.nodes[0].id = "ho\"st".into();
+        topology.edges[0].b.node = "ho\"st".into();
+        let text = dot(&topology);
+        assert!(text.contains("<b>we&quot;b&lt;&amp;&gt;</b>"), "{text}");
+        assert!(text.contains("\"ho\\\"st\" [label=<"), "{text}");
+    }
+
+    #[test]
+    fn graphviz_draws_it_without_a_complaint() {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let Ok(mut child) = Command::new("dot")
+            .arg("-Tsvg")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+        else {
+            assert_ne!(std::env::var("CI").ok().as_deref(), Some("true"), "CI has no dot");
+            eprintln!("skipped: Graphviz's dot is not installed");
+            return;
+        };
+        child.stdin.take().unwrap().write_all(dot(&small()).as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     }
 
     #[test]

@@ -107,6 +107,11 @@ fn text_width(lines: &[String], char_w: f64) -> f64 {
     lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64 * char_w
 }
 
+/// What a node's box says under its name: its note, or its kind.
+pub fn kind_text(node: &super::topology::Node) -> String {
+    node.note.clone().unwrap_or_else(|| kind_word(node.kind).to_string())
+}
+
 pub fn kind_word(kind: NodeKind) -> &'static str {
     match kind {
         // The host's name says it already.
@@ -225,7 +230,7 @@ pub fn layout(topology: &Topology) -> Layout {
         .enumerate()
         .map(|(i, node)| {
             let title_w = text_width(std::slice::from_ref(&node.label), TITLE_CHAR_W)
-                .max(text_width(&[kind_word(node.kind).to_string()], CHAR_W));
+                .max(text_width(&[kind_text(node)], CHAR_W));
             let (top_w, top_h) = band(&ports[i], Side::Top);
             let (bottom_w, bottom_h) = band(&ports[i], Side::Bottom);
             let w = title_w.max(top_w).max(bottom_w) + 2.0 * NODE_PAD;
@@ -428,8 +433,8 @@ pub(super) mod tests {
     /// The host, a bridge, and `hosts` namespaces on it.
     pub fn star(hosts: usize) -> Topology {
         let mut t = Topology { lab: "star".into(), ..Topology::default() };
-        t.nodes.push(Node { id: "host".into(), kind: NodeKind::Host, label: "host".into() });
-        t.nodes.push(Node { id: "host/br0".into(), kind: NodeKind::Bridge, label: "br0".into() });
+        t.nodes.push(Node { id: "host".into(), kind: NodeKind::Host, label: "host".into(), note: None });
+        t.nodes.push(Node { id: "host/br0".into(), kind: NodeKind::Bridge, label: "br0".into(), note: None });
         t.edges.push(Edge {
             kind: EdgeKind::Port,
             a: end("host", &["br0", "10.0.0.1/24"]),
@@ -437,7 +442,12 @@ pub(super) mod tests {
         });
         for i in 1..=hosts {
             let name = format!("h{i}");
-            t.nodes.push(Node { id: name.clone(), kind: NodeKind::Namespace, label: name.clone() });
+            t.nodes.push(Node {
+                id: name.clone(),
+                kind: NodeKind::Namespace,
+                label: name.clone(),
+                note: None,
+            });
             t.edges.push(Edge {
                 kind: EdgeKind::Veth,
                 a: end("host/br0", &[&format!("{name}-port")]),
@@ -523,7 +533,7 @@ pub(super) mod tests {
     fn separate_parts_sit_side_by_side() {
         let mut t = Topology { lab: "two".into(), ..Topology::default() };
         for id in ["a", "b", "c", "d"] {
-            t.nodes.push(Node { id: id.into(), kind: NodeKind::Namespace, label: id.into() });
+            t.nodes.push(Node { id: id.into(), kind: NodeKind::Namespace, label: id.into(), note: None });
         }
         for (a, b) in [("a", "b"), ("c", "d")] {
             t.edges.push(Edge { kind: EdgeKind::Veth, a: end(a, &["x"]), b: end(b, &["y"]) });

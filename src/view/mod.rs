@@ -3,6 +3,7 @@
 //! read from the kernel for the namespaces and links the lab's ledger names.
 
 mod dot;
+mod fold;
 mod layout;
 mod snapshot;
 mod state;
@@ -38,7 +39,9 @@ pub fn render(topology: &Topology, format: Format) -> String {
 /// that is up (from its ledger) or one being built (from its journal).
 pub fn graph(lab: &str, applied: &[Op], net: &dyn Network, format: Format) -> Result<String, String> {
     let snapshot = Snapshot::read(lab, applied, net)?;
-    Ok(render(&Topology::from_snapshot(&snapshot), format))
+    let mut topology = Topology::from_snapshot(&snapshot);
+    topology.fold_runs();
+    Ok(render(&topology, format))
 }
 
 /// What a lab being built has applied: its ledger's account when it keeps

@@ -43,6 +43,13 @@ pub struct NamespaceState {
     /// not this lab's.
     #[serde(default)]
     pub other_tables: Vec<OtherTable>,
+    /// Policy routing rules (`ip rule`) besides the kernel's three, as
+    /// `ip rule` prints them; on the host, those this lab added.
+    #[serde(default)]
+    pub ip_rules: Vec<String>,
+    /// Routes of tables other than main and local.
+    #[serde(default)]
+    pub other_routes: Vec<RouteState>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +82,12 @@ pub struct LinkState {
     /// A veth's other end.
     pub peer: Option<PeerState>,
     pub addresses: Vec<AddressState>,
+    /// The link a VLAN, macvlan or VXLAN is made on.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// The key options of its kind: vni, remote, vlan_id, mode, table, ...
+    #[serde(default)]
+    pub details: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +120,21 @@ pub struct RouteState {
     pub protocol: String,
     pub scope: String,
     pub metric: Option<u32>,
+    /// The routing table (254 is main).
+    #[serde(default = "main_table")]
+    pub table: u32,
+    /// unicast, blackhole, unreachable, prohibit, ...
+    #[serde(default = "unicast")]
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+fn main_table() -> u32 {
+    crate::ops::routing::TABLE_MAIN
+}
+
+fn unicast() -> String {
+    "unicast".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,6 +208,54 @@ impl LabState {
                 }
             }
             let on = |key: &str| net.sysctl_get(ns, key).is_ok_and(|v| v.trim() == "1");
+            let own_rules: Vec<&crate::ops::routing::RuleSpec> = applied
+                .iter()
+                .filter_map(|op| match op {
+                    Op::RuleAdd { ns: at, rule } if at == ns => Some(rule),
+                    _ => None,
+                })
+                .collect();
+            let ip_rules: Vec<String> = net
+                .ip_rules(ns)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|r| {
+                    !(r.rule.from.is_none()
+                        && r.rule.to.is_none()
+                        && r.rule.iif.is_none()
+                        && r.rule.oif.is_none()
+                        && r.rule.fwmark.is_none())
+                })
+                .filter(|r| {
+                    place.owned
+                        || own_rules.iter().any(|mine| {
+                            let mut mine = (*mine).clone();
+                            mine.priority = mine.priority.or(r.rule.priority);
+                            mine == r.rule
+                        })
+                })
+                .map(|r| {
+                    format!(
+                        "{}: {}",
+                        r.priority,
+                        r.rule
+                            .render("", "x")
+                            .trim_start_matches("-6 ")
+                            .trim_start_matches("rule x ")
+                            .trim_start_matches(&format!("priority {} ", r.priority))
+                    )
+                })
+                .collect();
+            let other_routes: Vec<RouteState> = net
+                .routes_in(ns, None)
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| {
+                    r.table != crate::ops::routing::TABLE_MAIN && r.table != crate::ops::routing::TABLE_LOCAL
+                })
+                .filter(|r| place.owned || r.dev.as_deref().is_some_and(|d| names.contains(&d)))
+                .map(route_state)
+                .collect();
             namespaces.push(NamespaceState {
                 name: place_name(ns),
                 host: *ns == Netns::Host,
@@ -205,6 +281,8 @@ impl LabState {
                             mac: link.mac.clone(),
                             master: link.master.clone(),
                             peer,
+                            parent: link.parent.clone(),
+                            details: link.details.iter().cloned().collect(),
                             addresses: addrs
                                 .iter()
                                 .filter(|a| a.dev == link.name)
@@ -222,6 +300,8 @@ impl LabState {
                     ipv4: on("net.ipv4.ip_forward"),
                     ipv6: on("net.ipv6.conf.all.forwarding"),
                 },
+                ip_rules,
+                other_routes,
                 rules: table
                     .rules()
                     .filter(|(_, r)| ours(&r.comment))
@@ -265,13 +345,16 @@ fn route_state(route: &RouteInfo) -> RouteState {
         protocol: route.protocol.clone(),
         scope: route.scope.clone(),
         metric: route.metric,
+        table: route.table,
+        kind: route.kind.clone(),
     }
 }
 
 impl RouteState {
     /// As `ip route` prints it.
     pub fn text(&self) -> String {
-        let mut text = self.dst.clone();
+        let mut text =
+            if self.kind == "unicast" { self.dst.clone() } else { format!("{} {}", self.kind, self.dst) };
         if let Some(via) = &self.via {
             text.push_str(&format!(" via {via}"));
         }
@@ -284,6 +367,9 @@ impl RouteState {
         }
         if let Some(metric) = self.metric {
             text.push_str(&format!(" metric {metric}"));
+        }
+        if self.table != crate::ops::routing::TABLE_MAIN {
+            text.push_str(&format!(" table {}", self.table));
         }
         text
     }
@@ -343,30 +429,57 @@ pub fn render_text(state: &LabState, paint: &dyn Fn(&str) -> String) -> String {
                 });
                 let addresses: Vec<&str> =
                     link.addresses.iter().filter(|a| a.scope != "link").map(|a| a.address.as_str()).collect();
-                vec![
+                let mut row = vec![
                     link.name.clone(),
                     link.kind.clone(),
                     link.state.clone(),
                     link.master.clone().unwrap_or_else(|| "-".into()),
                     peer.unwrap_or_else(|| "-".into()),
                     if addresses.is_empty() { "-".into() } else { addresses.join(" ") },
-                ]
+                ];
+                let mut details: Vec<String> = link.parent.iter().map(|p| format!("on {p}")).collect();
+                details.extend(link.details.iter().map(|(k, v)| format!("{k} {v}")));
+                row.push(details.join(", "));
+                row
             })
             .collect();
+        let with_details = rows.iter().any(|row| !row[6].is_empty());
+        let rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|mut row| {
+                if !with_details {
+                    row.pop();
+                }
+                row
+            })
+            .collect();
+        let mut header = vec!["LINK", "KIND", "STATE", "MASTER", "PEER", "ADDRESSES"];
+        if with_details {
+            header.push("DETAILS");
+        }
         if rows.is_empty() {
             out.push_str(if ns.owned { "  no links\n" } else { "  no links of this lab\n" });
         } else {
-            out.push_str(&table(
-                &["LINK", "KIND", "STATE", "MASTER", "PEER", "ADDRESSES"],
-                &rows,
-                "  ",
-                paint,
-            ));
+            out.push_str(&table(&header, &rows, "  ", paint));
         }
         let routes: Vec<&RouteState> = ns.routes.iter().filter(|r| !r.dst.starts_with("fe80:")).collect();
         if !routes.is_empty() {
             out.push_str("  routes:\n");
             for route in routes {
+                out.push_str(&format!("    {}\n", route.text()));
+            }
+        }
+        if !ns.ip_rules.is_empty() {
+            out.push_str("  ip rules:\n");
+            for rule in &ns.ip_rules {
+                out.push_str(&format!("    {rule}\n"));
+            }
+        }
+        let others: Vec<&RouteState> =
+            ns.other_routes.iter().filter(|r| !r.dst.starts_with("fe80:")).collect();
+        if !others.is_empty() {
+            out.push_str("  routes in other tables:\n");
+            for route in others {
                 out.push_str(&format!("    {}\n", route.text()));
             }
         }

@@ -87,13 +87,16 @@ pub fn svg(layout: &Layout, topology: &Topology) -> String {
         let (class, style) = match edge.kind {
             EdgeKind::Veth => ("veth", "stroke=\"#444444\""),
             EdgeKind::Port => ("port", "stroke=\"#a8741a\" stroke-dasharray=\"5 4\""),
+            EdgeKind::Tunnel => {
+                ("tunnel", "stroke=\"#2e7d32\" stroke-dasharray=\"2 3\" stroke-width=\"2.4\"")
+            }
         };
         let _ = writeln!(out, "<path class=\"edge {class}\" d=\"{d}\" {style}/>");
     }
     out.push_str("</g>\n");
     for (node, boxed) in topology.nodes.iter().zip(&layout.nodes) {
         let (fill, stroke) = colours(node.kind);
-        let kind = layout::kind_word(node.kind);
+        let kind = escape(&layout::kind_text(node));
         let r = boxed.rect;
         let class = match node.kind {
             NodeKind::Host => "host",

@@ -19,10 +19,13 @@ pub enum NodeKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
-    /// Unique: `host`, a namespace's name, or `PLACE/BRIDGE` for a bridge.
+    /// Unique: `host`, a namespace's name, `PLACE/BRIDGE` for a bridge, or
+    /// `/folded/FIRST-LAST` for a run of alike hosts.
     pub id: String,
     pub kind: NodeKind,
     pub label: String,
+    /// Said under the label instead of the kind ("27 namespaces").
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +34,8 @@ pub enum EdgeKind {
     /// A bridge and a port of it that is not a veth; the bridge's own
     /// interface is such a port of the namespace it is in.
     Port,
+    /// A tunnel (a VXLAN) between its VTEPs, over the underlay.
+    Tunnel,
 }
 
 /// One end of an edge: a node and, when it has one, the interface there.
@@ -93,13 +98,14 @@ impl Topology {
                     Netns::Host => (NodeKind::Host, "host".to_string()),
                     Netns::Named(name) => (NodeKind::Namespace, name.clone()),
                 };
-                topology.nodes.push(Node { id: place_id(&place.ns), kind, label });
+                topology.nodes.push(Node { id: place_id(&place.ns), kind, label, note: None });
             }
             for bridge in bridges {
                 topology.nodes.push(Node {
                     id: bridge_id(p, &bridge.name),
                     kind: NodeKind::Bridge,
                     label: bridge.name.clone(),
+                    note: None,
                 });
             }
         }
@@ -123,7 +129,18 @@ impl Topology {
                 addrs: labelled_addrs(link),
             }
         };
+        // Links made on another (a VLAN, a macvlan) are named under it, as `ip` does.
+        let attach = |p: usize, link: &LinkInfo| -> End {
+            let mut end = attach(p, link);
+            if let Some(parent) = &link.parent
+                && ["vlan", "macvlan", "macvtap"].contains(&link.kind.as_str())
+            {
+                end.ifname = Some(format!("{}@{parent}", link.name));
+            }
+            end
+        };
         let mut done: HashSet<(usize, usize)> = HashSet::new();
+        topology.tunnels(snapshot, &attach, &mut done);
         for (p, l, link) in snapshot.shown() {
             let place = &snapshot.places[p];
             match link.kind.as_str() {
@@ -152,6 +169,7 @@ impl Topology {
                     },
                 }),
                 "veth" | "loopback" => {}
+                "vxlan" if done.contains(&(p, l)) => {}
                 _ => {
                     let port = attach(p, link);
                     if port.node != place_id(&place.ns) {
@@ -168,12 +186,72 @@ impl Topology {
         topology
     }
 
+    /// Each VXLAN is an edge to the VTEP at its far end: the lab's VXLAN
+    /// with the same VNI elsewhere, or the place that holds its remote
+    /// address, or outside the lab.
+    fn tunnels(
+        &mut self,
+        snapshot: &Snapshot,
+        attach: &dyn Fn(usize, &LinkInfo) -> End,
+        done: &mut HashSet<(usize, usize)>,
+    ) {
+        let detail =
+            |link: &LinkInfo, key: &str| link.details.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        let vteps: Vec<(usize, usize, &LinkInfo)> =
+            snapshot.shown().filter(|(_, _, link)| link.kind == "vxlan").collect();
+        for (i, &(p, l, link)) in vteps.iter().enumerate() {
+            if done.contains(&(p, l)) {
+                continue;
+            }
+            done.insert((p, l));
+            let vni = detail(link, "vni");
+            let twin = vteps[i + 1..]
+                .iter()
+                .find(|(q, o, other)| *q != p && !done.contains(&(*q, *o)) && detail(other, "vni") == vni);
+            let b = match (twin, detail(link, "remote")) {
+                (Some(&(q, o, other)), _) => {
+                    done.insert((q, o));
+                    attach(q, other)
+                }
+                (None, Some(remote)) => {
+                    let holder = snapshot.places.iter().position(|place| {
+                        place
+                            .links
+                            .iter()
+                            .any(|l| l.addresses.iter().any(|a| a.split('/').next() == Some(remote.as_str())))
+                    });
+                    match holder {
+                        Some(q) if q != p => End {
+                            node: place_id(&snapshot.places[q].ns),
+                            ifname: Some(remote),
+                            addrs: Vec::new(),
+                        },
+                        _ => {
+                            self.add_outside();
+                            End { node: OUTSIDE.into(), ifname: Some(remote), addrs: Vec::new() }
+                        }
+                    }
+                }
+                (None, None) => {
+                    done.remove(&(p, l));
+                    continue;
+                }
+            };
+            let mut a = attach(p, link);
+            if let Some(vni) = vni {
+                a.addrs.insert(0, format!("vni {vni}"));
+            }
+            self.edges.push(Edge { kind: EdgeKind::Tunnel, a, b });
+        }
+    }
+
     fn add_outside(&mut self) {
         if !self.nodes.iter().any(|n| n.id == OUTSIDE) {
             self.nodes.push(Node {
                 id: OUTSIDE.into(),
                 kind: NodeKind::Outside,
                 label: "outside the lab".into(),
+                note: None,
             });
         }
     }

@@ -28,7 +28,7 @@ fn a_borrowed_link_comes_back_as_it_was_after_rollback_and_down() {
         .step(&format!("netscript lab.rhai && netscript down lab && {SEEN}; ls /run/netns"))
         .run();
     out[0].success();
-    out[1].success().stdout_has("exit 1").stderr_has("rolled back 6 change(s)");
+    out[1].success().stdout_has("exit 1").stderr_has("rolled back 6 changes");
     assert!(out[1].stdout.contains("exit 1\nuv 1500 False\nuv@uvp "), "{}", out[1].stdout);
     assert!(!out[1].stdout.contains("10.9.0.1"), "{}", out[1].stdout);
     out[2].success().stdout_has("lab: removed 1 namespace");
@@ -47,7 +47,7 @@ fn rollback_of_a_rename_then_reuse_leaves_nothing() {
         .step("ip -br link show type bridge")
         .run();
     out[0].failure(1).stderr_has(
-        "rolled back 3 change(s) of this run:\n  delete link 'br0'\n  rename link 'lan' to 'br0'\n  delete link 'br0'\n",
+        "rolled back 3 changes of this run:\n  delete link 'br0'\n  rename link 'lan' to 'br0'\n  delete link 'br0'\n",
     );
     assert_eq!(out[1].stdout, "", "{}", out[1].stdout);
 }

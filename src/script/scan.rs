@@ -76,7 +76,8 @@ impl<'a> Scanner<'a> {
             Mode::Code => self.code(at, ch, next),
             Mode::Str { quote, start } => {
                 match ch {
-                    '\\' => {
+                    // A backtick string takes no escapes.
+                    '\\' if quote != '`' => {
                         self.bump();
                     }
                     c if c == quote => self.mode = Mode::Code,
