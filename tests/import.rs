@@ -189,11 +189,14 @@ fn dry_runs_import_back_to_the_same_commands() {
         ("grid", ""),
         ("host-gateway", "internet=internet"),
         ("internal-external", "internet=internet"),
+        ("policy-routing", ""),
         // Its own internet namespace, away from the stand-in's name.
         ("router-firewall", "internet=wan"),
         ("routers", ""),
         ("star", ""),
         ("veth-pair", ""),
+        ("vlan-trunk", ""),
+        ("vxlan", ""),
     ];
     let mut sandbox = Sandbox::new()
         .step(&format!("netscript --lab internet {dir}/tests/support/internet.rhai uplink=eth0"));

@@ -5,7 +5,7 @@
 //! does not model is kept as written, and says so.
 
 use super::shell::{self, Arg, Command, Piece, Snippet, Unit};
-use super::step::{Ns, Step};
+use super::step::{Ns, Step, Value};
 use super::{ip, iptables, nft, sysctl, tc};
 
 /// What a command came to.
@@ -68,6 +68,91 @@ pub fn understand(cmd: &Command) -> Understood {
 
 /// The command in `args` (a tail of `cmd`'s words), run in `ns`.
 pub fn run(args: &[Arg], cmd: &Command, ns: Ns) -> Understood {
+    let understood = meaning(args, cmd, ns.clone());
+    // From netscript's own dry run, what import does not model (or only
+    // looks) ran as an exec() of these words: so it stays.
+    match understood {
+        Understood::Steps(steps)
+            if cmd.faithful
+                && cmd.pipe.is_empty()
+                && cmd.redirects.is_empty()
+                && !steps.is_empty()
+                && steps.iter().all(|s| matches!(s, Step::NotModelled { .. } | Step::Look { .. })) =>
+        {
+            Understood::Steps(vec![Step::ExecWords { ns, argv: args.to_vec() }])
+        }
+        other => other,
+    }
+}
+
+/// `bridge fdb add|append|del MAC dev D [dst IP] [vni N] [vlan N] [self|master] [static|permanent]`
+/// and `bridge vlan add|del dev D vid N [pvid] [untagged] [self]`.
+fn bridge(args: &[Arg], ns: &Ns) -> Option<Step> {
+    let w: Vec<&str> = args.iter().map(|a| a.value.as_str()).collect();
+    let value = |key: &str| w.iter().position(|x| *x == key).and_then(|i| args.get(i + 1));
+    let dev = value("dev")?.clone();
+    match w.as_slice() {
+        ["fdb", verb @ ("add" | "append" | "del" | "delete"), mac, rest @ ..] => {
+            let mut opts = Vec::new();
+            let mut i = 0;
+            while i < rest.len() {
+                match rest[i] {
+                    "dev" => i += 1,
+                    "dst" => {
+                        opts.push(("dst".to_string(), Value::Text(rest.get(i + 1)?.to_string())));
+                        i += 1;
+                    }
+                    "vni" | "vlan" => {
+                        opts.push((rest[i].to_string(), Value::Number(rest.get(i + 1)?.parse().ok()?)));
+                        i += 1;
+                    }
+                    "master" => opts.push(("master".to_string(), Value::Bool(true))),
+                    "static" => opts.push(("state".to_string(), Value::Text("static".into()))),
+                    "self" | "permanent" => {}
+                    _ => return None,
+                }
+                i += 1;
+            }
+            let func = match *verb {
+                "add" => "fdb_add",
+                "append" => "fdb_append",
+                _ => "fdb_del",
+            };
+            Some(Step::Call {
+                ns: ns.clone(),
+                func: func.into(),
+                args: vec![Value::Dev(dev), Value::Text(mac.to_string())],
+                opts,
+            })
+        }
+        ["vlan", verb @ ("add" | "del" | "delete"), rest @ ..] => {
+            let vid: u32 = value("vid")?.value.parse().ok()?;
+            let mut opts = Vec::new();
+            for word in rest {
+                match *word {
+                    "pvid" => opts.push(("pvid".to_string(), Value::Bool(true))),
+                    "untagged" => opts.push(("untagged".to_string(), Value::Bool(true))),
+                    "self" | "dev" | "vid" => {}
+                    other if other == dev.value || other.parse::<u32>().is_ok() => {}
+                    _ => return None,
+                }
+            }
+            let func = if *verb == "add" { "bridge_vlan_add" } else { "bridge_vlan_del" };
+            if func == "bridge_vlan_del" {
+                opts.clear();
+            }
+            Some(Step::Call {
+                ns: ns.clone(),
+                func: func.into(),
+                args: vec![Value::Dev(dev), Value::Number(vid)],
+                opts,
+            })
+        }
+        _ => None,
+    }
+}
+
+fn meaning(args: &[Arg], cmd: &Command, ns: Ns) -> Understood {
     let Some(first) = args.first() else { return Understood::Steps(Vec::new()) };
     let program = first.value.rsplit('/').next().unwrap_or("").to_string();
     let steps = |s: Vec<Step>| Understood::Steps(s);
@@ -151,8 +236,13 @@ pub fn run(args: &[Arg], cmd: &Command, ns: Ns) -> Understood {
             if program == "bridge" && (args.iter().any(|a| a.value == "show") || args.len() == 2) {
                 return steps(vec![Step::Look { ns, command: shell_text(args, cmd).value }]);
             }
+            if program == "bridge"
+                && let Some(step) = bridge(&args[1..], &ns)
+            {
+                return steps(vec![step]);
+            }
             not_modelled(match program.as_str() {
-                "bridge" => "bridge fdb and vlan are not in netscript yet",
+                "bridge" => "this bridge command is not modelled",
                 "modprobe" => "loading a kernel module is the host's business",
                 _ => "a command that changes things netscript does not track",
             })

@@ -54,6 +54,17 @@ pub fn mentions(step: &Step, ns: &Ns, name: &str) -> bool {
                     .split(|c: char| !(c.is_ascii_alphanumeric() || "-_.@".contains(c)))
                     .any(|w| w == name)
         }
+        Step::Call { ns: a, args, opts, .. } => {
+            fn has(v: &Value, name: &str) -> bool {
+                match v {
+                    Value::Dev(d) => d.value == name,
+                    Value::List(l) => l.iter().any(|x| has(x, name)),
+                    _ => false,
+                }
+            }
+            here(a) && (args.iter().any(|v| has(v, name)) || opts.iter().any(|(_, v)| has(v, name)))
+        }
+        Step::ExecWords { ns: a, argv } => here(a) && argv.iter().any(|w| w.value == name),
         Step::Look { .. } | Step::Ping { .. } => false,
         step => step.dev().is_some_and(is) && step.ns().is_some_and(here),
     }

@@ -5,7 +5,7 @@
 
 use super::commands::{Understood, run, shell_text};
 use super::shell::{Arg, Command};
-use super::step::{Ns, Route, Step, net_of};
+use super::step::{Ns, Route, Step, Value, net_of};
 
 /// iproute2's objects, in the order it matches abbreviations against them.
 const OBJECTS: &[&str] = &[
@@ -164,8 +164,8 @@ pub fn parse(args: &[Arg], cmd: &Command, outer: Ns) -> Understood {
         "link" => link(rest, &ns),
         "address" => addr(rest, &ns),
         "route" => route(rest, &ns, v6),
-        "rule" => Err("ip rule and routing tables are not in netscript yet".to_string()),
-        "neighbor" | "neighbour" => Err("ip neigh is not in netscript yet".to_string()),
+        "rule" => rule(rest, &ns, v6),
+        "neighbor" | "neighbour" => neigh(rest, &ns),
         "monitor" => Err("ip monitor runs until stopped".to_string()),
         other => Err(format!("ip {other} is not modelled")),
     };
@@ -266,11 +266,14 @@ fn link_add(rest: &[Arg], ns: &Ns) -> Parsed {
     let mut peer_ns = None;
     let mut own_ns = None;
     let mut mtu = None;
+    let mut parent = None;
+    let mut kind_opts: Vec<Arg> = Vec::new();
     let mut i = 0;
     while i < rest.len() {
         let w = rest[i].value.as_str();
         let value = rest.get(i + 1).cloned();
         match w {
+            "link" if kind.is_none() => parent = value,
             "name" | "dev" if kind.is_none() => name = value,
             "mtu" if kind.is_none() => mtu = value,
             "netns" if kind.is_none() => own_ns = value,
@@ -298,6 +301,10 @@ fn link_add(rest: &[Arg], ns: &Ns) -> Parsed {
                 i += 1;
                 continue;
             }
+            _ if kind.as_ref().is_some_and(|k| k.value != "veth" && k.value != "bridge") => {
+                kind_opts.extend_from_slice(&rest[i..]);
+                break;
+            }
             other if kind.is_some() => {
                 let kind = kind.as_ref().unwrap().value.as_str();
                 return Err(format!("the {kind} option '{other}' is not modelled"));
@@ -322,13 +329,181 @@ fn link_add(rest: &[Arg], ns: &Ns) -> Parsed {
             vec![Step::VethAdd { ns: here.clone(), name: name.clone(), peer_ns, peer }]
         }
         "bridge" => vec![Step::BridgeAdd { ns: here.clone(), name: name.clone() }],
-        other => return Err(format!("links of type {other} are not in netscript yet")),
+        other => vec![link_kind(other, &name, parent.as_ref(), &kind_opts, &here)?],
     };
     if let Some(mtu) = mtu {
         let mtu = mtu.value.parse().map_err(|_| format!("'{}' is not an mtu", mtu.value))?;
         steps.push(Step::LinkMtu { ns: here, dev: name, mtu });
     }
     Ok(steps)
+}
+
+fn number_or_text(text: &str) -> Value {
+    match text.parse::<u32>() {
+        Ok(n) => Value::Number(n),
+        Err(_) => Value::Text(text.to_string()),
+    }
+}
+
+/// A link of a kind other than veth and bridge, as its script call.
+fn link_kind(kind: &str, name: &Arg, parent: Option<&Arg>, opts: &[Arg], ns: &Ns) -> Result<Step, String> {
+    let words: Vec<&str> = opts.iter().map(|a| a.value.as_str()).collect();
+    let value = |key: &str| {
+        words.iter().position(|w| *w == key).and_then(|i| words.get(i + 1)).map(|v| v.to_string())
+    };
+    let known = |allowed: &[&str], flags: &[&str]| -> Result<(), String> {
+        let mut i = 0;
+        while i < words.len() {
+            if flags.contains(&words[i]) {
+                i += 1;
+            } else if allowed.contains(&words[i]) {
+                i += 2;
+            } else {
+                return Err(format!("the {kind} option '{}' is not modelled", words[i]));
+            }
+        }
+        Ok(())
+    };
+    let need_parent = || parent.cloned().ok_or_else(|| format!("a {kind} needs `link PARENT`"));
+    let dev = Value::Dev(name.clone());
+    let call = |func: &str, args: Vec<Value>, opts: Vec<(String, Value)>| Step::Call {
+        ns: ns.clone(),
+        func: func.into(),
+        args,
+        opts,
+    };
+    Ok(match kind {
+        "dummy" => {
+            known(&[], &[])?;
+            call("dummy_add", vec![dev], vec![])
+        }
+        "vlan" => {
+            known(&["id", "protocol"], &[])?;
+            let id = value("id").ok_or("a vlan needs `id N`")?;
+            let opts =
+                value("protocol").map(|p| vec![("protocol".to_string(), Value::Text(p))]).unwrap_or_default();
+            call("vlan_add", vec![dev, Value::Dev(need_parent()?), number_or_text(&id)], opts)
+        }
+        "macvlan" | "macvtap" => {
+            known(&["mode"], &[])?;
+            let opts = value("mode").map(|m| vec![("mode".to_string(), Value::Text(m))]).unwrap_or_default();
+            call(&format!("{kind}_add"), vec![dev, Value::Dev(need_parent()?)], opts)
+        }
+        "vrf" => {
+            known(&["table"], &[])?;
+            call(
+                "vrf_add",
+                vec![dev, number_or_text(&value("table").ok_or("a vrf needs `table N`")?)],
+                vec![],
+            )
+        }
+        "vxlan" => {
+            known(
+                &["id", "vni", "local", "remote", "group", "dev", "dstport", "ttl"],
+                &["nolearning", "learning"],
+            )?;
+            let mut o = Vec::new();
+            let vni = value("id").or_else(|| value("vni")).ok_or("a vxlan needs `id N`")?;
+            o.push(("vni".to_string(), number_or_text(&vni)));
+            for key in ["remote", "group", "local"] {
+                if let Some(v) = value(key) {
+                    o.push((key.to_string(), Value::Text(v)));
+                }
+            }
+            if let Some(d) = value("dev") {
+                o.push(("dev".into(), Value::Dev(Arg::lit(&d))));
+            }
+            // Without dstport, iproute2 leaves the kernel's 8472; netscript's own default is 4789.
+            o.push(("dstport".into(), number_or_text(&value("dstport").unwrap_or_else(|| "8472".into()))));
+            if words.contains(&"nolearning") {
+                o.push(("learning".into(), Value::Bool(false)));
+            }
+            if let Some(t) = value("ttl") {
+                o.push(("ttl".into(), number_or_text(&t)));
+            }
+            call("vxlan_add", vec![dev], o)
+        }
+        other => return Err(format!("links of type {other} are not modelled")),
+    })
+}
+
+/// `ip rule add|del [priority N] [from P] [to P] [iif D] [oif D] [fwmark M] lookup|table T`.
+fn rule(rest: &[Arg], ns: &Ns, v6: bool) -> Parsed {
+    let verb = rest.first().map(|a| a.value.as_str()).unwrap_or("");
+    let func = if verb == "add" {
+        "ip_rule_add"
+    } else if is(verb, "delete") {
+        "ip_rule_del"
+    } else {
+        return Err(format!("ip rule {verb} is not modelled"));
+    };
+    let mut opts = Vec::new();
+    let mut i = 1;
+    while i < rest.len() {
+        let w = rest[i].value.as_str();
+        let v = rest.get(i + 1).map(|a| a.value.clone()).ok_or_else(|| format!("`{w}` needs a value"))?;
+        let key = match w {
+            "priority" | "pref" | "preference" | "prio" => "priority",
+            "from" | "to" | "iif" | "oif" | "fwmark" => w,
+            "lookup" | "table" => "table",
+            "goto" => "\"goto\"",
+            other => return Err(format!("the rule option '{other}' is not modelled")),
+        };
+        let value = match key {
+            "priority" | "table" => number_or_text(&v),
+            "iif" | "oif" => Value::Dev(rest[i + 1].clone()),
+            _ => Value::Text(v),
+        };
+        opts.push((key.to_string(), value));
+        i += 2;
+    }
+    if v6 {
+        opts.push(("v6".into(), Value::Bool(true)));
+    }
+    Ok(vec![Step::Call { ns: ns.clone(), func: func.into(), args: vec![], opts }])
+}
+
+/// `ip neigh add|del IP [lladdr MAC] dev D [nud permanent] [proxy]`.
+fn neigh(rest: &[Arg], ns: &Ns) -> Parsed {
+    let verb = rest.first().map(|a| a.value.as_str()).unwrap_or("");
+    let add = verb == "add" || verb == "replace";
+    if !add && !is(verb, "delete") {
+        return Err(format!("ip neigh {verb} is not modelled"));
+    }
+    let (mut ip, mut mac, mut dev, mut proxy) = (None, None, None, false);
+    let mut i = 1;
+    while i < rest.len() {
+        match rest[i].value.as_str() {
+            "lladdr" => mac = rest.get(i + 1).map(|a| a.value.clone()),
+            "dev" => dev = rest.get(i + 1).cloned(),
+            "nud" if rest.get(i + 1).is_some_and(|n| n.value == "permanent") => {}
+            "proxy" => {
+                proxy = true;
+                i += 1;
+                continue;
+            }
+            "to" => ip = rest.get(i + 1).map(|a| a.value.clone()),
+            w if ip.is_none() && !w.starts_with('-') => {
+                ip = Some(w.to_string());
+                i += 1;
+                continue;
+            }
+            other => return Err(format!("the neighbour option '{other}' is not modelled")),
+        }
+        i += 2;
+    }
+    let (Some(ip), Some(dev)) = (ip, dev) else {
+        return Err("a neighbour needs an address and `dev`".into());
+    };
+    let mut args = vec![Value::Dev(dev), Value::Text(ip)];
+    let mut opts = Vec::new();
+    if proxy {
+        opts.push(("proxy".to_string(), Value::Bool(true)));
+    } else if add {
+        args.push(Value::Text(mac.ok_or("a neighbour needs `lladdr MAC`")?));
+    }
+    let func = if add { "neigh_add" } else { "neigh_del" };
+    Ok(vec![Step::Call { ns: ns.clone(), func: func.into(), args, opts }])
 }
 
 /// `netns NAME`, `netns $$` (the shell's own namespace: the host, in a
@@ -348,6 +523,7 @@ fn link_set(rest: &[Arg], ns: &Ns) -> Parsed {
     let mut renames = Vec::new();
     let mut others = Vec::new();
     let mut updown = None;
+    let mut settings: Vec<(String, Value)> = Vec::new();
     while i < rest.len() {
         let w = rest[i].value.as_str();
         let value = rest.get(i + 1).cloned();
@@ -367,6 +543,17 @@ fn link_set(rest: &[Arg], ns: &Ns) -> Parsed {
             "mtu" => others.push(("mtu", Some(value.ok_or("`mtu` needs a number")?))),
             "netns" => moves.push(value.ok_or("`netns` needs a namespace")?),
             "name" => renames.push(value.ok_or("`name` needs a name")?),
+            "address" | "alias" | "txqueuelen" | "txqlen" | "promisc" | "arp" | "group" => {
+                let v = value.ok_or_else(|| format!("`{w}` needs a value"))?;
+                let (key, v) = match w {
+                    "address" => ("mac", Value::Text(v.value)),
+                    "alias" => ("alias", Value::Text(v.value)),
+                    "txqueuelen" | "txqlen" => ("txqueuelen", number_or_text(&v.value)),
+                    "group" => ("group", number_or_text(&v.value)),
+                    _ => (w, Value::Bool(v.value == "on")),
+                };
+                settings.push((key.to_string(), v));
+            }
             other => return Err(format!("ip link set ... {other} is not modelled")),
         }
         i += 2;
@@ -392,6 +579,14 @@ fn link_set(rest: &[Arg], ns: &Ns) -> Parsed {
                 mtu: mtu.value.parse().map_err(|_| format!("'{}' is not an mtu", mtu.value))?,
             },
             _ => unreachable!(),
+        });
+    }
+    if !settings.is_empty() {
+        steps.push(Step::Call {
+            ns: ns.clone(),
+            func: "link_set".into(),
+            args: vec![Value::Dev(dev.clone())],
+            opts: settings,
         });
     }
     if let Some(up) = updown {
@@ -456,7 +651,7 @@ fn route(rest: &[Arg], ns: &Ns, v6: bool) -> Parsed {
     if !add && !is(verb, "delete") {
         return Err(format!("ip route {verb} is not modelled"));
     }
-    let mut route = Route { dst: None, via: None, dev: None, metric: None, v6 };
+    let mut route = Route { dst: None, via: None, dev: None, metric: None, v6, extra: Vec::new() };
     let mut dst_seen = false;
     let mut i = 1;
     while i < rest.len() {
@@ -479,13 +674,31 @@ fn route(rest: &[Arg], ns: &Ns, v6: bool) -> Parsed {
                 let m = value.ok_or("`metric` needs a number")?;
                 route.metric = Some(m.value.parse().map_err(|_| format!("'{}' is not a metric", m.value))?);
             }
-            "table" => return Err("routing tables are not in netscript yet".into()),
-            "onlink" | "proto" | "scope" | "src" | "mtu" | "advmss" | "realm" | "type" | "nexthop"
-            | "encap" => {
+            "table" | "lookup" => {
+                let t = value.ok_or("`table` needs a table")?;
+                route.extra.push(("table".into(), number_or_text(&t.value)));
+            }
+            "src" => {
+                route.extra.push(("src".into(), Value::Text(value.ok_or("`src` needs an address")?.value)))
+            }
+            "mtu" => {
+                route.extra.push(("mtu".into(), number_or_text(&value.ok_or("`mtu` needs a number")?.value)))
+            }
+            "onlink" => {
+                route.extra.push(("onlink".into(), Value::Bool(true)));
+                i += 1;
+                continue;
+            }
+            "proto" | "scope" | "advmss" | "realm" | "type" | "nexthop" | "encap" => {
                 return Err(format!("the route option '{w}' is not modelled"));
             }
-            "unreachable" | "blackhole" | "prohibit" | "local" | "broadcast" | "throw" | "nat"
-            | "anycast" | "multicast" => {
+            "unreachable" | "blackhole" | "prohibit" if !dst_seen => {
+                route.extra.push(("type".into(), Value::Text(w.to_string())));
+                i += 1;
+                continue;
+            }
+            "local" | "broadcast" | "throw" | "nat" | "anycast" | "multicast" | "unreachable"
+            | "blackhole" | "prohibit" => {
                 return Err(format!("{w} routes are not modelled"));
             }
             "to" => {
@@ -510,7 +723,7 @@ fn route(rest: &[Arg], ns: &Ns, v6: bool) -> Parsed {
     if !dst_seen {
         return Err("a route needs a destination".into());
     }
-    if route.via.is_none() && route.dev.is_none() {
+    if route.via.is_none() && route.dev.is_none() && !route.extra.iter().any(|(k, _)| k == "type") {
         return Err("a route needs `via` or `dev`".into());
     }
     let ns = ns.clone();
@@ -626,11 +839,95 @@ pub mod tests {
         assert_eq!(steps("ip link del dev a"), [Step::LinkDel { ns: Ns::Host, dev: lit("a") }]);
         assert_eq!(steps("ip link delete a type veth"), [Step::LinkDel { ns: Ns::Host, dev: lit("a") }]);
         assert!(
-            matches!(&steps("ip link add v0 type vxlan id 5")[0], Step::NotModelled { why, .. } if why.contains("vxlan"))
+            matches!(&steps("ip link add v0 type geneve id 5")[0], Step::NotModelled { why, .. } if why.contains("geneve"))
         );
-        assert!(matches!(&steps("ip link set a address 02:00:00:00:00:01")[0], Step::NotModelled { .. }));
+        assert!(matches!(&steps("ip link set a xdp obj prog.o")[0], Step::NotModelled { .. }));
         assert!(matches!(&steps("ip link show a")[0], Step::Look { .. }));
         assert!(matches!(&steps("ip -br link")[0], Step::Look { .. }));
+    }
+
+    #[test]
+    fn link_kinds_rules_neighbours_fdb() {
+        let call = |s: &str| match steps(s).remove(0) {
+            Step::Call { func, args, opts, .. } => (func, args, opts),
+            other => panic!("{s}: {other:?}"),
+        };
+        let dev = |d: &str| Value::Dev(lit(d));
+        assert_eq!(call("ip link add lo1 type dummy"), ("dummy_add".into(), vec![dev("lo1")], vec![]));
+        assert_eq!(
+            call("ip link add link eth0 name eth0.10 type vlan id 10"),
+            ("vlan_add".into(), vec![dev("eth0.10"), dev("eth0"), Value::Number(10)], vec![])
+        );
+        assert_eq!(
+            call("ip link add link eth0 name mv0 type macvlan mode bridge"),
+            (
+                "macvlan_add".into(),
+                vec![dev("mv0"), dev("eth0")],
+                vec![("mode".into(), Value::Text("bridge".into()))]
+            )
+        );
+        let (func, _, opts) = call("ip link add vx0 type vxlan id 100 local 192.0.2.1 dev under0 nolearning");
+        assert_eq!(func, "vxlan_add");
+        assert!(opts.contains(&("dstport".into(), Value::Number(8472))), "iproute2's default port: {opts:?}");
+        assert!(opts.contains(&("learning".into(), Value::Bool(false))));
+        assert_eq!(
+            call("ip link add blue type vrf table 10"),
+            ("vrf_add".into(), vec![dev("blue"), Value::Number(10)], vec![])
+        );
+        assert_eq!(
+            call("ip rule add priority 100 from 10.1.0.2/32 lookup 101"),
+            (
+                "ip_rule_add".into(),
+                vec![],
+                vec![
+                    ("priority".into(), Value::Number(100)),
+                    ("from".into(), Value::Text("10.1.0.2/32".into())),
+                    ("table".into(), Value::Number(101)),
+                ]
+            )
+        );
+        assert_eq!(
+            call("ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev eth0 nud permanent"),
+            (
+                "neigh_add".into(),
+                vec![dev("eth0"), Value::Text("10.0.0.2".into()), Value::Text("02:00:00:00:00:02".into())],
+                vec![]
+            )
+        );
+        assert_eq!(
+            call("bridge fdb append 00:00:00:00:00:00 dev vx0 dst 192.0.2.2 self permanent"),
+            (
+                "fdb_append".into(),
+                vec![dev("vx0"), Value::Text("00:00:00:00:00:00".into())],
+                vec![("dst".into(), Value::Text("192.0.2.2".into()))]
+            )
+        );
+        assert_eq!(
+            call("bridge vlan add dev p1 vid 10 pvid untagged"),
+            (
+                "bridge_vlan_add".into(),
+                vec![dev("p1"), Value::Number(10)],
+                vec![("pvid".into(), Value::Bool(true)), ("untagged".into(), Value::Bool(true))]
+            )
+        );
+        assert_eq!(
+            call("ip link set dev eth0 address 02:00:00:00:00:01 promisc on"),
+            (
+                "link_set".into(),
+                vec![dev("eth0")],
+                vec![
+                    ("mac".into(), Value::Text("02:00:00:00:00:01".into())),
+                    ("promisc".into(), Value::Bool(true))
+                ]
+            )
+        );
+        let Step::RouteAdd { route, .. } = &steps("ip route add default via 10.1.0.1 dev up table 101")[0]
+        else {
+            panic!()
+        };
+        assert_eq!(route.extra, [("table".to_string(), Value::Number(101))]);
+        let Step::RouteAdd { route, .. } = &steps("ip route add blackhole 10.9.0.0/16")[0] else { panic!() };
+        assert_eq!(route.extra, [("type".to_string(), Value::Text("blackhole".into()))]);
     }
 
     #[test]
@@ -658,6 +955,7 @@ pub mod tests {
             dev: dev.map(lit),
             metric,
             v6,
+            extra: Vec::new(),
         };
         assert_eq!(
             steps("ip route add default via 10.0.0.1"),
@@ -681,10 +979,10 @@ pub mod tests {
                 route: route(Some("10.1.0.0/16"), Some("10.0.0.1"), None, None, false)
             }]
         );
-        assert!(
-            matches!(&steps("ip route add 10.1.0.0/16 via 10.0.0.1 table 5")[0], Step::NotModelled { why, .. } if why.contains("tables"))
-        );
-        assert!(matches!(&steps("ip rule add from 10.0.0.0/24 table 5")[0], Step::NotModelled { .. }));
+        assert!(matches!(
+            &steps("ip route add 10.1.0.0/16 via 10.0.0.1 proto static")[0],
+            Step::NotModelled { .. }
+        ));
         assert!(matches!(&steps("ip route")[0], Step::Look { .. }));
         assert!(
             matches!(&steps("ip netns exec red ip route")[0], Step::Look { ns, .. } if ns.name() == Some("red"))

@@ -826,6 +826,7 @@ fn mend(
                 dev: None,
                 metric: None,
                 v6: router.is_ipv6(),
+                extra: Vec::new(),
             };
             let who = ns_of(ns);
             items.insert(at, Item::new(line, "", Step::RouteAdd { ns: who.clone(), route }));
@@ -997,6 +998,7 @@ mod tests {
                         dev: Some(lit("b0")),
                         metric: None,
                         v6: false,
+                        extra: Vec::new(),
                     },
                 },
             ),

@@ -86,7 +86,15 @@ pub fn import(source: &str, text: &str) -> Import {
             out.notes.push(format!("skipped {label} {}: {what}", ranges(&lines)));
         }
     }
-    let units = shell::parse(&reading.snippets);
+    let mut units = shell::parse(&reading.snippets);
+    // netscript's own dry run: what it ran as exec() stays exec().
+    if text.contains("\n# The commands netscript would run for ") {
+        for unit in &mut units {
+            if let Unit::Command(cmd) = unit {
+                cmd.faithful = true;
+            }
+        }
+    }
     let mut items: Vec<Item> = Vec::new();
     let mut vars: Vec<(usize, String, shell::Arg)> = Vec::new();
     for unit in units {

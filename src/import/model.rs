@@ -12,9 +12,13 @@ use super::step::{Ns, Step, net_of};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
-    Veth { peer: usize },
+    Veth {
+        peer: usize,
+    },
     Bridge,
     Loopback,
+    /// Any other kind (dummy, vlan, vxlan, ...).
+    Other,
 }
 
 #[derive(Clone, Debug)]
@@ -184,6 +188,18 @@ impl Model {
                     self.links[id].addrs.retain(|a| *a != net);
                 }
             }
+            Step::Call { ns, func, args, .. }
+                if func.ends_with("_add")
+                    && !["ip_rule_add", "neigh_add", "fdb_add", "bridge_vlan_add"]
+                        .contains(&func.as_str()) =>
+            {
+                if let Some(super::step::Value::Dev(name)) = args.first()
+                    && self.find(&key(ns), &name.value).is_none()
+                {
+                    self.add_link(&key(ns), &name.value, Kind::Other);
+                }
+            }
+            Step::RouteAdd { route, .. } if route.extra.iter().any(|(k, _)| k == "table" || k == "type") => {}
             Step::RouteAdd { ns, route } => {
                 let dev = route.dev.as_ref().and_then(|d| link(self, ns, &d.value));
                 let entry = Route { dst: route.dst_net(), via: route.via_ip(), dev };
@@ -269,7 +285,7 @@ impl Model {
                 }
             }
             Kind::Bridge => out.extend(ports_of(id, None)),
-            Kind::Loopback => {}
+            Kind::Loopback | Kind::Other => {}
         }
         out.into_iter().filter(|&n| self.links[n].alive).collect()
     }

@@ -265,7 +265,23 @@ impl Reader {
             Ok(()) => Ok(()),
             // Anything else in one of the five chains is a rule as text.
             Err(_)
-                if ["input", "forward", "output", "prerouting", "postrouting"].contains(&hook.as_str()) =>
+                if ["input", "forward", "output", "prerouting", "postrouting"].contains(&hook.as_str())
+                    && expr.iter().any(|w| {
+                        [
+                            "accept",
+                            "drop",
+                            "reject",
+                            "masquerade",
+                            "snat",
+                            "dnat",
+                            "redirect",
+                            "jump",
+                            "goto",
+                            "return",
+                            "log",
+                        ]
+                        .contains(&w.as_str())
+                    }) =>
             {
                 let mut words = Vec::new();
                 let mut comment = None;

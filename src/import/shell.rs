@@ -412,6 +412,9 @@ pub struct Command {
     pub pipe: Vec<Command>,
     /// Found in prose: a command only if it is understood as one.
     pub loose: bool,
+    /// From netscript's own dry run: what import does not model is run as
+    /// the same words, so the dry run prints the same again.
+    pub faithful: bool,
 }
 
 impl Command {
@@ -742,6 +745,7 @@ fn expand_pipeline(
             background,
             pipe: Vec::new(),
             loose: false,
+            faithful: false,
         });
     }
     let mut first = expanded.remove(0);

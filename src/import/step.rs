@@ -57,6 +57,8 @@ pub struct Route {
     pub metric: Option<u32>,
     /// IPv6 (`ip -6 route add default dev x`).
     pub v6: bool,
+    /// Other options (table, type, onlink, src, mtu), in route_add's map.
+    pub extra: Vec<(String, Value)>,
 }
 
 impl Route {
@@ -244,6 +246,21 @@ pub enum Step {
         proto: String,
         port: u16,
     },
+    /// A call of the script API that takes values as they are: link kinds
+    /// (dummy, vlan, macvlan, vxlan, vrf), link settings, policy routing,
+    /// neighbours, fdb entries and bridge VLANs. `args` come first, then the
+    /// options map when it has any keys.
+    Call {
+        ns: Ns,
+        func: String,
+        args: Vec<Value>,
+        opts: Vec<(String, Value)>,
+    },
+    /// A program run as words, as netscript's own dry run prints exec().
+    ExecWords {
+        ns: Ns,
+        argv: Vec<Arg>,
+    },
     /// A command that only looks at the lab.
     Look {
         ns: Ns,
@@ -287,6 +304,8 @@ impl Step {
             | Step::Ping { ns, .. }
             | Step::Exec { ns, .. }
             | Step::Process { ns, .. }
+            | Step::Call { ns, .. }
+            | Step::ExecWords { ns, .. }
             | Step::Listen { ns, .. }
             | Step::Look { ns, .. }
             | Step::NotModelled { ns, .. } => Some(ns),
@@ -314,6 +333,7 @@ impl Step {
 pub enum Value {
     Text(String),
     Number(u32),
+    Bool(bool),
     /// An interface name, which may be the uplink parameter.
     Dev(Arg),
     List(Vec<Value>),

@@ -443,6 +443,21 @@ impl<'a> Writer<'a> {
                 let opts = if proto == "udp" { ", #{proto: \"udp\"}" } else { "" };
                 format!("{at}listen({port}{opts});")
             }
+            Step::Call { ns, func, args, opts } => {
+                let at = self.at(ns);
+                let mut words: Vec<String> = args.iter().map(|v| self.value(v)).collect();
+                if !opts.is_empty() {
+                    let fields: Vec<String> =
+                        opts.iter().map(|(k, v)| format!("{k}: {}", self.value(v))).collect();
+                    words.push(format!("#{{{}}}", fields.join(", ")));
+                }
+                format!("{at}{func}({});", words.join(", "))
+            }
+            Step::ExecWords { ns, argv } => {
+                let at = self.at(ns);
+                let words: Vec<String> = argv.iter().map(|a| self.arg(a)).collect();
+                format!("{at}exec([{}]);", words.join(", "))
+            }
             Step::Look { ns, command } => {
                 let place =
                     if matches!(ns, Ns::Host) || command.contains("netns exec") || command.contains(" -n ") {
@@ -467,6 +482,7 @@ impl<'a> Writer<'a> {
         match value {
             Value::Text(t) => string(t),
             Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
             Value::Dev(d) => self.dev(d),
             Value::List(items) => {
                 let items: Vec<String> = items.iter().map(|v| self.value(v)).collect();
@@ -483,6 +499,7 @@ impl<'a> Writer<'a> {
         };
         if route.dev.is_none()
             && route.metric.is_none()
+            && route.extra.is_empty()
             && let Some(via) = &route.via
         {
             return format!("{dst}, {}", self.ip(via));
@@ -496,6 +513,10 @@ impl<'a> Writer<'a> {
         }
         if let Some(metric) = route.metric {
             opts.push(format!("metric: {metric}"));
+        }
+        for (k, v) in &route.extra {
+            let v = self.value(v);
+            opts.push(format!("{k}: {v}"));
         }
         format!("{dst}, #{{{}}}", opts.join(", "))
     }
