@@ -26,7 +26,18 @@ pub fn run(file: &Path, output: Option<&Path>, check: bool) -> i32 {
         }
     };
     let source = Path::new(&name).file_name().map_or(name.clone(), |n| n.to_string_lossy().into_owned());
-    let result = import::import(&source, &text);
+    let mut result = import::import(&source, &text);
+    if let Some(path) = output {
+        // The header's run line names the file it is in.
+        let name = path.display().to_string();
+        result.script =
+            result.script.replacen("netscript --sandbox lab.rhai", &format!("netscript --sandbox {name}"), 1);
+        result.script = result.script.replacen(
+            "// Run: sudo netscript lab.rhai",
+            &format!("// Run: sudo netscript {name}"),
+            1,
+        );
+    }
     eprint!("{}", import::report(&name, &result));
     match output {
         Some(path) => {
