@@ -554,11 +554,14 @@ link_up("to-s");
 s.addr_add("eth0", "10.5.0.2/24");
 s.link_up("eth0");
 s.rule_add("input", #{proto: "tcp", dport: 80, verdict: "drop"});
+print("probing");
 print(tcp_probe("10.5.0.2:80", #{timeout: 60}));
 "#;
+    // The signal comes once the probe runs, however slow the machine.
     let out = Sandbox::new()
         .file("lab.rhai", lab)
-        .step("start=$(date +%s); netscript lab.rhai & sleep 1; kill -TERM $!; wait $!; echo \"exit $? after $(( $(date +%s) - start ))s\"")
+        .step("netscript lab.rhai >said & for i in $(seq 300); do grep -q probing said 2>/dev/null && break; sleep 0.1; done; \
+               sleep 0.3; start=$(date +%s); kill -TERM $!; wait $!; echo \"exit $? after $(( $(date +%s) - start ))s\"")
         .step("ls /run/netns; ip -br link")
         .step(CLEAN_UP)
         .run();

@@ -384,7 +384,7 @@ fn ctrl_c_takes_the_progress_line_with_its_echo() {
     let tty = &out[0].stdout;
     // The terminal's ^C lands on the progress line, which is cleared with it.
     assert!(tty.contains(" namespaces made"), "no progress line:\n{tty:?}");
-    assert!(tty.contains("^C\r\x1b[2K\x1b[1;31merror:\x1b[0m interrupted by a signal"), "{tty:?}");
+    assert!(tty.contains("^C\r\x1b[2K\x1b[1;31merror:\x1b[0m interrupted by Ctrl-C (SIGINT)"), "{tty:?}");
     // Each drawing of the line leaves the last columns free for the ^C.
     for drawn in tty.split("\x1b[2K").filter(|d| d.contains(" namespaces made")) {
         let line = drawn.split('\r').next().unwrap().trim_end_matches("^C");

@@ -2,6 +2,7 @@
 //! colour when it is a terminal, NO_COLOR is unset or empty (no-color.org)
 //! and TERM is not "dumb".
 
+use crate::output::errout;
 use std::ffi::OsStr;
 use std::io::IsTerminal;
 use std::sync::OnceLock;
@@ -40,7 +41,7 @@ pub fn bold(text: &str, on: bool) -> String {
 
 /// Prints an error to stderr, coloured on a terminal.
 pub fn eprint_error(text: &str) {
-    if stderr() { eprint!("{}", error(text)) } else { eprint!("{text}") }
+    if stderr() { errout!("{}", error(text)) } else { errout!("{text}") }
 }
 
 /// Paints an error rendered by `script::render`.

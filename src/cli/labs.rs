@@ -5,11 +5,14 @@ use serde::Serialize;
 use crate::kernel::Kernel;
 use crate::lab::{self, ledger};
 use crate::ops::Netns;
+use crate::output::{errln, out, outln};
 
 use super::color;
 use super::run::{FAILURE, SUCCESS};
 
 pub fn down(labs: &[String], all: bool) -> i32 {
+    // Ctrl-C stops between steps, leaving the ledger for another `down`.
+    crate::interrupt::install_counting();
     let kernel = match Kernel::new() {
         Ok(kernel) => kernel,
         Err(err) => {
@@ -40,26 +43,26 @@ pub fn down(labs: &[String], all: bool) -> i32 {
             } else {
                 format!("labs up: {}", up.join(", "))
             };
-            println!("{name}: not up, nothing to do ({others})");
+            outln!("{name}: not up, nothing to do ({others})");
             continue;
         }
         match lab::down(&kernel, name) {
             Ok(report) => {
-                println!("{name}: {}", report.summary());
+                outln!("{name}: {}", report.summary());
                 for why in report.skipped.iter().chain(&report.held) {
-                    println!("{name}: {why}");
+                    outln!("{name}: {why}");
                 }
                 if !report.unread.is_empty() {
-                    println!(
+                    outln!(
                         "{name}: {} of the ledger could not be used:",
                         plural(report.unread.len(), "line")
                     );
                     for why in &report.unread {
-                        println!("  {why}");
+                        outln!("  {why}");
                     }
                 }
                 if let Some(kept) = &report.kept {
-                    println!("{name}: the ledger is kept at {} for you to look at", kept.display());
+                    outln!("{name}: the ledger is kept at {} for you to look at", kept.display());
                 }
                 for err in &report.errors {
                     color::eprint_error(&format!("error: {name}: {err}\n"));
@@ -133,15 +136,15 @@ pub fn ls(json: bool) -> i32 {
     for name in &names {
         match describe(name) {
             Ok(info) => labs.push(info),
-            Err(err) => eprintln!("warning: {err}"),
+            Err(err) => errln!("warning: {err}"),
         }
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&labs).expect("plain data serializes"));
+        outln!("{}", serde_json::to_string_pretty(&labs).expect("plain data serializes"));
         return SUCCESS;
     }
     if labs.is_empty() {
-        println!("no lab is up");
+        outln!("no lab is up");
         return SUCCESS;
     }
     let rows: Vec<[String; 5]> = labs
@@ -182,5 +185,5 @@ fn count_and_names(names: &[String]) -> String {
 
 fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
     let rows: Vec<Vec<String>> = rows.iter().map(|row| row.to_vec()).collect();
-    print!("{}", crate::repl::align(header, &rows));
+    out!("{}", crate::repl::align(header, &rows));
 }

@@ -3,9 +3,9 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
-use nix::sys::signal::{SigHandler, Signal, signal};
 use rhai::{Dynamic, EvalAltResult, Position};
 
 use super::args::{Args, Command, RunArgs};
@@ -14,7 +14,9 @@ use crate::dryrun::{self, World};
 use crate::kernel::{Kernel, sandbox};
 use crate::lab::{self, Lab, LedgerName, Teardown};
 use crate::ops::{Netns, Op};
+use crate::output::{errln, errout, out, outln};
 use crate::script::{self, Params, Source};
+use crate::{bug, interrupt};
 
 pub const SUCCESS: i32 = 0;
 pub const FAILURE: i32 = 1;
@@ -22,9 +24,16 @@ pub const USAGE: i32 = 2;
 
 /// Runs netscript with these arguments and returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
-    // Quietly end when a reader such as `head` closes the pipe.
-    // SAFETY: restoring the default action of a signal touches no Rust state.
-    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+    // SIGPIPE stays ignored, as Rust sets it: a closed stdout is an error
+    // that output.rs turns into an interrupt, so the run rolls back.
+    bug::install_hook();
+    bug::catch(|| dispatch(args)).unwrap_or_else(|report| {
+        color::eprint_error(&format!("error: {report}\n"));
+        FAILURE
+    })
+}
+
+fn dispatch(args: impl IntoIterator<Item = OsString>) -> i32 {
     let args = match Args::try_parse_from(args) {
         Ok(args) => args,
         Err(err) => {
@@ -107,14 +116,14 @@ fn run_script(args: &RunArgs) -> i32 {
         return FAILURE;
     }
     let lab = if args.dry_run {
-        print!("{}", dryrun::header(&name, &lab_name));
+        out!("{}", dryrun::header(&name, &lab_name));
         let mut lab = Lab::new(Box::new(World::from_host(&kernel)), None, args.verbose);
         lab.set_label(&lab_name);
         lab
     } else {
         if args.recreate && lab::ledger::exists(&lab_name) {
             match lab::down(&kernel, &lab_name) {
-                Ok(report) => eprintln!("{lab_name}: took the lab down first: {}", report.summary()),
+                Ok(report) => errln!("{lab_name}: took the lab down first: {}", report.summary()),
                 Err(err) => {
                     color::eprint_error(&format!("error: --recreate: {err}\n"));
                     return FAILURE;
@@ -148,22 +157,18 @@ fn run_script(args: &RunArgs) -> i32 {
     }
     let lab: script::Shared = Rc::new(RefCell::new(lab));
     let interrupted = lab.borrow().interrupt_flag();
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        let _ = signal_hook::flag::register(signal, interrupted.clone());
-    }
+    interrupt::install(&interrupted);
     let mut engine = script::engine(&lab, &params, path.parent());
     if args.dry_run {
         // What the script prints stays in the printed script, as comments.
-        engine.on_print(|text| text.lines().for_each(|line| println!("# {line}")));
+        engine.on_print(|text| text.lines().for_each(|line| outln!("# {line}")));
     } else {
         let shared = lab.clone();
-        engine.on_print(move |text| shared.borrow().without_progress_line(|| println!("{text}")));
+        engine.on_print(move |text| shared.borrow().without_progress_line(|| outln!("{text}")));
     }
     // Checked between steps of the script, so even an endless loop stops.
     let flag = interrupted.clone();
-    engine.on_progress(move |_| {
-        flag.load(std::sync::atomic::Ordering::Relaxed).then(|| Dynamic::from("interrupted"))
-    });
+    engine.on_progress(move |_| flag.load(Ordering::Relaxed).then(|| Dynamic::from("interrupted")));
 
     let ast = match engine.compile(&text) {
         Ok(ast) => ast,
@@ -173,39 +178,67 @@ fn run_script(args: &RunArgs) -> i32 {
             return FAILURE;
         }
     };
-    let failure = match engine.run_ast(&ast) {
-        Ok(()) => params
-            .borrow()
-            .check_all_used()
-            .err()
-            .map(|err| script::render(&source, &err, Position::NONE, &[])),
-        Err(err) if matches!(*err, EvalAltResult::ErrorTerminated(..)) => {
-            Some(script::render(&source, "interrupted by a signal (Ctrl-C or SIGTERM)", err.position(), &[]))
-        }
-        Err(err) => Some(script::render_eval_error(&source, &err)),
+    let ran = bug::catch(|| {
+        let ran = engine.run_ast(&ast);
+        bug::test_point("after-run");
+        ran
+    });
+    let failure = match ran {
+        // A bug in netscript: the lab is rolled back all the same.
+        Err(report) => Some(script::render(&source, &report, Position::NONE, &[])),
+        Ok(ran) => ran_to_failure(ran, &source, &params, &interrupted),
     };
     lab.borrow_mut().end_progress();
     if let Some(profile) = lab.borrow().profile() {
-        eprint!("{}", profile.render());
+        errout!("{}", profile.render());
     }
     let Some(message) = failure else {
         if lab.borrow_mut().finish() && !args.sandbox && !args.dry_run {
-            eprintln!("lab '{lab_name}' is up; take it down with `netscript down {lab_name}`");
+            errln!("lab '{lab_name}' is up; take it down with `netscript down {lab_name}`");
         }
         return SUCCESS;
     };
     color::eprint_error(&message);
     if args.keep {
-        eprintln!("kept what this run built (--keep); take it down with `netscript down {lab_name}`");
+        errln!("kept what this run built (--keep); take it down with `netscript down {lab_name}`");
         lab.borrow_mut().finish();
         return FAILURE;
     }
     if args.dry_run {
-        println!("# The script failed here; netscript undoes what it did, newest first:");
+        outln!("# The script failed here; netscript undoes what it did, newest first:");
     }
     let report = lab.borrow_mut().rollback();
-    eprint!("{}", describe_rollback(&report, args.verbose, &lab_name));
+    errout!("{}", describe_rollback(&report, args.verbose, &lab_name));
     FAILURE
+}
+
+/// What failed, if anything, once the script has run: its error, a signal
+/// that came during its last step, or a parameter it did not use.
+fn ran_to_failure(
+    ran: Result<(), Box<EvalAltResult>>,
+    source: &Source,
+    params: &RefCell<Params>,
+    interrupted: &AtomicBool,
+) -> Option<String> {
+    match ran {
+        // A signal during the last step still fails the run: the lab is
+        // not what the script meant to build, or the user no longer wants it.
+        Ok(()) if interrupted.load(Ordering::Relaxed) => Some(script::render(
+            source,
+            &format!("{} as the script ended, after its last step", interrupt::message()),
+            Position::NONE,
+            &[],
+        )),
+        Ok(()) => params
+            .borrow()
+            .check_all_used()
+            .err()
+            .map(|err| script::render(source, &err, Position::NONE, &[])),
+        Err(err) if matches!(*err, EvalAltResult::ErrorTerminated(..)) => {
+            Some(script::render(source, &interrupt::message(), err.position(), &[]))
+        }
+        Err(err) => Some(script::render_eval_error(source, &err)),
+    }
 }
 
 /// The lab's name: given, or the script's file name without its extension.

@@ -11,6 +11,7 @@ use super::color;
 use super::run::{FAILURE, SUCCESS, USAGE};
 use crate::kernel::Kernel;
 use crate::lab::ledger::{self, Replay};
+use crate::output::{errln, out, outln};
 use crate::view::{self, Format, LabState, Snapshot, Topology};
 
 fn fail(message: &str) -> i32 {
@@ -34,7 +35,7 @@ fn open(lab: &str) -> Result<(Replay, Kernel), String> {
 
 fn warn_missing(lab: &str, missing: &[String]) {
     for name in missing {
-        eprintln!("warning: {lab}: namespace '{name}' is gone (deleted outside netscript)");
+        errln!("warning: {lab}: namespace '{name}' is gone (deleted outside netscript)");
     }
 }
 
@@ -90,7 +91,7 @@ pub fn graph(lab: &str, picture: Option<Picture>, output: Option<&Path>, all: bo
             Err(err) => fail(&format!("cannot write {}: {err}", path.display())),
         },
         None => {
-            let _ = std::io::stdout().write_all(&bytes);
+            crate::output::stdout_bytes(&bytes);
             SUCCESS
         }
     }
@@ -141,11 +142,11 @@ pub fn show(lab: &str, json: bool) -> i32 {
         Err(err) => return fail(&err),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&state).expect("plain data serializes"));
+        outln!("{}", serde_json::to_string_pretty(&state).expect("plain data serializes"));
     } else {
         warn_missing(lab, &state.missing);
         let on = color::stdout();
-        print!("{}", view::render_text(&state, &|text| color::bold(text, on)));
+        out!("{}", view::render_text(&state, &|text| color::bold(text, on)));
     }
     SUCCESS
 }
@@ -154,12 +155,12 @@ pub fn completions(shell: Option<clap_complete::Shell>, lab_names: bool) -> i32 
     if lab_names {
         // Labs are root's to list: for anyone else, nothing to offer.
         for lab in ledger::list().unwrap_or_default() {
-            println!("{lab}");
+            outln!("{lab}");
         }
         return SUCCESS;
     }
     let Some(shell) = shell else { return USAGE };
-    print!("{}", super::completions::script(shell));
+    out!("{}", super::completions::script(shell));
     SUCCESS
 }
 

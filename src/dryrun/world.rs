@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use ipnetwork::IpNetwork;
@@ -17,6 +18,7 @@ use crate::kernel::{
 };
 use crate::ops::firewall::Table;
 use crate::ops::{Netns, Op, RouteSpec, Rule, limits};
+use crate::output::outln;
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct Link {
@@ -71,7 +73,7 @@ fn failed(text: String) -> KernelError {
 
 /// Says, in the printed script, what the dry run could not check.
 fn note(what: &str) {
-    println!("# not checked in a dry run: {what}");
+    outln!("# not checked in a dry run: {what}");
 }
 
 /// A sysctl as the host has it: what the dry run checks a value against.
@@ -628,12 +630,12 @@ impl Network for World {
         if self.state.borrow().unknown_effects {
             let assumed = super::links::assume_unknown(&mut self.state.borrow_mut(), op);
             if !assumed.is_empty() {
-                println!("# assumed made by an earlier command: {}", assumed.join(", "));
+                outln!("# assumed made by an earlier command: {}", assumed.join(", "));
             }
         }
         let after = self.simulate(op)?;
         for line in op.render().into_iter().chain(after) {
-            println!("{line}");
+            outln!("{line}");
         }
         Ok(())
     }
@@ -778,11 +780,12 @@ impl Network for World {
         &self,
         probes: &[(Netns, IpAddr)],
         options: &PingOptions,
+        _interrupt: &AtomicBool,
     ) -> Result<Vec<PingStats>, KernelError> {
         let state = self.state.borrow();
         for (ns, target) in probes {
             state.space(ns)?;
-            println!("# check: ping {target}{} (assumed to pass in a dry run)", ns.location());
+            outln!("# check: ping {target}{} (assumed to pass in a dry run)", ns.location());
         }
         let passed = PingStats { sent: options.count, received: options.count, ..PingStats::default() };
         Ok(vec![passed; probes.len()])
@@ -793,10 +796,12 @@ impl Network for World {
     fn source_seen(
         &self,
         from: &Netns,
+        bound: Option<IpAddr>,
         listen_ns: &Netns,
         target: SocketAddr,
         _listen_port: u16,
         _timeout: Duration,
+        _interrupt: &AtomicBool,
     ) -> Result<IpAddr, KernelError> {
         let state = self.state.borrow();
         state.space(listen_ns)?;
@@ -810,7 +815,7 @@ impl Network for World {
             .find(family)
             .copied()
             .ok_or_else(|| failed(format!("{from} has no address to probe {target} from")))?;
-        println!(
+        outln!(
             "# check: connect from {from} to {target}, listen in {listen_ns} (assumed to pass in a dry run)"
         );
         for (ns, space) in &state.spaces {
@@ -825,7 +830,8 @@ impl Network for World {
                 // arrives for the namespace itself.
                 let local = space.links.iter().any(|l| l.addrs.iter().any(|a| a.ip() == target.ip()));
                 if !local
-                    && subnet.is_none_or(|s| s.contains(own.ip()) && !s.contains(target.ip()))
+                    && subnet
+                        .is_none_or(|s| s.contains(bound.unwrap_or(own.ip())) && !s.contains(target.ip()))
                     && state.route_dev(ns, target.ip()).as_deref() == Some(out.as_str())
                     && let Ok(link) = state.link(ns, out)
                     && let Some(addr) = to.or_else(|| link.addrs.iter().find(family).map(|a| a.ip()))
@@ -834,7 +840,7 @@ impl Network for World {
                 }
             }
         }
-        Ok(own.ip())
+        Ok(bound.unwrap_or(own.ip()))
     }
 
     fn port_probe(
@@ -846,12 +852,18 @@ impl Network for World {
         _stop: &std::sync::atomic::AtomicBool,
     ) -> Result<crate::kernel::port::PortState, KernelError> {
         self.state.borrow().space(from)?;
-        println!("# check: {proto} to {target}{} (cannot be tried in a dry run)", from.location());
+        outln!("# check: {proto} to {target}{} (cannot be tried in a dry run)", from.location());
         Ok(crate::kernel::port::PortState::Unknown)
     }
 
     /// A command is part of building the lab: it goes into the script.
-    fn exec(&self, ns: &Netns, argv: &[String], _timeout: Duration) -> Result<ExecOutput, KernelError> {
+    fn exec(
+        &self,
+        ns: &Netns,
+        argv: &[String],
+        _timeout: Duration,
+        _interrupt: &AtomicBool,
+    ) -> Result<ExecOutput, KernelError> {
         self.state.borrow().space(ns)?;
         if let Some(missing) = limits::missing_program(argv) {
             return Err(failed(limits::no_program(&missing)));
@@ -859,11 +871,11 @@ impl Network for World {
         // What it makes or changes, the model cannot know: later steps on
         // things it does not know are assumed to be about those.
         self.state.borrow_mut().unknown_effects = true;
-        println!("# what this command makes is unknown to the dry run");
+        outln!("# what this command makes is unknown to the dry run");
         let words: Vec<String> = argv.iter().map(|w| crate::ops::quote(w)).collect();
         let prefix =
             ns.name().map(|n| format!("ip netns exec {} ", crate::ops::quote(n))).unwrap_or_default();
-        println!("{prefix}{}", words.join(" "));
+        outln!("{prefix}{}", words.join(" "));
         Ok(ExecOutput { code: Some(0), stdout: String::new(), stderr: String::new(), timed_out: false })
     }
 
@@ -991,8 +1003,18 @@ mod tests {
             })
             .unwrap();
         let target: SocketAddr = "198.51.100.1:7777".parse().unwrap();
-        let seen =
-            |w: &World| w.source_seen(&named("h"), &named("inet"), target, 7777, Duration::ZERO).unwrap();
+        let seen = |w: &World| {
+            w.source_seen(
+                &named("h"),
+                None,
+                &named("inet"),
+                target,
+                7777,
+                Duration::ZERO,
+                &AtomicBool::new(false),
+            )
+            .unwrap()
+        };
         assert_eq!(seen(&world).to_string(), "10.0.0.5");
         let rule = Rule::Masquerade { subnet: "10.0.0.0/24".parse().unwrap(), out: "up0".into() };
         world.apply(&Op::FirewallAdd { ns: Netns::Host, lab: "l".into(), rule }).unwrap();

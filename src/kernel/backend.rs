@@ -3,6 +3,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::future::Future;
 use std::io;
+use std::sync::atomic::AtomicBool;
 
 use nix::errno::Errno;
 use rtnetlink::Handle;
@@ -307,6 +308,7 @@ impl super::Network for Kernel {
         &self,
         probes: &[(Netns, std::net::IpAddr)],
         options: &super::ping::PingOptions,
+        interrupt: &AtomicBool,
     ) -> Result<Vec<super::ping::PingStats>, KernelError> {
         let mut located = Vec::with_capacity(probes.len());
         for (ns, target) in probes {
@@ -317,7 +319,7 @@ impl super::Network for Kernel {
             };
             located.push((file, *target));
         }
-        super::ping::ping_many(&located, options).map_err(|err| generic(io_errno(&err), &err))
+        super::ping::ping_many(&located, options, interrupt).map_err(|err| generic(io_errno(&err), &err))
     }
 
     fn spawn(&self, ns: &Netns, argv: &[String], log: &str) -> Result<(u32, u64), KernelError> {
@@ -337,8 +339,9 @@ impl super::Network for Kernel {
         ns: &Netns,
         argv: &[String],
         timeout: std::time::Duration,
+        interrupt: &AtomicBool,
     ) -> Result<super::ExecOutput, KernelError> {
-        Kernel::exec(self, ns, argv, timeout)
+        Kernel::exec(self, ns, argv, timeout, interrupt)
     }
 
     fn port_probe(
@@ -366,23 +369,13 @@ impl super::Network for Kernel {
     fn source_seen(
         &self,
         from: &Netns,
+        bound: Option<std::net::IpAddr>,
         listen_ns: &Netns,
         target: std::net::SocketAddr,
         listen_port: u16,
         timeout: std::time::Duration,
+        interrupt: &AtomicBool,
     ) -> Result<std::net::IpAddr, KernelError> {
-        Kernel::source_seen(self, from, listen_ns, target, listen_port, timeout)
-    }
-
-    fn source_seen_from(
-        &self,
-        from: &Netns,
-        bound: std::net::IpAddr,
-        listen_ns: &Netns,
-        target: std::net::SocketAddr,
-        listen_port: u16,
-        timeout: std::time::Duration,
-    ) -> Result<std::net::IpAddr, KernelError> {
-        Kernel::source_seen_bound(self, from, Some(bound), listen_ns, target, listen_port, timeout)
+        Kernel::source_seen(self, from, bound, listen_ns, target, listen_port, timeout, interrupt)
     }
 }

@@ -23,6 +23,7 @@ mod rules;
 pub mod sandbox;
 mod settings;
 mod sysctl;
+pub mod wait;
 pub mod wireguard;
 
 pub use addrs::AddrInfo;

@@ -66,20 +66,27 @@ pub trait Network {
         Ok(table.chain(hook.name()).and_then(|c| c.policy).unwrap_or(Policy::Accept))
     }
 
+    // The waits end early, with an "interrupted" error, once `interrupt` is set.
+
     /// Pings every (namespace, target) at once.
     fn ping_many(
         &self,
         probes: &[(Netns, IpAddr)],
         options: &PingOptions,
+        interrupt: &AtomicBool,
     ) -> Result<Vec<PingStats>, KernelError>;
-    /// The NAT probe: the source address a listener in `listen_ns` sees.
+    /// The NAT probe: the source address a listener in `listen_ns` sees of
+    /// a connection from `from` (made from the address `bound`, if given).
+    #[allow(clippy::too_many_arguments)]
     fn source_seen(
         &self,
         from: &Netns,
+        bound: Option<IpAddr>,
         listen_ns: &Netns,
         target: SocketAddr,
         listen_port: u16,
         timeout: Duration,
+        interrupt: &AtomicBool,
     ) -> Result<IpAddr, KernelError>;
 
     /// Probes a port from a socket inside `from`, for at most `timeout`,
@@ -106,22 +113,14 @@ pub trait Network {
         Ok(())
     }
 
-    /// The NAT probe with the connection made from the address `bound`.
-    fn source_seen_from(
-        &self,
-        from: &Netns,
-        bound: IpAddr,
-        listen_ns: &Netns,
-        target: SocketAddr,
-        listen_port: u16,
-        timeout: Duration,
-    ) -> Result<IpAddr, KernelError> {
-        let _ = (from, listen_ns, target, listen_port, timeout);
-        Ok(bound)
-    }
-
     /// Runs a program inside the namespace and waits for it, at most `timeout`.
-    fn exec(&self, ns: &Netns, argv: &[String], timeout: Duration) -> Result<ExecOutput, KernelError>;
+    fn exec(
+        &self,
+        ns: &Netns,
+        argv: &[String],
+        timeout: Duration,
+        interrupt: &AtomicBool,
+    ) -> Result<ExecOutput, KernelError>;
 
     /// Starts a background process inside the namespace: (pid, start time).
     fn spawn(&self, ns: &Netns, argv: &[String], log: &str) -> Result<(u32, u64), KernelError>;

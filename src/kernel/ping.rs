@@ -9,6 +9,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -18,7 +19,7 @@ use nix::sys::socket::{
     recvfrom, sendto, socket,
 };
 
-use super::netns;
+use super::{netns, wait};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PingOptions {
@@ -56,11 +57,31 @@ impl PingStats {
     }
 }
 
+/// The most echo requests one call may send (all probes, all rounds): each
+/// is remembered until the end, so this bounds the memory a ping takes.
+pub const MAX_REQUESTS: u64 = 4_000_000;
+
 /// Runs every probe (namespace file or None, target) at once, on this
-/// thread, and returns their statistics in the same order.
-pub fn ping_many(probes: &[(Option<PathBuf>, IpAddr)], options: &PingOptions) -> io::Result<Vec<PingStats>> {
+/// thread, and returns their statistics in the same order. Ends early, with
+/// an error of kind Interrupted, once `interrupt` is set.
+pub fn ping_many(
+    probes: &[(Option<PathBuf>, IpAddr)],
+    options: &PingOptions,
+    interrupt: &AtomicBool,
+) -> io::Result<Vec<PingStats>> {
     if probes.is_empty() || options.count == 0 {
         return Ok(vec![PingStats::default(); probes.len()]);
+    }
+    let requests = probes.len() as u64 * u64::from(options.count);
+    if requests > MAX_REQUESTS {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} probes of {} requests each make {requests} echo requests; at most {MAX_REQUESTS} are allowed at once",
+                probes.len(),
+                options.count
+            ),
+        ));
     }
     // ::ffff:a.b.c.d is an IPv4 host: ping it over IPv4.
     let targets: Vec<IpAddr> = probes.iter().map(|(_, target)| target.to_canonical()).collect();
@@ -90,6 +111,9 @@ pub fn ping_many(probes: &[(Option<PathBuf>, IpAddr)], options: &PingOptions) ->
     let mut last_look = false;
     let mut buf = vec![0u8; 4096];
     loop {
+        if interrupt.load(Ordering::Relaxed) {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, crate::interrupt::message()));
+        }
         let now = Instant::now();
         let wake = match deadline {
             None => {
@@ -122,7 +146,8 @@ pub fn ping_many(probes: &[(Option<PathBuf>, IpAddr)], options: &PingOptions) ->
 
         let mut fds: Vec<PollFd> =
             sockets.iter().map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN)).collect();
-        let wait_ms = wake.saturating_duration_since(now).as_micros().div_ceil(1000);
+        // A signal also ends poll (EINTR); the slice covers one that went to another thread.
+        let wait_ms = wake.saturating_duration_since(now).min(wait::SLICE).as_micros().div_ceil(1000);
         match poll(&mut fds, PollTimeout::try_from(wait_ms).unwrap_or(PollTimeout::MAX)) {
             Ok(_) | Err(Errno::EINTR) => {}
             Err(err) => return Err(io::Error::new(io::Error::from(err).kind(), format!("poll: {err}"))),
@@ -141,9 +166,9 @@ pub fn ping_many(probes: &[(Option<PathBuf>, IpAddr)], options: &PingOptions) ->
     Ok(tracker.stats())
 }
 
-/// `from + after`, or a time too far away to matter if that overflows.
+/// `from + after`, after at most wait::LONGEST.
 fn at(from: Instant, after: Duration) -> Instant {
-    from.checked_add(after).unwrap_or_else(|| from + Duration::from_secs(365 * 24 * 3600))
+    from + after.min(wait::LONGEST)
 }
 
 /// A raw ICMP (or ICMPv6) socket in the namespace bound at `ns`.

@@ -4,31 +4,33 @@
 //! forward rewrites what it should, and nothing else.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::socket::{
+    AddressFamily, SockFlag, SockType, SockaddrStorage, bind, connect, getsockopt, socket, sockopt,
+};
 
 use super::Kernel;
 use super::error::KernelError;
+use super::wait::{self, Deadline};
 use crate::ops::Netns;
+
+/// How long the listener may lag behind a connection that is made.
+const ACCEPT_GRACE: Duration = Duration::from_millis(100);
 
 impl Kernel {
     /// Connects from `from` to `target`, accepts in `listen_ns` on
     /// `listen_port` (another port than the target's behind a port
     /// forward), and returns the peer address seen there.
+    /// The connection is made from `bound` when given (an address of
+    /// `from`), so that policy routing by source applies.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn source_seen(
-        &self,
-        from: &Netns,
-        listen_ns: &Netns,
-        target: SocketAddr,
-        listen_port: u16,
-        timeout: Duration,
-    ) -> Result<IpAddr, KernelError> {
-        self.source_seen_bound(from, None, listen_ns, target, listen_port, timeout)
-    }
-
-    /// The same, with the connection made from `bound` (an address of `from`).
-    pub(super) fn source_seen_bound(
         &self,
         from: &Netns,
         bound: Option<IpAddr>,
@@ -36,71 +38,97 @@ impl Kernel {
         target: SocketAddr,
         listen_port: u16,
         timeout: Duration,
+        interrupt: &AtomicBool,
     ) -> Result<IpAddr, KernelError> {
+        wait::check(interrupt)?;
         let any: IpAddr = if target.is_ipv4() { [0u8; 4].into() } else { [0u16; 8].into() };
-        let bind = SocketAddr::new(any, listen_port);
-        let listener = self.in_netns(listen_ns, || TcpListener::bind(bind)).map_err(|err| {
+        let listen_at = SocketAddr::new(any, listen_port);
+        let listener = self.in_netns(listen_ns, || TcpListener::bind(listen_at)).map_err(|err| {
             KernelError::Failed(format!("cannot listen on port {listen_port} in {listen_ns}: {err}"))
         })?;
         listener.set_nonblocking(true).map_err(|err| KernelError::Failed(err.to_string()))?;
-        // The connection is made on a namespace thread, then waits there for
-        // the accept, so neither side needs the other to run first.
-        let connect = self.in_netns(from, || Ok(thread::spawn(move || connect_from(bound, target, timeout))));
-        let connect = connect.map_err(|err| KernelError::Failed(err.to_string()))?;
-        let deadline = Instant::now() + timeout;
-        let seen = loop {
-            match listener.accept() {
-                Ok((_, peer)) => break Ok(peer.ip()),
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock && Instant::now() < deadline => {
-                    if connect.is_finished() {
-                        // Connected elsewhere or refused: nothing will arrive here.
-                        thread::sleep(Duration::from_millis(5));
-                        if let Ok((_, peer)) = listener.accept() {
-                            break Ok(peer.ip());
-                        }
-                        break Err(None);
-                    }
-                    thread::sleep(Duration::from_millis(2));
-                }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => break Err(None),
-                Err(err) => break Err(Some(err)),
-            }
-        };
-        let connected = connect.join().unwrap_or_else(|_| Err(io::Error::other("probe thread panicked")));
-        match (seen, connected) {
-            (Ok(ip), _) => Ok(ip),
-            (Err(Some(err)), _) => Err(KernelError::Failed(format!("accept in {listen_ns} failed: {err}"))),
-            (Err(None), Err(err)) => Err(KernelError::Failed(format!(
-                "cannot reach {target} from {from}: {}",
-                lower(&err.to_string())
-            ))),
-            (Err(None), Ok(_)) => Err(KernelError::Failed(format!(
-                "{target} answered from {from}, but not through the listener in {listen_ns}"
-            ))),
+        // A socket stays in the namespace it was made in: made inside `from`,
+        // it connects from there, driven from this thread like the listener,
+        // so one wait watches both ends, the deadline and the interrupt flag.
+        let family = if target.is_ipv4() { AddressFamily::Inet } else { AddressFamily::Inet6 };
+        let flags = SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC;
+        let client = self
+            .in_netns(from, || socket(family, SockType::Stream, flags, None).map_err(io::Error::from))
+            .map_err(|err| KernelError::Failed(format!("cannot open a TCP socket in {from}: {err}")))?;
+        if let Some(source) = bound {
+            bind(client.as_raw_fd(), &SockaddrStorage::from(SocketAddr::new(source, 0))).map_err(|err| {
+                KernelError::Failed(format!("cannot connect from {source} in {from}: {}", err.desc()))
+            })?;
         }
+        let mut state = match connect(client.as_raw_fd(), &SockaddrStorage::from(target)) {
+            Ok(()) => Connect::Done,
+            Err(Errno::EINPROGRESS) => Connect::Pending,
+            Err(errno) => Connect::Failed(errno),
+        };
+        let deadline = Deadline::after(timeout);
+        let mut grace: Option<Deadline> = None;
+        loop {
+            wait::check(interrupt)?;
+            match listener.accept() {
+                Ok((_, peer)) => return Ok(peer.ip()),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) => return Err(KernelError::Failed(format!("accept in {listen_ns} failed: {err}"))),
+            }
+            if !matches!(state, Connect::Pending) {
+                // Connected or refused: a connection through the listener
+                // shows up at once, or it went elsewhere.
+                let until = *grace.get_or_insert_with(|| Deadline::after(ACCEPT_GRACE));
+                if until.passed() {
+                    break;
+                }
+            } else if deadline.passed() {
+                break;
+            }
+            let slice = grace.map_or(deadline.next_slice(), |until| until.next_slice());
+            state = wait_a_slice(&listener, &client, state, slice);
+        }
+        Err(KernelError::Failed(match state {
+            Connect::Failed(errno) => {
+                format!("cannot reach {target} from {from}: {}", lower(errno.desc()))
+            }
+            Connect::Done => {
+                format!("{target} answered from {from}, but not through the listener in {listen_ns}")
+            }
+            Connect::Pending => format!(
+                "cannot reach {target} from {from}: no answer within {:.1} s",
+                timeout.min(wait::LONGEST).as_secs_f64()
+            ),
+        }))
     }
 }
 
-/// A TCP connection to `target`, from the address `bound` when given (so
-/// policy routing by source applies), giving up after `timeout`.
-fn connect_from(bound: Option<IpAddr>, target: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
-    use nix::sys::socket::{
-        AddressFamily, SockFlag, SockType, SockaddrStorage, bind, connect, setsockopt, socket, sockopt,
-    };
-    let Some(source) = bound else {
-        return TcpStream::connect_timeout(&target, timeout);
-    };
-    let family = if target.is_ipv4() { AddressFamily::Inet } else { AddressFamily::Inet6 };
-    let fd = socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)?;
-    // A blocking connect waits at most the send timeout.
-    setsockopt(
-        &fd,
-        sockopt::SendTimeout,
-        &nix::sys::time::TimeVal::new(timeout.as_secs() as i64, timeout.subsec_micros() as i64),
-    )?;
-    bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &SockaddrStorage::from(SocketAddr::new(source, 0)))?;
-    connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &SockaddrStorage::from(target))?;
-    Ok(TcpStream::from(fd))
+/// Where the connecting side stands.
+#[derive(Debug, Clone, Copy)]
+enum Connect {
+    Pending,
+    Done,
+    Failed(Errno),
+}
+
+/// Sleeps until the listener has a connection, the client's connect ends,
+/// or `slice` passes; returns how the connect stands then.
+fn wait_a_slice(listener: &TcpListener, client: &OwnedFd, state: Connect, slice: Duration) -> Connect {
+    let mut fds = vec![PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+    if matches!(state, Connect::Pending) {
+        fds.push(PollFd::new(client.as_fd(), PollFlags::POLLOUT));
+    }
+    let ms = u16::try_from(slice.as_millis().max(1)).unwrap_or(u16::MAX);
+    let _ = poll(&mut fds, PollTimeout::from(ms));
+    let connect_ended = fds.get(1).and_then(PollFd::revents).is_some_and(|events| !events.is_empty());
+    drop(fds);
+    if !connect_ended {
+        return state;
+    }
+    match getsockopt(client, sockopt::SocketError) {
+        Ok(0) => Connect::Done,
+        Ok(errno) => Connect::Failed(Errno::from_raw(errno)),
+        Err(errno) => Connect::Failed(errno),
+    }
 }
 
 fn lower(text: &str) -> String {

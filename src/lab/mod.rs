@@ -27,6 +27,7 @@ use std::time::Instant;
 use crate::kernel::Network;
 use crate::ops::firewall::policy_key;
 use crate::ops::{Netns, Op, Policy};
+use crate::output::errln;
 use ledger::{Entry, Identities, Identity};
 
 /// The network (the kernel, or the dry run's world), the journal of what this lab changed in it, and the ledger
@@ -261,7 +262,7 @@ impl Lab {
         self.measure("(ledger)", started);
         if self.trace {
             for line in op.render() {
-                eprintln!("+ {line}");
+                errln!("+ {line}");
             }
         }
         let started = Instant::now();

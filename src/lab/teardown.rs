@@ -163,10 +163,18 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
         .collect();
     let cookies: HashMap<&str, Option<u64>> = names.iter().copied().zip(net.netns_cookies(&names)).collect();
     let mut report = Teardown::default();
+    // A signal from here on stops the teardown between steps: what is left
+    // stays in the ledger for `down` to finish.
+    let signals = crate::interrupt::count();
+    let stopped = || crate::interrupt::count() > signals;
     let mut pending: Vec<(Netns, String, u64)> = Vec::new();
     // Consecutive deletions of links in one namespace, checked, go at once.
     let mut batch: Vec<(Netns, String, u32)> = Vec::new();
     for u in undo {
+        if stopped() {
+            report.errors.push(format!("{}: stopped before it was done", crate::interrupt::message()));
+            break;
+        }
         let batches = matches!(&u.op, Op::LinkDel { ns, .. } if batch.first().is_none_or(|(n, ..)| n == ns));
         if !batches {
             flush(net, &mut batch, &mut report);
@@ -419,6 +427,7 @@ fn wait_until_gone(
     if pending.is_empty() {
         return;
     }
+    let signals = crate::interrupt::count();
     let made_index = |ns: &Netns, dev: &str, seq: u64| {
         owner.identities.get(&seq).into_iter().flatten().find_map(|identity| match identity {
             Identity::Link { ns: n, name, index, .. } if n == ns && name == dev => Some(*index),
@@ -436,7 +445,7 @@ fn wait_until_gone(
             let made = made_index(ns, dev, *seq);
             present[ns].iter().any(|(name, index)| name == dev && made.is_none_or(|made| made == *index))
         });
-        if waiting.is_empty() || started.elapsed() > PATIENCE {
+        if waiting.is_empty() || started.elapsed() > PATIENCE || crate::interrupt::count() > signals {
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -447,7 +456,7 @@ fn wait_until_gone(
             report.errors.push(format!(
                 "link '{dev}'{} was still there {}s after its namespace went",
                 ns.location(),
-                PATIENCE.as_secs()
+                started.elapsed().as_secs()
             ));
         } else {
             // It went with its namespace: count it as removed.

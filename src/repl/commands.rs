@@ -8,6 +8,7 @@ use super::lab_view;
 use super::session::Session;
 use super::table;
 use super::transcript::Kind;
+use crate::output::{errln, out, outln};
 use crate::script::{Params, stdlib};
 
 /// Name, arguments, what it does.
@@ -40,7 +41,7 @@ pub fn run(session: &mut Session, line: &str) -> Flow {
         ":quit" | ":q" | ":exit" => return Flow::Quit,
         other => {
             let names: Vec<&str> = COMMANDS.iter().map(|(name, ..)| *name).collect();
-            eprintln!("error: unknown command '{other}'; the commands are {}", names.join(" "));
+            errln!("error: unknown command '{other}'; the commands are {}", names.join(" "));
             false
         }
     };
@@ -53,7 +54,7 @@ fn help(topic: Option<&str>) -> bool {
         return true;
     };
     if let Some((name, args, what)) = COMMANDS.iter().find(|(name, ..)| *name == topic) {
-        println!("{name} {args}\n  {what}");
+        outln!("{name} {args}\n  {what}");
         return true;
     }
     if let Some(text) = module_help(topic) {
@@ -68,7 +69,7 @@ fn help(topic: Option<&str>) -> bool {
         let near = crate::script::forms::closest(topic, names.iter().map(String::as_str));
         let hint =
             if near.is_empty() { String::new() } else { format!("; did you mean {}?", near.join(" or ")) };
-        eprintln!("error: no function named '{topic}'{hint}");
+        errln!("error: no function named '{topic}'{hint}");
         return false;
     }
     let mut out = String::new();
@@ -136,7 +137,7 @@ fn page(text: &str) {
     let rows = crate::cli::term::stdout_height();
     let long = rows.is_some_and(|rows| text.lines().count() >= rows);
     if !(long && std::io::stdout().is_terminal()) {
-        print!("{text}");
+        out!("{text}");
         return;
     }
     let pager =
@@ -151,9 +152,9 @@ fn page(text: &str) {
             if child.wait().is_ok_and(|status| status.success()) {
                 return;
             }
-            print!("{text}");
+            out!("{text}");
         }
-        Err(_) => print!("{text}"),
+        Err(_) => out!("{text}"),
     }
 }
 
@@ -203,26 +204,26 @@ fn overview(width: Option<usize>) -> String {
 
 fn load(session: &mut Session, args: &[&str]) -> bool {
     let Some((path, params)) = args.split_first() else {
-        eprintln!("error: usage: :load FILE [KEY=VALUE...]");
+        errln!("error: usage: :load FILE [KEY=VALUE...]");
         return false;
     };
     let text = match fs::read_to_string(expand_home(path)).map(crate::script::without_bom) {
         Ok(text) => text,
         Err(err) => {
-            eprintln!("error: cannot read script {path}: {err}");
+            errln!("error: cannot read script {path}: {err}");
             return false;
         }
     };
     match Params::parse(params) {
         Ok(parsed) => *session.params.borrow_mut() = parsed,
         Err(err) => {
-            eprintln!("error: {err}");
+            errln!("error: {err}");
             return false;
         }
     }
     let checked = session.params.borrow().check_before_run(&text);
     if let Err(err) = checked {
-        eprintln!("error: {err}");
+        errln!("error: {err}");
         *session.params.borrow_mut() = Params::default();
         return false;
     }
@@ -235,35 +236,43 @@ fn load(session: &mut Session, args: &[&str]) -> bool {
 
 fn ls(session: &Session) -> bool {
     let lab = session.lab.borrow();
+    if lab.net().is_dry_run() {
+        errln!("error: :ls shows a lab that is up, and a dry run builds none; its commands are the output");
+        return false;
+    }
     match lab_view::describe(lab.net(), &session.lab_name) {
         Ok(text) => {
-            print!("{text}");
+            out!("{text}");
             true
         }
         Err(err) => {
-            eprintln!("error: {err}");
+            errln!("error: {err}");
             false
         }
     }
 }
 
 fn down(session: &mut Session) -> bool {
+    if session.lab.borrow().net().is_dry_run() {
+        errln!("error: :down takes a lab down, and a dry run builds none: there is nothing to take down");
+        return false;
+    }
     let name = session.lab_name.clone();
     let result = session.lab.borrow_mut().take_down();
     match result {
         Ok(report) => {
-            println!("{name}: {}", report.summary());
+            outln!("{name}: {}", report.summary());
             for why in &report.skipped {
-                println!("{name}: {why}");
+                outln!("{name}: {why}");
             }
             for err in &report.errors {
-                eprintln!("error: {name}: {err}");
+                errln!("error: {name}: {err}");
             }
             session.transcript.forget_lab_changes();
             report.errors.is_empty()
         }
         Err(err) => {
-            eprintln!("error: {err}");
+            errln!("error: {err}");
             false
         }
     }
@@ -271,33 +280,31 @@ fn down(session: &mut Session) -> bool {
 
 fn save(session: &Session, args: &[&str], overwrite: bool) -> bool {
     let [file] = args else {
-        eprintln!("error: usage: :save FILE (or :save! FILE to write over a file)");
+        errln!("error: usage: :save FILE (or :save! FILE to write over a file)");
         return false;
     };
     let path = expand_home(file);
     if !overwrite && path.exists() {
-        eprintln!("error: {file} exists already; write over it with :save! {file}");
+        errln!("error: {file} exists already; write over it with :save! {file}");
         return false;
     }
     let (params, conflicts) = session.transcript.params();
     let text = session.transcript.script(&session.lab_name, file);
     if let Err(why) = session.transcript.check(&text) {
-        eprintln!("error: cannot save a script that builds this lab: {why}");
+        errln!("error: cannot save a script that builds this lab: {why}");
         return false;
     }
     if let Err(err) = fs::write(&path, &text) {
-        eprintln!("error: cannot write {file}: {err}");
+        errln!("error: cannot write {file}: {err}");
         return false;
     }
     let run = std::iter::once(*file).chain(params.iter().map(String::as_str)).collect::<Vec<_>>().join(" ");
-    println!("saved to {file}; build the same lab with `netscript {run}`");
+    outln!("saved to {file}; build the same lab with `netscript {run}`");
     for key in conflicts {
-        eprintln!("warning: the loaded scripts were given different values of '{key}'; the script reads one");
+        errln!("warning: the loaded scripts were given different values of '{key}'; the script reads one");
     }
     if session.resumed {
-        eprintln!(
-            "note: this session continued a lab that was up; the script holds only this session's inputs"
-        );
+        errln!("note: this session continued a lab that was up; the script holds only this session's inputs");
     }
     true
 }

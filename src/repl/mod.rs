@@ -20,12 +20,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustyline::error::ReadlineError;
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use crate::cli::{FAILURE, RunArgs, SUCCESS, USAGE, color};
+use crate::dryrun::{self, World};
+use crate::interrupt;
 use crate::kernel::Kernel;
 use crate::lab::{self, Lab, LedgerName, ledger};
 use crate::ops::{Netns, Op, check_netns_name};
+use crate::output::{errln, out, outln};
 use commands::Flow;
 use session::Session;
 use transcript::Kind;
@@ -39,35 +42,42 @@ const DEFAULT_LAB: &str = "repl";
 pub fn run(args: &RunArgs) -> i32 {
     let lab_name = args.lab.clone().unwrap_or_else(|| DEFAULT_LAB.to_string());
     if let Err(why) = check_netns_name(&lab_name) {
-        eprintln!("error: lab name: {}", why.replace("namespace", "lab"));
+        errln!("error: lab name: {}", why.replace("namespace", "lab"));
         return USAGE;
     }
     let lab = match open_lab(args, &lab_name) {
         Ok(lab) => lab,
         Err(err) => {
-            eprintln!("error: {err}");
+            errln!("error: {err}");
             return FAILURE;
         }
     };
     let resumed = lab.1;
     let lab = Rc::new(RefCell::new(lab.0));
     let interactive = std::io::stdin().is_terminal();
-    // Ctrl-C stops the input running; SIGTERM (and, from stdin, SIGINT)
-    // also ends the session once that input is rolled back.
+    // Ctrl-C stops the input running; SIGTERM and SIGHUP (and, from stdin,
+    // SIGINT) also end the session once that input is rolled back.
     let quit = Arc::new(AtomicBool::new(false));
-    let interrupted = lab.borrow().interrupt_flag();
-    let mut handlers = vec![(SIGINT, interrupted.clone()), (SIGTERM, interrupted), (SIGTERM, quit.clone())];
+    interrupt::install(&lab.borrow().interrupt_flag());
+    let mut quitting = vec![SIGTERM, SIGHUP];
     if !interactive {
-        handlers.push((SIGINT, quit.clone()));
+        quitting.push(SIGINT);
     }
-    for (signal, flag) in handlers {
-        let _ = signal_hook::flag::register(signal, flag);
+    for signal in quitting {
+        let _ = signal_hook::flag::register(signal, quit.clone());
     }
 
     let mut session = Session::new(lab, lab_name.clone(), args.keep);
     session.resumed = resumed;
     session.color = color::stderr();
     session.verbose = args.verbose;
+    if args.dry_run {
+        // As for a script: the commands are the output, what inputs print are comments.
+        session.engine.on_print(|text| text.lines().for_each(|line| outln!("# {line}")));
+        if !interactive {
+            out!("{}", dryrun::header("<stdin>", &lab_name));
+        }
+    }
     let ok = if interactive {
         interactive_loop(&mut session, args, &quit)
     } else {
@@ -76,9 +86,9 @@ pub fn run(args: &RunArgs) -> i32 {
 
     let up = session.lab.borrow_mut().close();
     if args.sandbox {
-        eprintln!("the sandbox ends with this session: everything built in it vanishes");
+        errln!("the sandbox ends with this session: everything built in it vanishes");
     } else if up {
-        eprintln!("lab '{lab_name}' is up; take it down with `netscript down {lab_name}`");
+        errln!("lab '{lab_name}' is up; take it down with `netscript down {lab_name}`");
     }
     if ok { SUCCESS } else { FAILURE }
 }
@@ -87,6 +97,11 @@ pub fn run(args: &RunArgs) -> i32 {
 /// continue (true). A lab in use by another process is refused.
 fn open_lab(args: &RunArgs, lab_name: &str) -> Result<(Lab, bool), String> {
     let kernel = Kernel::new().map_err(|err| format!("cannot open a netlink socket: {err}"))?;
+    if args.dry_run {
+        // The dry run's model of the host: every input prints its commands
+        // and changes nothing, as for a script.
+        return Ok((Lab::new(Box::new(World::from_host(&kernel)), None, args.verbose), false));
+    }
     if args.sandbox {
         kernel
             .apply(&Op::LinkSetUp { ns: Netns::Host, dev: "lo".into(), up: true })
@@ -94,7 +109,7 @@ fn open_lab(args: &RunArgs, lab_name: &str) -> Result<(Lab, bool), String> {
     }
     if args.recreate && ledger::exists(lab_name) {
         let report = lab::down(&kernel, lab_name).map_err(|err| format!("--recreate: {err}"))?;
-        eprintln!("{lab_name}: took the lab down first: {}", report.summary());
+        errln!("{lab_name}: took the lab down first: {}", report.summary());
     }
     let name = LedgerName { lab: lab_name.to_string(), script: None };
     if !ledger::exists(lab_name) {
@@ -107,7 +122,7 @@ fn open_lab(args: &RunArgs, lab_name: &str) -> Result<(Lab, bool), String> {
         lab::Busy::InUse(_) => format!("{}; name this session's lab with --lab NAME", busy.explain(lab_name)),
         other => format!("cannot continue lab '{lab_name}': {}", other.explain(lab_name)),
     })?;
-    eprintln!(
+    errln!(
         "continuing lab '{lab_name}', which is up ({} namespaces, {} host links); `:down` takes it down",
         held.namespaces.len(),
         held.links.len()
@@ -119,7 +134,7 @@ fn interactive_loop(session: &mut Session, args: &RunArgs, quit: &AtomicBool) ->
     let mut editor = match editor::editor(session) {
         Ok(editor) => editor,
         Err(err) => {
-            eprintln!("error: cannot start the line editor: {err}");
+            errln!("error: cannot start the line editor: {err}");
             return false;
         }
     };
@@ -131,22 +146,24 @@ fn interactive_loop(session: &mut Session, args: &RunArgs, quit: &AtomicBool) ->
             let _ = std::fs::create_dir_all(dir);
         }
     }
-    let place = if args.sandbox {
+    let place = if args.dry_run {
+        "a dry run: each input prints the commands it stands for, and changes nothing"
+    } else if args.sandbox {
         "in a sandbox: nothing outlives this session"
     } else {
         "its lab stays up when it ends"
     };
-    println!("netscript {} on lab '{}' ({place})", env!("CARGO_PKG_VERSION"), session.lab_name);
-    println!(":help lists the functions and commands; Tab completes; Ctrl-D leaves");
+    outln!("netscript {} on lab '{}' ({place})", env!("CARGO_PKG_VERSION"), session.lab_name);
+    outln!(":help lists the functions and commands; Tab completes; Ctrl-D leaves");
     let prompt = format!("{}> ", session.lab_name);
-    while !quit.load(Ordering::Relaxed) {
+    while !quit.load(Ordering::Relaxed) && !interrupt::is_stdout_closed() {
         let text = match editor.readline(&prompt) {
             Ok(text) => text,
             // Ctrl-C: this input is dropped, the session goes on.
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
             Err(err) => {
-                eprintln!("error: cannot read input: {err}");
+                errln!("error: cannot read input: {err}");
                 return false;
             }
         };
@@ -179,13 +196,13 @@ fn stdin_loop(session: &mut Session, quit: &AtomicBool) -> bool {
     let mut statement = String::new();
     let mut first_line = 1;
     for (number, line) in std::io::stdin().lock().lines().enumerate() {
-        if quit.load(Ordering::Relaxed) {
+        if quit.load(Ordering::Relaxed) || interrupt::is_stdout_closed() {
             return false;
         }
         let line = match line {
             Ok(line) => line,
             Err(err) => {
-                eprintln!("error: cannot read stdin: {err}");
+                errln!("error: cannot read stdin: {err}");
                 return false;
             }
         };
@@ -215,7 +232,7 @@ fn stdin_loop(session: &mut Session, quit: &AtomicBool) -> bool {
         let text = input::join_continuations(&statement);
         ok &= session.eval("<stdin>", &text, first_line, Kind::Typed);
     }
-    ok && !quit.load(Ordering::Relaxed)
+    ok && !quit.load(Ordering::Relaxed) && !interrupt::is_stdout_closed()
 }
 
 #[cfg(test)]

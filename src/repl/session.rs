@@ -15,8 +15,10 @@ use super::show;
 use super::transcript::{Kind, Transcript};
 use crate::cli::{color, rollback};
 use crate::ops::Netns;
+use crate::output::{errln, errout, out, outln};
 use crate::script::scan::top_level_imports;
 use crate::script::{self, Params, Shared, Source};
+use crate::{bug, interrupt};
 
 /// The session's variables, for completion: all names, and the namespace
 /// of those that hold one.
@@ -101,9 +103,21 @@ impl Session {
         let mark = self.lab.borrow().mark();
         let touches = self.lab.borrow().touches();
         let scope_before = self.scope.clone();
-        self.interrupted.store(false, Ordering::Relaxed);
+        self.interrupted.store(interrupt::is_stdout_closed(), Ordering::Relaxed);
+        interrupt::reset();
         let program = self.imports.merge(&self.functions.merge(&ast));
-        let result = self.engine.eval_ast_with_scope::<Dynamic>(&mut self.scope, &program);
+        let result = bug::catch(|| self.engine.eval_ast_with_scope::<Dynamic>(&mut self.scope, &program))
+            // A bug in netscript: the input is rolled back all the same.
+            .unwrap_or_else(|report| {
+                Err(EvalAltResult::ErrorRuntime(report.into(), rhai::Position::NONE).into())
+            });
+        // A signal during the input's last step fails it too.
+        let result = match result {
+            Ok(_) if self.interrupted.load(Ordering::Relaxed) => {
+                Err(EvalAltResult::ErrorTerminated(Dynamic::UNIT, rhai::Position::NONE).into())
+            }
+            other => other,
+        };
         // Reset for the next input: a Ctrl-C stops only the one it hit.
         self.interrupted.store(false, Ordering::Relaxed);
         let result = result.and_then(|value| match self.params.borrow().check_all_used() {
@@ -126,7 +140,12 @@ impl Session {
                 self.transcript.push(text, kind, uses_lab);
                 self.note_variables();
                 if let Some(text) = show::result(&self.engine, &value) {
-                    print!("{text}");
+                    if self.lab.borrow().net().is_dry_run() {
+                        // The output is a script: values are comments in it.
+                        text.lines().for_each(|line| outln!("# {line}"));
+                    } else {
+                        out!("{text}");
+                    }
                 }
                 true
             }
@@ -137,17 +156,20 @@ impl Session {
                     .and_then(|f| self.fn_sources.get(f));
                 let source = defined.map_or(source, |(name, text)| Source { name, text });
                 let message = if matches!(*err, EvalAltResult::ErrorTerminated(..)) {
-                    script::render(&source, "interrupted (Ctrl-C)", err.position(), &[])
+                    script::render(&source, &interrupt::message(), err.position(), &[])
                 } else {
                     script::render_eval_error(&source, &err)
                 };
                 self.print_error(&message);
                 self.scope = scope_before;
                 if self.keep {
-                    eprintln!("kept what this input built (--keep)");
+                    errln!("kept what this input built (--keep)");
                 } else {
+                    if self.lab.borrow().net().is_dry_run() {
+                        outln!("# The input failed here; netscript undoes what it did, newest first:");
+                    }
                     let report = self.lab.borrow_mut().rollback_to(mark);
-                    eprint!("{}", rollback::describe(&report, "of this input", self.verbose, &self.lab_name));
+                    errout!("{}", rollback::describe(&report, "of this input", self.verbose, &self.lab_name));
                 }
                 self.note_variables();
                 false
@@ -197,7 +219,7 @@ impl Session {
             Some(width) => script::fit_to_width(text, width),
             None => text.to_string(),
         };
-        if self.color { eprint!("{}", color::error(&text)) } else { eprint!("{text}") }
+        if self.color { errout!("{}", color::error(&text)) } else { errout!("{text}") }
     }
 }
 

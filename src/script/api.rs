@@ -21,6 +21,12 @@ pub(super) fn apply(lab: &Shared, op: Op) -> Fallible<()> {
     lab.borrow_mut().apply(op).map_err(Into::into)
 }
 
+/// A native function's body: a panic in it (a bug in netscript) becomes an
+/// error at the script's line, so the run rolls back as for any error.
+pub(super) fn guarded<T>(body: impl FnOnce() -> Fallible<T>) -> Fallible<T> {
+    crate::bug::catch(body).unwrap_or_else(|report| Err(report.into()))
+}
+
 /// Registers a function twice: acting in the host namespace, and with a
 /// namespace as its first argument. Each form carries its parameters' names
 /// and types, for messages about calls that match none.
@@ -31,14 +37,14 @@ macro_rules! in_any_netns {
         rhai::FuncRegistration::new($name).with_params_info(&params).register_into_engine($engine, move |$($arg: $ty),*| $(-> $ret)? {
             let $l = &lab;
             let $ns = Netns::Host;
-            $body
+            super::api::guarded(|| $body)
         });
         let lab = $lab.clone();
         let params: Vec<String> = std::iter::once("ns: namespace".to_string()).chain(params).collect();
         rhai::FuncRegistration::new($name).with_params_info(&params).register_into_engine($engine, move |ns: Netns, $($arg: $ty),*| $(-> $ret)? {
             let $l = &lab;
             let $ns = ns;
-            $body
+            super::api::guarded(|| $body)
         });
     }};
 }
@@ -66,6 +72,13 @@ pub fn register(engine: &mut Engine, lab: &Shared, params: &Rc<RefCell<Params>>)
     super::routing_api::register(engine, lab);
     register_params(engine, params);
     register_view(engine, lab);
+    if cfg!(debug_assertions) && std::env::var_os("NETSCRIPT_TEST_PANIC").is_some() {
+        // Only for the tests: no known input makes netscript panic.
+        in_any_netns!(engine, lab, "test_panic", |l, ns, what: &str| -> Fallible<()> {
+            let _ = (l, ns);
+            panic!("test panic: {what}")
+        });
+    }
 }
 
 /// `graph()`: the lab so far, as the kernel has it, in DOT (or
@@ -73,18 +86,20 @@ pub fn register(engine: &mut Engine, lab: &Shared, params: &Rc<RefCell<Params>>)
 fn register_view(engine: &mut Engine, lab: &Shared) {
     let l = lab.clone();
     define!(engine, "graph", [], move || -> Fallible<String> {
-        crate::view::lab_graph(&l.borrow(), crate::view::Format::Dot).map_err(Into::into)
+        guarded(|| crate::view::lab_graph(&l.borrow(), crate::view::Format::Dot).map_err(Into::into))
     });
     let l = lab.clone();
     define!(engine, "graph", ["format: string"], move |format: &str| -> Fallible<String> {
         let format = <crate::view::Format as clap::ValueEnum>::from_str(format, true)
             .map_err(|_| format!("graph format '{format}': the formats are dot, mermaid and svg"))?;
-        crate::view::lab_graph(&l.borrow(), format).map_err(Into::into)
+        guarded(|| crate::view::lab_graph(&l.borrow(), format).map_err(Into::into))
     });
     let l = lab.clone();
     define!(engine, "show", [], move || -> Fallible<String> {
-        let state = crate::view::lab_state(&l.borrow())?;
-        Ok(crate::view::render_text(&state, &|text| text.to_string()))
+        guarded(|| {
+            let state = crate::view::lab_state(&l.borrow())?;
+            Ok(crate::view::render_text(&state, &|text| text.to_string()))
+        })
     });
 }
 

@@ -35,6 +35,12 @@ fn syntax_error(err: &ParseErrorType) -> String {
     {
         return format!("syntax error: unexpected character: {}", describe_char(c));
     }
+    if let ParseErrorType::ExprTooDeep = err {
+        return format!(
+            "syntax error: this is nested deeper than a script may nest expressions and blocks ({} levels)",
+            super::MAX_EXPR_DEPTH
+        );
+    }
     format!("syntax error: {err}")
 }
 
@@ -93,6 +99,11 @@ pub fn render_eval_error(source: &Source, err: &EvalAltResult) -> String {
             extra_notes = explained.notes;
             explained.message
         }
+        EvalAltResult::ErrorDataTooLarge(what, _) => too_large(what),
+        EvalAltResult::ErrorStackOverflow(_) => format!(
+            "functions call functions more than {} deep, the most a script may (a recursion that never ends?)",
+            super::MAX_CALL_LEVELS
+        ),
         other => {
             // Rhai appends " (line L, position C)"; the caret shows that already.
             let text = other.to_string();
@@ -150,6 +161,28 @@ pub fn render_eval_error(source: &Source, err: &EvalAltResult) -> String {
 
 /// The file of the text given to `eval`.
 const EVAL: &str = "\0eval";
+/// Why a value is refused, for Rhai's words about its own limits.
+fn too_large(what: &str) -> String {
+    let runaway = "a limit so that a runaway loop fails here instead of taking all memory";
+    match what {
+        "Length of string" => {
+            format!(
+                "this string would be longer than {} MiB, the most a script may make: {runaway}",
+                super::MAX_STRING >> 20
+            )
+        }
+        "Size of object map" => {
+            format!(
+                "this map would hold more than {} entries, the most a script may make: {runaway}",
+                super::MAX_ITEMS
+            )
+        }
+        _ => format!(
+            "this array would hold more than {} items (nested arrays counted), the most a script may make: {runaway}",
+            super::MAX_ITEMS
+        ),
+    }
+}
 
 struct Frame<'a> {
     name: Option<&'a String>,

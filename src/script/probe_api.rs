@@ -13,8 +13,10 @@ use super::cidr::{Cidr, parse_ip, parse_socket};
 use super::convert::to_netns;
 use crate::kernel::NeighbourTable;
 use crate::kernel::ping::{PingOptions, PingStats};
+use crate::kernel::wait;
 use crate::lab::Lab;
 use crate::ops::Netns;
+use crate::output::outln;
 
 pub fn register(engine: &mut Engine, lab: &Shared) {
     in_any_netns!(engine, lab, "ping", |l, ns, target: Dynamic| -> Fallible<Map> {
@@ -71,12 +73,12 @@ fn expect_reach(lab: &Shared, from: &Netns, target: &Dynamic, reachable: bool) -
     let options =
         PingOptions { count: 3, interval: Duration::from_millis(50), timeout: Duration::from_secs(1) };
     let addr = to_target(target).map_err(|why| format!("cannot check {target}: {why}"))?;
-    let stats =
-        lab.borrow().net().ping_many(&[(from.clone(), addr)], &options).map_err(|err| err.to_string())?;
-    // A dry run cannot try: it noted the check and assumes it passes.
-    if lab.borrow().net().is_dry_run() {
-        return Ok(());
-    }
+    let stats = {
+        let lab = lab.borrow();
+        lab.net()
+            .ping_many(&[(from.clone(), addr)], &options, &lab.interrupt_flag())
+            .map_err(|err| format!("cannot check {addr}{}: {err}", from.location()))?
+    };
     let stats = stats[0];
     if lab.borrow().net().is_dry_run() {
         // The dry run assumed the check passes, either way.
@@ -138,7 +140,7 @@ fn pingall(lab: &Shared, hosts: Array, options: Map) -> Fallible<Map> {
     let lead = if net.is_dry_run() { "# " } else { "" };
     let measured = measure(&lab, &named, &ping, |line| {
         if !quiet {
-            println!("{lead}{line}");
+            outln!("{lead}{line}");
         }
     })?;
     let stats: Vec<PingStats> = measured.stats;
@@ -171,7 +173,7 @@ fn pingall(lab: &Shared, hosts: Array, options: Map) -> Fallible<Map> {
         lines.push(format!("{lead}*** Warning: {}", overflow_warning(&table, measured.v6)));
     }
     if !quiet {
-        println!("{}", lines.join("\n"));
+        outln!("{}", lines.join("\n"));
     }
     let mut map = Map::new();
     map.insert("sent".into(), Dynamic::from(INT::from(sent)));
@@ -233,7 +235,7 @@ fn measure(
     let ping = |pairs: &[(usize, usize)]| -> Result<Vec<PingStats>, String> {
         let probes: Vec<(Netns, IpAddr)> =
             pairs.iter().map(|&(i, j)| (named[i].0.clone(), named[j].1)).collect();
-        net.ping_many(&probes, options).map_err(|err| err.to_string())
+        net.ping_many(&probes, options, &lab.interrupt_flag()).map_err(|err| format!("pingall: {err}"))
     };
     // What a wave left in each namespace's table, deleted before the next.
     let forget = |pairs: &[(usize, usize)]| -> Result<(), String> {
@@ -262,7 +264,7 @@ fn measure(
     let mut overflowed = None;
     while !pending.is_empty() {
         if lab.is_interrupted() {
-            return Err("interrupted".into());
+            return Err(format!("pingall: {}", crate::interrupt::message()));
         }
         let (this, taken) = if staggered {
             let room = net.neighbour_table(v6).map_or(usize::MAX, |t| room_in(&t)).max(TABLE_MARGIN);
@@ -346,11 +348,10 @@ fn source_seen(lab: &Shared, ns: Netns, listen_ns: Dynamic, target: &str, option
         }
     }
     let lab = lab.borrow();
-    let seen = match bound {
-        None => lab.net().source_seen(&ns, &listen_ns, target, listen_port, timeout),
-        Some(bound) => lab.net().source_seen_from(&ns, bound, &listen_ns, target, listen_port, timeout),
-    }
-    .map_err(|err| err.to_string())?;
+    let seen = lab
+        .net()
+        .source_seen(&ns, bound, &listen_ns, target, listen_port, timeout, &lab.interrupt_flag())
+        .map_err(|err| fail(err.to_string()))?;
     Ok(seen.to_string())
 }
 
@@ -391,7 +392,9 @@ fn exec(lab: &Shared, ns: &Netns, command: &Dynamic, options: Map) -> Fallible<M
             other => return Err(fail(format!("unknown option '{other}'; the options are: timeout")).into()),
         }
     }
-    let output = lab.borrow().net().exec(ns, &argv, timeout).map_err(|err| fail(err.to_string()))?;
+    let lab = lab.borrow();
+    let output =
+        lab.net().exec(ns, &argv, timeout, &lab.interrupt_flag()).map_err(|err| fail(err.to_string()))?;
     if output.timed_out {
         return Err(fail(format!(
             "it was still running after {:.1} s and was killed",
@@ -419,8 +422,11 @@ fn ping_from(lab: &Shared, ns: &Netns, target: &Dynamic, options: Option<Map>) -
         Some(map) => to_options(map).map_err(fail)?,
         None => PingOptions::default(),
     };
-    let stats =
-        lab.borrow().net().ping_many(&[(ns.clone(), addr)], &options).map_err(|err| fail(err.to_string()))?;
+    let lab = lab.borrow();
+    let stats = lab
+        .net()
+        .ping_many(&[(ns.clone(), addr)], &options, &lab.interrupt_flag())
+        .map_err(|err| fail(err.to_string()))?;
     Ok(stats_map(&stats[0], addr))
 }
 
@@ -445,6 +451,9 @@ fn to_options(map: Map) -> Result<PingOptions, String> {
     Ok(options)
 }
 
+/// The most echo requests one probe may send.
+const MAX_COUNT: u32 = 100_000;
+
 /// Sets one of count, interval, timeout; false for any other key.
 fn set_ping_option(options: &mut PingOptions, key: &str, value: &Dynamic) -> Result<bool, String> {
     match key {
@@ -453,8 +462,8 @@ fn set_ping_option(options: &mut PingOptions, key: &str, value: &Dynamic) -> Res
                 .as_int()
                 .ok()
                 .and_then(|count| u32::try_from(count).ok())
-                .filter(|&count| count > 0)
-                .ok_or_else(|| format!("count must be a whole number of at least 1, not {value}"))?;
+                .filter(|&count| (1..=MAX_COUNT).contains(&count))
+                .ok_or_else(|| format!("count must be a whole number from 1 to {MAX_COUNT}, not {value}"))?;
         }
         "interval" => options.interval = seconds("interval", value)?,
         "timeout" => options.timeout = seconds("timeout", value)?,
@@ -463,15 +472,19 @@ fn set_ping_option(options: &mut PingOptions, key: &str, value: &Dynamic) -> Res
     Ok(true)
 }
 
-/// A duration in seconds, written as a whole number or not.
+/// A duration in seconds, written as a whole number or not. Negative, NaN
+/// and infinite are refused; anything longer than a day is taken as a day
+/// (every wait ends on Ctrl-C anyway).
 pub(super) fn seconds(option: &str, value: &Dynamic) -> Result<Duration, String> {
     let secs = match (value.as_int(), value.as_float()) {
         (Ok(int), _) => int as FLOAT,
         (_, Ok(float)) => float,
         _ => return Err(format!("{option} must be a number of seconds, not {value}")),
     };
-    Duration::try_from_secs_f64(secs)
-        .map_err(|_| format!("{option} must be a number of seconds from 0 up, not {value}"))
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("{option} must be a number of seconds from 0 up, not {value}"));
+    }
+    Ok(Duration::from_secs_f64(secs.min(wait::LONGEST.as_secs_f64())))
 }
 
 fn stats_map(stats: &PingStats, target: IpAddr) -> Map {
@@ -513,9 +526,19 @@ mod tests {
     fn bad_options_say_what_is_wrong() {
         let err = options(&[("cuont", Dynamic::from(1_i64))]).unwrap_err();
         assert_eq!(err, "unknown ping option 'cuont'; the options are: count, interval, timeout");
-        assert!(options(&[("count", Dynamic::from(0_i64))]).unwrap_err().contains("at least 1"));
+        assert!(options(&[("count", Dynamic::from(0_i64))]).unwrap_err().contains("from 1 to 100000"));
+        assert!(options(&[("count", Dynamic::from(1_i64 << 40))]).unwrap_err().contains("from 1 to"));
         assert!(options(&[("count", Dynamic::from(1.5_f64))]).unwrap_err().contains("whole number"));
         assert!(options(&[("timeout", Dynamic::from(-1_i64))]).unwrap_err().contains("from 0 up"));
+        for nonsense in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.5] {
+            let err = options(&[("interval", Dynamic::from(nonsense))]).unwrap_err();
+            assert!(err.starts_with("interval must be a number of seconds from 0 up, not"), "{err}");
+        }
+        // Huge is clamped to a day, never an overflow.
+        let parsed = options(&[("timeout", Dynamic::from(1e300_f64))]).unwrap();
+        assert_eq!(parsed.timeout, wait::LONGEST);
+        let parsed = options(&[("timeout", Dynamic::from(i64::MAX))]).unwrap();
+        assert_eq!(parsed.timeout, wait::LONGEST);
         assert!(options(&[("interval", Dynamic::from("fast"))]).unwrap_err().contains("number of seconds"));
     }
 

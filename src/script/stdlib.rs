@@ -64,6 +64,10 @@ pub fn functions(module: &str) -> Vec<ModuleFn> {
 pub struct Resolver {
     compiled: RefCell<BTreeMap<&'static str, Shared<Module>>>,
     files: FileModuleResolver,
+    /// The files being imported, outermost first, each as its real path and
+    /// as the script named it: a file that imports itself, directly or not,
+    /// would recurse until the stack overflows.
+    importing: RefCell<Vec<(PathBuf, String)>>,
 }
 
 impl Resolver {
@@ -73,7 +77,7 @@ impl Resolver {
             Some(dir) => FileModuleResolver::new_with_path(dir),
             None => FileModuleResolver::new_with_path(PathBuf::from(".")),
         };
-        Resolver { compiled: RefCell::new(BTreeMap::new()), files }
+        Resolver { compiled: RefCell::new(BTreeMap::new()), files, importing: RefCell::default() }
     }
 
     fn stdlib(
@@ -109,7 +113,26 @@ impl ModuleResolver for Resolver {
         if let Some((name, text)) = MODULES.iter().find(|(name, _)| *name == path) {
             return self.stdlib(engine, name, text, pos);
         }
-        self.files.resolve(engine, source, path, pos).map_err(|err| match *err {
+        let file = self.files.get_file_path(path, None);
+        let real = std::fs::canonicalize(&file).unwrap_or(file);
+        let shown = if path.ends_with(".rhai") { path.to_string() } else { format!("{path}.rhai") };
+        let cycle = {
+            let importing = self.importing.borrow();
+            let at = importing.iter().position(|(open, _)| *open == real);
+            at.map(|at| {
+                importing[at..].iter().map(|(_, name)| name.as_str()).collect::<Vec<_>>().join(" imports ")
+            })
+        };
+        if let Some(chain) = cycle {
+            let message = format!(
+                "import cycle: {chain} imports {shown} again; modules cannot import each other in a circle"
+            );
+            return Err(EvalAltResult::ErrorRuntime(message.into(), pos).into());
+        }
+        self.importing.borrow_mut().push((real, shown));
+        let resolved = self.files.resolve(engine, source, path, pos);
+        self.importing.borrow_mut().pop();
+        resolved.map_err(|err| match *err {
             EvalAltResult::ErrorModuleNotFound(..) => {
                 let file = self.files.get_file_path(path, None);
                 let names: Vec<&str> = MODULES.iter().map(|(name, _)| *name).collect();
@@ -204,6 +227,35 @@ mod tests {
         assert!(star[0].doc[0].starts_with("A star: a bridge"), "{:?}", star[0].doc);
         assert!(!topo.iter().any(|f| f.name == "ns_of"));
         assert!(functions("nope").is_empty());
+    }
+
+    #[test]
+    fn an_import_cycle_is_an_error_not_a_stack_overflow() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.rhai"), "import \"b\" as b;\nfn fa() { 1 }").unwrap();
+        std::fs::write(dir.path().join("b.rhai"), "import \"a\" as a;\nfn fb() { 2 }").unwrap();
+        std::fs::write(dir.path().join("self.rhai"), "import \"self\" as me;").unwrap();
+        let engine = engine(Some(dir.path()));
+        let innermost = |mut err: &EvalAltResult| {
+            while let EvalAltResult::ErrorInModule(_, inner, _) = err {
+                err = inner;
+            }
+            match err {
+                EvalAltResult::ErrorRuntime(message, _) => message.to_string(),
+                other => other.to_string(),
+            }
+        };
+        let err = engine.run("import \"a\" as a;").unwrap_err();
+        assert!(
+            innermost(&err).starts_with("import cycle: a.rhai imports b.rhai imports a.rhai again;"),
+            "{err}"
+        );
+        let err = engine.run("import \"self\" as s;").unwrap_err();
+        assert!(innermost(&err).starts_with("import cycle: self.rhai imports self.rhai again;"), "{err}");
+        // Imported twice, but not in a circle: fine.
+        std::fs::write(dir.path().join("c.rhai"), "import \"d\" as d;").unwrap();
+        std::fs::write(dir.path().join("d.rhai"), "fn fd() { 4 }").unwrap();
+        engine.run("import \"d\" as d; import \"c\" as c; import \"d\" as again;").unwrap();
     }
 
     #[test]

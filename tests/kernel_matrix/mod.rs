@@ -55,10 +55,12 @@ pub const CORE_IN_VM: &[&str] = &[
     "addresses_and_routes::",
     "connectivity::",
     "equivalence::",
+    "firewall::",
     "lifecycle::",
     "links::",
     "namespaces::",
     "nat::",
+    "policy_routing::",
     "scripts::",
     "stdlib::",
     "traffic::",
@@ -69,12 +71,6 @@ pub const CORE_IN_VM: &[&str] = &[
 /// Tests of the core suite that do not run in the VM, and why.
 pub const NOT_IN_VM: &[(&str, &str)] = &[
     ("see::the_man_page_renders", "man-db (man, groff and their configuration) is not in the image"),
-    (
-        "lifecycle::down_leaves_alone_what_the_user_made_with_the_lab_names",
-        "issue 13: 6.1 gives a namespace made again under the same name the lab's nsfs inode number \
-         back, and `down` then deletes the user's namespace; it passes once namespaces are told \
-         apart by their cookie",
-    ),
     (
         "connectivity::unanswered_ping_loses_everything_and_returns_promptly",
         "a wall-clock bound for a native CPU; under TCG everything takes several times longer",

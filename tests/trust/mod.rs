@@ -8,4 +8,6 @@ mod foreign;
 mod identity;
 mod locks;
 mod sharing;
+mod signals;
 mod state;
+mod teardown;

@@ -44,7 +44,9 @@ fn a_host_wide_setting_is_refused_in_a_namespace_unless_meant() {
         .file("meant.rhai", meant)
         .step("netscript refused.rhai")
         .step("ls /run/netns")
-        .step("unshare --uts sh -c 'domainname before; netscript meant.rhai && domainname && netscript down meant && domainname'")
+        .step(
+            "unshare --uts sh -c 'd=/proc/sys/kernel/domainname; echo before > $d; netscript meant.rhai && cat $d && netscript down meant && cat $d'",
+        )
         .run();
     out[0].failure(1).stderr_has(
         "kernel.domainname is not a network setting: every namespace shares the host's, so setting it here would change the host",

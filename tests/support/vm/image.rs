@@ -165,6 +165,30 @@ fn plan(kernel: &Kernel, test_bin: &Path) -> Result<Plan, Problem> {
             plan.program(&path, false)?;
         }
     }
+    // Debian's python3, for the tests' UDP probes and JSON checks, with its
+    // standard library less what no test imports (tests, tools, the
+    // static library): about 25 MB.
+    if let Some(python) = find_program("python3") {
+        let real = plan.resolve(&python);
+        let version = real.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let lib = PathBuf::from("/usr/lib").join(&version);
+        if version.starts_with("python3") && lib.is_dir() {
+            plan.program(&python, false)?;
+            let real_lib = plan.resolve(&lib);
+            let skip = [
+                "test",
+                "idlelib",
+                "tkinter",
+                "turtledemo",
+                "lib2to3",
+                "ensurepip",
+                "pydoc_data",
+                "config-",
+                "distutils",
+            ];
+            plan.tree_except(&real_lib, &real_lib, &skip)?;
+        }
+    }
     // The kernel's request_module runs /sbin/modprobe.
     if Path::new("/sbin/modprobe").exists() {
         plan.host_file(Path::new("/sbin/modprobe"))?;
@@ -251,6 +275,11 @@ impl Plan {
 
     /// Every file under `source`, placed under `into`.
     fn tree(&mut self, into: &Path, source: &Path) -> Result<(), Problem> {
+        self.tree_except(into, source, &[])
+    }
+
+    /// The same, leaving out the entries named in `except` (at any depth).
+    fn tree_except(&mut self, into: &Path, source: &Path, except: &[&str]) -> Result<(), Problem> {
         let meta = fs::metadata(source).map_err(|err| failed("stat", source, err))?;
         if meta.is_file() {
             self.add(&into.to_string_lossy(), Source::Host(source.to_path_buf()));
@@ -261,13 +290,16 @@ impl Plan {
             fs::read_dir(source).map_err(|err| failed("read", source, err))?.flatten().collect();
         children.sort_by_key(|e| e.file_name());
         for child in children {
+            if except.iter().any(|name| child.file_name().to_string_lossy().starts_with(name)) {
+                continue;
+            }
             let kind = child.file_type().map_err(|err| failed("stat", &child.path(), err))?;
             let to = into.join(child.file_name());
             if kind.is_symlink() {
                 let target = fs::read_link(child.path()).map_err(|err| failed("read", &child.path(), err))?;
                 self.add(&to.to_string_lossy(), Source::Symlink(target.to_string_lossy().to_string()));
             } else if kind.is_dir() || kind.is_file() {
-                self.tree(&to, &child.path())?;
+                self.tree_except(&to, &child.path(), except)?;
             }
         }
         Ok(())
