@@ -9,12 +9,14 @@
 //! - `view`: a lab's topology as a picture and its state as text or JSON;
 //! - `cli`: arguments, parameters and the run itself;
 //! - `repl`: the interactive session, `netscript` without a script;
+//! - `import`: a tutorial's shell commands as a script, its mistakes mended;
 //! - `interrupt` and `output`: signals and a closed stdout stop a run, never kill it;
 //! - `bug`: a panic still rolls back, and is reported as netscript's bug.
 
 mod bug;
 mod cli;
 mod dryrun;
+mod import;
 mod interrupt;
 mod kernel;
 mod lab;

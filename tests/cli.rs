@@ -85,7 +85,7 @@ fn a_mistyped_command_suggests_the_command() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "error: no command 'grpah'; did you mean graph? the commands are: down, ls, graph, show, completions, man, help\n"
+        "error: no command 'grpah'; did you mean graph? the commands are: down, ls, graph, show, import, completions, man, help\n"
     );
 }
 

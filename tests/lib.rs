@@ -20,6 +20,7 @@ mod stdlib;
 mod traffic;
 // Apart from the list above, so branches that add tests merge cleanly.
 mod firewall;
+mod import;
 mod kernel_matrix;
 mod messages;
 mod see;

@@ -11,6 +11,7 @@ Examples:
   netscript ls                                          the labs that are up
   sudo netscript down bridge-lab                        remove everything that lab made
   sudo netscript graph bridge-lab -o lab.svg            draw a lab that is up (show: its state)
+  netscript import tutorial.md -o lab.rhai              a tutorial's commands as a script
 
 Exit status: 0 success, 1 the script or an operation failed, 2 usage error.";
 
@@ -132,6 +133,19 @@ pub enum Command {
         /// Print JSON for programs (the shape is in the README)
         #[arg(long)]
         json: bool,
+    },
+    /// Turn a tutorial's shell commands into a netscript script that builds
+    /// the same lab, with the tutorial's mistakes named and corrected
+    Import {
+        /// The tutorial, shell script or dry run to read; - for standard input
+        file: PathBuf,
+        /// Write the script to FILE instead of standard output
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Then build the original commands and the script, each in a sandbox
+        /// of its own, and compare what they made (needs root)
+        #[arg(long)]
+        check: bool,
     },
     /// Print a completion script for a shell; it completes lab names too
     Completions {

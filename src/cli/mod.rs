@@ -3,6 +3,7 @@
 mod args;
 pub mod color;
 mod completions;
+mod import;
 mod labs;
 pub mod rollback;
 mod run;

@@ -9,7 +9,7 @@ use clap::Parser;
 use rhai::{Dynamic, EvalAltResult, Position};
 
 use super::args::{Args, Command, RunArgs};
-use super::{color, labs, see};
+use super::{color, import, labs, see};
 use crate::dryrun::{self, World};
 use crate::kernel::{Kernel, sandbox};
 use crate::lab::{self, Lab, LedgerName, Teardown};
@@ -56,6 +56,7 @@ fn dispatch(args: impl IntoIterator<Item = OsString>) -> i32 {
             see::graph(lab, *format, output.as_deref(), *all)
         }
         Some(Command::Show { lab, json }) => see::show(lab, *json),
+        Some(Command::Import { file, output, check }) => import::run(file, output.as_deref(), *check),
         Some(Command::Completions { shell, lab_names }) => see::completions(*shell, *lab_names),
         Some(Command::Man { command }) => see::man(command.as_deref()),
         Some(Command::Listen { proto, port }) => crate::kernel::port::listen(proto, *port),

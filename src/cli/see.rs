@@ -309,7 +309,7 @@ mod tests {
         top.build();
         assert_eq!(
             subcommand(&top, "grpah").unwrap_err(),
-            "no command 'grpah'; did you mean graph? the commands are: down, ls, graph, show, completions, man, help"
+            "no command 'grpah'; did you mean graph? the commands are: down, ls, graph, show, import, completions, man, help"
         );
     }
 }
