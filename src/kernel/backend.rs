@@ -244,6 +244,10 @@ impl super::Network for Kernel {
         self.host_cookie
     }
 
+    fn netns_placeholder_remove(&self, name: &str) -> bool {
+        netns::remove_placeholder(name)
+    }
+
     fn link_identity(&self, ns: &Netns, dev: &str) -> Result<(u32, String), KernelError> {
         Kernel::link_identity(self, ns, dev)
     }

@@ -151,6 +151,22 @@ pub fn delete(name: &str) -> io::Result<()> {
     fs::remove_file(&target)
 }
 
+/// Removes what a run killed while making namespace `name` left: the empty
+/// file a namespace is mounted on, made by netscript (0444, this user's),
+/// with nothing mounted on it yet. Anything else is left alone.
+pub fn remove_placeholder(name: &str) -> bool {
+    let target = path(name);
+    let Ok(meta) = fs::symlink_metadata(&target) else {
+        return false;
+    };
+    let ours = meta.is_file()
+        && meta.len() == 0
+        && meta.mode() & 0o7777 == 0o444
+        && meta.uid() == nix::unistd::geteuid().as_raw()
+        && inode(name).is_none();
+    ours && fs::remove_file(&target).is_ok()
+}
+
 /// SO_NETNS_COOKIE (Linux 5.14): the cookie of the socket's namespace.
 const SO_NETNS_COOKIE: nix::libc::c_int = 71;
 

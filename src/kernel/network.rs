@@ -33,6 +33,12 @@ pub trait Network {
     fn netns_cookies(&self, names: &[&str]) -> Vec<Option<u64>>;
     /// The cookie of the namespace netscript runs in.
     fn host_cookie(&self) -> Option<u64>;
+    /// Removes the empty file a killed run left where it was making
+    /// namespace `name` (nothing mounted on it); true when there was one.
+    fn netns_placeholder_remove(&self, name: &str) -> bool {
+        let _ = name;
+        false
+    }
 
     fn links(&self, ns: &Netns) -> Result<Vec<LinkInfo>, KernelError>;
     fn link_index(&self, ns: &Netns, dev: &str) -> Result<u32, KernelError>;

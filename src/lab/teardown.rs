@@ -186,6 +186,9 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
                     // Nothing mounted there: gone (a plain file of that name is not ours to unlink).
                     if net.netns_exists(name) {
                         report.errors.push(format!("cannot tell whether namespace '{name}' is this lab's"));
+                    } else if net.netns_placeholder_remove(name) {
+                        // Killed while it was being made: only its empty file was there.
+                        report.undone.push(u.op.clone());
                     } else {
                         report.gone.push(u.op.clone());
                     }
