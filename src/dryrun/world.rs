@@ -14,7 +14,9 @@ use crate::kernel::ping::{PingOptions, PingStats};
 use crate::kernel::{
     AddrInfo, ExecOutput, KernelError, LinkInfo, Network, RouteInfo, RuleInfo, no_link, no_netns,
 };
-use crate::ops::{Netns, Op, RouteSpec, Rule};
+use crate::ops::{Netns, Op, RouteSpec, Rule, Shape};
+
+mod shaping;
 
 #[derive(Debug, Clone)]
 struct Link {
@@ -48,6 +50,8 @@ struct Space {
 struct State {
     spaces: BTreeMap<Netns, Space>,
     next_id: u64,
+    /// The root qdiscs the dry run set, by link id; others have the kernel's.
+    shapes: BTreeMap<u64, Shape>,
 }
 
 pub struct World {
@@ -305,7 +309,8 @@ impl World {
                 let space = state.space_mut(ns)?;
                 let at = space.links.iter().position(|l| &l.name == dev).ok_or_else(|| no_link(ns, dev))?;
                 let mut link = space.links.remove(at);
-                // A moved link loses its addresses and its place on a bridge.
+                // A moved link loses its addresses, its place on a bridge and its qdisc.
+                state.shapes.remove(&link.id);
                 link.addrs.clear();
                 link.master = None;
                 link.up = false;
@@ -393,6 +398,9 @@ impl World {
                 state.space(ns)?;
             }
             Op::ProcessStop { .. } => {}
+            Op::LinkShape { .. } | Op::LinkUnshape { .. } | Op::QdiscRestore { .. } => {
+                shaping::simulate(&mut state, op)?
+            }
             Op::FirewallDel { ns, rule } => {
                 let space = state.space_mut(ns)?;
                 let before = space.rules.len();
@@ -440,8 +448,9 @@ impl Network for World {
         {
             return Ok(());
         }
+        let before = shaping::preamble(&self.state.borrow(), op);
         self.simulate(op)?;
-        for line in op.render() {
+        for line in before.iter().chain(&op.render()) {
             println!("{line}");
         }
         Ok(())
@@ -626,6 +635,21 @@ impl Network for World {
     fn spawn(&self, ns: &Netns, argv: &[String], log: &str) -> Result<(u32, u64), KernelError> {
         self.apply(&Op::ProcessStart { ns: ns.clone(), argv: argv.to_vec(), log: log.to_string() })?;
         Ok((0, 0))
+    }
+
+    fn qdiscs(&self, ns: &Netns) -> Result<Vec<crate::kernel::QdiscInfo>, KernelError> {
+        shaping::qdiscs(&self.state.borrow(), ns)
+    }
+
+    fn throughput(
+        &self,
+        from: &Netns,
+        sink_ns: &Netns,
+        target: SocketAddr,
+        options: &crate::kernel::ThroughputOptions,
+        _interrupt: &std::sync::atomic::AtomicBool,
+    ) -> Result<crate::kernel::ThroughputStats, KernelError> {
+        shaping::throughput(&self.state.borrow(), from, sink_ns, target, options)
     }
 
     fn is_dry_run(&self) -> bool {

@@ -171,6 +171,9 @@ impl Kernel {
             Op::FirewallDel { ns, rule } => self.firewall_del(ns, rule),
             Op::ProcessStart { ns, argv, log } => self.spawn(ns, argv, std::path::Path::new(log)).map(drop),
             Op::ProcessStop { pid, start } => self.stop_process(*pid, *start),
+            Op::LinkShape { ns, dev, shape } => self.link_shape(ns, dev, shape),
+            Op::LinkUnshape { ns, dev } => self.link_unshape(ns, dev),
+            Op::QdiscRestore { ns, dev, prior, .. } => self.qdisc_restore(ns, dev, prior),
         }
     }
 }
@@ -281,6 +284,21 @@ impl super::Network for Kernel {
 
     fn spawn(&self, ns: &Netns, argv: &[String], log: &str) -> Result<(u32, u64), KernelError> {
         Kernel::spawn(self, ns, argv, std::path::Path::new(log))
+    }
+
+    fn qdiscs(&self, ns: &Netns) -> Result<Vec<super::QdiscInfo>, KernelError> {
+        Kernel::qdisc_list(self, ns)
+    }
+
+    fn throughput(
+        &self,
+        from: &Netns,
+        sink_ns: &Netns,
+        target: std::net::SocketAddr,
+        options: &super::ThroughputOptions,
+        interrupt: &std::sync::atomic::AtomicBool,
+    ) -> Result<super::ThroughputStats, KernelError> {
+        Kernel::throughput(self, from, sink_ns, target, options, interrupt)
     }
 
     fn exec(

@@ -12,9 +12,11 @@ mod network;
 pub mod ping;
 mod probe;
 pub mod process;
+pub mod qdisc;
 mod routes;
 pub mod sandbox;
 mod sysctl;
+pub mod throughput;
 
 pub use addrs::AddrInfo;
 pub use backend::Kernel;
@@ -23,4 +25,6 @@ pub use exec::ExecOutput;
 pub use firewall::RuleInfo;
 pub use links::LinkInfo;
 pub use network::{Network, no_link, no_netns};
+pub use qdisc::QdiscInfo;
 pub use routes::RouteInfo;
+pub use throughput::{ThroughputOptions, ThroughputStats};

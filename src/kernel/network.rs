@@ -4,9 +4,12 @@
 //! what the dry run itself "created".
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::ping::{PingOptions, PingStats};
+use super::qdisc::QdiscInfo;
+use super::throughput::{ThroughputOptions, ThroughputStats};
 use super::{AddrInfo, ExecOutput, KernelError, LinkInfo, RouteInfo, RuleInfo};
 use crate::ops::{Netns, Op, Rule};
 
@@ -52,6 +55,21 @@ pub trait Network {
         listen_port: u16,
         timeout: Duration,
     ) -> Result<IpAddr, KernelError>;
+
+    /// Every qdisc of a namespace, the kernel's own included.
+    fn qdiscs(&self, ns: &Netns) -> Result<Vec<QdiscInfo>, KernelError>;
+
+    /// The throughput probe: a TCP stream from `from` to `target`, received
+    /// by a sink in `sink_ns`; ends early, with an error, once `interrupt`
+    /// is set.
+    fn throughput(
+        &self,
+        from: &Netns,
+        sink_ns: &Netns,
+        target: SocketAddr,
+        options: &ThroughputOptions,
+        interrupt: &AtomicBool,
+    ) -> Result<ThroughputStats, KernelError>;
 
     /// Runs a program inside the namespace and waits for it, at most `timeout`.
     fn exec(&self, ns: &Netns, argv: &[String], timeout: Duration) -> Result<ExecOutput, KernelError>;

@@ -8,6 +8,7 @@ pub mod ledger;
 mod made;
 mod profile;
 mod progress;
+mod shaping;
 mod shared;
 pub mod store;
 mod teardown;
@@ -216,7 +217,11 @@ impl Lab {
         op.validate().map_err(|why| format!("cannot {}: {why}", op.describe()))?;
         self.open_ledger().map_err(|why| format!("cannot {}: {why}", op.describe()))?;
         let started = Instant::now();
-        let prior = if self.journal.needs_prior_state(&op) { self.prior_state(&op) } else { None };
+        let prior = if self.journal.needs_prior_state(&op) {
+            self.prior_state(&op).map_err(|why| format!("cannot {}: {why}", op.describe()))?
+        } else {
+            None
+        };
         self.measure("(state before)", started);
         let seq = self.next_seq();
         let mark = self.journal.record(&op, prior.as_ref(), seq);
@@ -335,9 +340,11 @@ impl Lab {
     }
 
     /// What `op` is about to change, as it is now. None when it cannot be
-    /// read: then the operation itself fails, with the better message.
-    fn prior_state(&self, op: &Op) -> Option<Prior> {
-        match op {
+    /// read: then the operation itself fails, with the better message. An
+    /// error when it is something netscript could not set back.
+    fn prior_state(&self, op: &Op) -> Result<Option<Prior>, String> {
+        Ok(match op {
+            Op::LinkShape { ns, dev, .. } | Op::LinkUnshape { ns, dev } => return self.qdisc_prior(ns, dev),
             Op::LinkSetUp { ns, dev, .. }
             | Op::LinkSetMaster { ns, dev, .. }
             | Op::LinkSetMtu { ns, dev, .. } => self.net.link(ns, dev).ok().map(|link| Prior::Link {
@@ -348,7 +355,7 @@ impl Lab {
             Op::SysctlSet { ns, key, .. } => self.claim(ns, key).map(Prior::Sysctl),
             Op::FirewallAdd { ns, rule } => self.net.firewall_has(ns, rule).ok().map(Prior::RulePresent),
             _ => None,
-        }
+        })
     }
 
     fn owner(&self) -> Owner<'_> {

@@ -5,6 +5,7 @@ use ipnetwork::IpNetwork;
 use serde::{Deserialize, Serialize};
 
 use super::Rule;
+use super::shape::{RootQdisc, Shape};
 
 /// Where an operation happens: the namespace netscript runs in, or a named
 /// namespace (a bind mount under /run/netns, as `ip netns add` makes).
@@ -159,6 +160,26 @@ pub enum Op {
         pid: u32,
         start: u64,
     },
+    /// Shapes what leaves the link: its root qdisc becomes `shape`.
+    LinkShape {
+        ns: Netns,
+        dev: String,
+        shape: Shape,
+    },
+    /// Removes the link's own root qdisc: the kernel's default comes back.
+    LinkUnshape {
+        ns: Netns,
+        dev: String,
+    },
+    /// Undoes shaping a link the lab did not make: puts back the root
+    /// qdisc it had, if the one there is still the lab's (`ours`; None for
+    /// the kernel's default). Only ever an undo, derived by the journal.
+    QdiscRestore {
+        ns: Netns,
+        dev: String,
+        ours: Option<Shape>,
+        prior: RootQdisc,
+    },
 }
 
 fn yes() -> bool {
@@ -241,6 +262,18 @@ impl Op {
                 }
                 Ok(())
             }
+            Op::LinkShape { ns, dev, shape } => {
+                ns_ok(ns)?;
+                check_ifname(dev)?;
+                shape.validate()
+            }
+            Op::LinkUnshape { ns, dev } => ns_ok(ns).and(check_ifname(dev)),
+            Op::QdiscRestore { ns, dev, ours, prior } => {
+                ns_ok(ns)?;
+                check_ifname(dev)?;
+                ours.as_ref().map_or(Ok(()), Shape::validate)?;
+                prior.validate()
+            }
             Op::FirewallAdd { ns, rule } | Op::FirewallDel { ns, rule } => {
                 ns_ok(ns)?;
                 for dev in rule.interfaces() {
@@ -278,6 +311,9 @@ impl Op {
             Op::FirewallDel { .. } => "firewall del",
             Op::ProcessStart { .. } => "process start",
             Op::ProcessStop { .. } => "process stop",
+            Op::LinkShape { .. } => "link shape",
+            Op::LinkUnshape { .. } => "link unshape",
+            Op::QdiscRestore { .. } => "qdisc restore",
         }
     }
 
@@ -300,7 +336,10 @@ impl Op {
             | Op::SysctlSet { ns, .. }
             | Op::FirewallAdd { ns, .. }
             | Op::FirewallDel { ns, .. }
-            | Op::ProcessStart { ns, .. } => vec![ns],
+            | Op::ProcessStart { ns, .. }
+            | Op::LinkShape { ns, .. }
+            | Op::LinkUnshape { ns, .. }
+            | Op::QdiscRestore { ns, .. } => vec![ns],
         }
     }
 
@@ -342,6 +381,13 @@ impl Op {
             Op::FirewallDel { ns, rule } => format!("remove the rule to {}{}", rule.describe(), at(ns)),
             Op::ProcessStart { ns, argv, .. } => format!("start `{}`{}", argv.join(" "), at(ns)),
             Op::ProcessStop { pid, .. } => format!("stop process {pid}"),
+            Op::LinkShape { ns, dev, shape } => {
+                format!("shape link '{dev}'{} to {}", at(ns), shape.summary())
+            }
+            Op::LinkUnshape { ns, dev } => format!("remove the shaping of link '{dev}'{}", at(ns)),
+            Op::QdiscRestore { ns, dev, prior, .. } => {
+                format!("put back qdisc {} on link '{dev}'{}", prior.describe(), at(ns))
+            }
         }
     }
 }

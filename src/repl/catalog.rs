@@ -28,6 +28,7 @@ const ADDRS: &str = "Addresses";
 const ROUTES: &str = "Routes";
 const NAT: &str = "Forwarding and NAT";
 const CHECKS: &str = "Checking a lab";
+const SHAPING: &str = "Shaping";
 const CIDR: &str = "Address arithmetic";
 const PARAMS: &str = "Parameters";
 
@@ -110,6 +111,12 @@ pub const ENTRIES: &[Entry] = &[
         "pingall([ns...][, #{count, timeout, quiet}]) -> map",
         "every host pings every other",
     ),
+    entry(
+        CHECKS,
+        "throughput",
+        "a.throughput(b, addr[, #{seconds, warmup, timeout}]) -> map",
+        "TCP from a to a sink in b: bits_per_second",
+    ),
     entry(CHECKS, "assert_reachable", "[ns.]assert_reachable(addr)", "fail unless addr answers"),
     entry(CHECKS, "assert_unreachable", "[ns.]assert_unreachable(addr)", "fail if addr answers"),
     entry(CHECKS, "exec", "[ns.]exec(command[, #{timeout}]) -> map", "run a command inside, wait for it"),
@@ -122,6 +129,14 @@ pub const ENTRIES: &[Entry] = &[
     entry(CHECKS, "dry_run", "dry_run() -> bool", "whether this is a --dry-run"),
     entry(CHECKS, "graph", "graph([\"dot\"|\"mermaid\"|\"svg\"]) -> text", "the lab so far, as a picture"),
     entry(CHECKS, "show", "show() -> text", "the lab so far: links, addresses, routes, rules"),
+    entry(
+        SHAPING,
+        "link_shape",
+        "[ns.]link_shape(dev, #{rate, delay, jitter, loss, ...})",
+        "shape what leaves dev (tbf, or netem)",
+    ),
+    entry(SHAPING, "link_unshape", "[ns.]link_unshape(dev)", "remove dev's shaping"),
+    entry(SHAPING, "link_qdisc", "[ns.]link_qdisc(dev) -> map", "dev's root qdisc: kind and parameters"),
     entry(CIDR, "cidr", "cidr(\"10.0.0.0/24\") -> Cidr", "an address with its prefix"),
     entry(CIDR, "host", "c.host(n) -> Cidr", "the n-th host (-1: the last)"),
     entry(CIDR, "contains", "c.contains(address) -> bool", "whether the subnet holds it"),

@@ -48,6 +48,7 @@ pub fn register(engine: &mut Engine, lab: &Shared, params: &Rc<RefCell<Params>>)
     register_cidr(engine);
     super::probe_api::register(engine, lab);
     super::firewall_api::register(engine, lab);
+    super::shape_api::register(engine, lab);
     register_params(engine, params);
     register_view(engine, lab);
 }

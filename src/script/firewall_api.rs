@@ -34,7 +34,9 @@ pub fn register(engine: &mut Engine, lab: &Shared) {
                         flag.as_bool().map_err(|_| format!("host_wide must be true or false, not {flag}"))?
                 }
                 other => {
-                    return Err(format!("unknown sysctl_set option '{other}'; the option is host_wide").into());
+                    return Err(
+                        format!("unknown sysctl_set option '{other}'; the option is host_wide").into()
+                    );
                 }
             }
         }

@@ -8,6 +8,7 @@ mod error;
 mod firewall_api;
 mod params;
 mod probe_api;
+mod shape_api;
 mod stdlib;
 
 use std::cell::RefCell;
