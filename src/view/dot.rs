@@ -38,6 +38,9 @@ pub fn dot(topology: &Topology) -> String {
         if let Some(text) = label(&edge.b) {
             attrs.push(format!("headlabel={text}"));
         }
+        if let Some(shape) = edge.shape_label() {
+            attrs.push(format!("label={}", quote(&shape)));
+        }
         if edge.kind == EdgeKind::Port {
             attrs.push("style=dashed".into());
         }
@@ -69,11 +72,14 @@ pub fn mermaid(topology: &Topology) -> String {
     }
     for edge in &topology.edges {
         let side = |end: &End| mermaid_text(&end.lines().join(" "));
-        let label = match (side(&edge.a), side(&edge.b)) {
+        let mut label = match (side(&edge.a), side(&edge.b)) {
             (a, b) if a.is_empty() => b,
             (a, b) if b.is_empty() => a,
             (a, b) => format!("{a} ↔ {b}"),
         };
+        if let Some(shape) = edge.shape_label() {
+            label = format!("{label} ({})", mermaid_text(&shape));
+        }
         let line = if edge.kind == EdgeKind::Port { "-.-" } else { "---" };
         let label = if label.is_empty() { String::new() } else { format!("|\"{label}\"|") };
         out.push_str(&format!("  {} {line}{label} {}\n", id(&edge.a.node), id(&edge.b.node)));
@@ -91,6 +97,7 @@ mod tests {
             node: node.into(),
             ifname: ifname.map(String::from),
             addrs: addrs.iter().map(|a| a.to_string()).collect(),
+            shape: None,
         }
     }
 
@@ -134,6 +141,23 @@ mod tests {
   "host/br0" -- "web" [taillabel="web-br", headlabel="eth0\n10.0.0.5/24\nfd00::5/64"];
 }
 "#
+        );
+    }
+
+    #[test]
+    fn a_shaped_edge_is_labelled_with_its_shape() {
+        let mut topology = small();
+        let shape = Some("40ms 10mbit 1.5% loss".to_string());
+        topology.edges[1].a.shape = shape.clone();
+        topology.edges[1].b.shape = shape;
+        assert!(dot(&topology).contains(
+            r#""host/br0" -- "web" [taillabel="web-br", headlabel="eth0\n10.0.0.5/24\nfd00::5/64", label="40ms 10mbit 1.5% loss"];"#
+        ));
+        assert!(mermaid(&topology).contains("fd00::5/64 (40ms 10mbit 1.5% loss)\"| n2"));
+        topology.edges[1].b.shape = Some("10mbit".into());
+        assert_eq!(
+            topology.edges[1].shape_label().as_deref(),
+            Some("web-br: 40ms 10mbit 1.5% loss | eth0: 10mbit")
         );
     }
 
