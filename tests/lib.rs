@@ -20,4 +20,5 @@ mod stdlib;
 mod traffic;
 // Apart from the list above, so branches that add tests merge cleanly.
 mod see;
+mod shaping;
 mod trust;

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::support::{Sandbox, addresses_of, link_names, privileged};
 
 const SCRIPTS: &[&str] =
-    &["bridge-lab", "bridge-nat", "host-gateway", "internal-external", "routers", "star", "veth-pair"];
+    &["bridge-lab", "bridge-nat", "host-gateway", "internal-external", "routers", "star", "veth-pair", "wan"];
 
 fn script(name: &str) -> String {
     format!("{}/scripts/{name}.rhai", env!("CARGO_MANIFEST_DIR"))

@@ -165,7 +165,9 @@ fn share(what: &str, value: &Dynamic) -> Result<Percent, String> {
 }
 
 /// A link's root qdisc for scripts: #{kind, handle, default, text} and,
-/// for tbf and netem, its parameters by name.
+/// for tbf and netem, its parameters by name as tc writes them, and the
+/// rate, delay, jitter and loss as numbers (bits_per_second, delay_ms,
+/// jitter_ms, loss_percent).
 fn qdisc_map(root: Option<&QdiscInfo>) -> Map {
     let mut map = Map::new();
     let Some(root) = root else {
@@ -180,6 +182,15 @@ fn qdisc_map(root: Option<&QdiscInfo>) -> Map {
     if let Some(shape) = root.shape() {
         for (name, value) in shape.parameters() {
             map.insert(name.into(), value.into());
+        }
+        // And as numbers, for a script to compare with what it measures.
+        let rate =
+            shape.rate().map_or(Dynamic::UNIT, |bits| Dynamic::from(INT::try_from(bits).unwrap_or(INT::MAX)));
+        map.insert("bits_per_second".into(), rate);
+        if let Shape::Netem { delay, jitter, loss, .. } = shape {
+            map.insert("delay_ms".into(), Dynamic::from(delay as FLOAT / 1e6));
+            map.insert("jitter_ms".into(), Dynamic::from(jitter as FLOAT / 1e6));
+            map.insert("loss_percent".into(), Dynamic::from(f64::from(loss.0) as FLOAT / 1e6));
         }
     }
     map
