@@ -387,7 +387,9 @@ fn topology_helpers_take_link_options() {
     assert_eq!((rate("a", "to-h1"), rate("h1", "to-a")), (8_000_000, 8_000_000));
     assert_eq!((rate("a", "up0"), rate("host", "a-br")), (2_000_000, 2_000_000));
     assert_eq!(root(&all, "host", "br0")["kind"], "noqueue");
-    out[2].failure(1).stderr_has("topo::p2p: unknown option 'rat'").stderr_has("rate, delay, jitter");
+    out[2].failure(1).stderr_has(
+        "topo::p2p: unknown option 'rat'; the options are: link options (rate, delay, jitter, loss, ...)",
+    );
 }
 
 /// Bad input: a message at the script's line, exit 1, nothing changed.
