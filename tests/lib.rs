@@ -19,6 +19,7 @@ mod scripts;
 mod stdlib;
 mod traffic;
 // Apart from the list above, so branches that add tests merge cleanly.
+mod kernel_matrix;
 mod see;
 mod shaping;
 mod trust;
