@@ -7,18 +7,18 @@ use serde_json::Value;
 
 use crate::support::{DUMP, Sandbox, assert_same_state, normalize, privileged};
 
-fn script(name: &str) -> String {
+pub fn script(name: &str) -> String {
     format!("{}/scripts/{name}.rhai", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Every qdisc of the host and each namespace, as `tc -j` reports them, as one JSON object.
-const QDISCS: &str = r#"echo '{'; for ns in "" $(ls /run/netns); do
+pub const QDISCS: &str = r#"echo '{'; for ns in "" $(ls /run/netns); do
   echo "\"${ns:-host}\": $(tc ${ns:+-n $ns} -j qdisc show),"
 done; echo '"end": 0}'"#;
 
 /// What a QDISCS step reports, by namespace, leaving out what a qdisc's
 /// users do not decide (reference counts; handles too, unless `handles`).
-fn qdiscs(out: &crate::support::sandbox::Output, handles: bool) -> Value {
+pub fn qdiscs(out: &crate::support::sandbox::Output, handles: bool) -> Value {
     let mut all = out.json();
     let map = all.as_object_mut().unwrap();
     map.remove("end");
@@ -35,7 +35,7 @@ fn qdiscs(out: &crate::support::sandbox::Output, handles: bool) -> Value {
 }
 
 /// The root qdisc of `dev` in a QDISCS report.
-fn root<'a>(all: &'a Value, ns: &str, dev: &str) -> &'a Value {
+pub fn root<'a>(all: &'a Value, ns: &str, dev: &str) -> &'a Value {
     all[ns]
         .as_array()
         .unwrap()
@@ -46,7 +46,7 @@ fn root<'a>(all: &'a Value, ns: &str, dev: &str) -> &'a Value {
 
 /// iperf3 from `from` to `addr` (a server started in `to` for one test):
 /// 5 s, the first not counted (TCP's slow start), with the server's report.
-fn iperf3(from: &str, to: &str, addr: &str) -> String {
+pub fn iperf3(from: &str, to: &str, addr: &str) -> String {
     format!(
         "ip netns exec {to} iperf3 -s -1 -J -p 5299 >/dev/null 2>&1 & sleep 0.5; \
          ip netns exec {from} iperf3 -c {addr} -p 5299 -t 5 -O 1 -J --get-server-output; wait"
@@ -56,7 +56,7 @@ fn iperf3(from: &str, to: &str, addr: &str) -> String {
 /// The rate the iperf3 server received, in bits per second: the mean of
 /// its whole seconds after the first (the end of a test waits for the
 /// last report, which a slow link delays).
-fn received(out: &crate::support::sandbox::Output) -> f64 {
+pub fn received(out: &crate::support::sandbox::Output) -> f64 {
     let report = out.json();
     let intervals = report["server_output_json"]["intervals"]
         .as_array()

@@ -143,6 +143,13 @@ impl Kernel {
         let index = self.link_index(ns, dev)?;
         let now = self.qdisc_list(ns)?;
         let handle = match root_of(&now, index) {
+            // Kernels refuse a second netem on a link while one duplicates
+            // ("cannot mix duplicating netems"): a netem there is changed in
+            // place, every attribute given, so nothing of it carries over
+            // but what netem has beyond netscript's options (ecn, slots).
+            Some(root) if !root.is_default() && root.kind == "netem" && shape.kind() == "netem" => {
+                root.handle
+            }
             Some(root) if root.handle == HANDLES[0] => HANDLES[1],
             _ => HANDLES[0],
         };
@@ -177,6 +184,14 @@ impl Kernel {
             RootQdisc::Default { .. } => self.link_unshape(ns, dev),
             RootQdisc::Set { kind, handle, options } => {
                 let index = self.link_index(ns, dev)?;
+                // A netem goes before another comes (see link_shape), so the
+                // earlier one comes back whole, with its own handle.
+                let now = self.qdisc_list(ns)?;
+                if kind == "netem"
+                    && root_of(&now, index).is_some_and(|root| root.kind == "netem" && root.handle != *handle)
+                {
+                    let _ = self.qdisc_delete_root(ns, index);
+                }
                 self.qdisc_replace(ns, index, *handle, kind, options).map_err(|errno| match errno {
                     Some(Errno::ENOENT) => missing_kind(kind),
                     Some(Errno::ENODEV) => no_link(ns, dev),

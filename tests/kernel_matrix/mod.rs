@@ -38,6 +38,7 @@
 mod kernel;
 mod kinds;
 mod netem;
+mod shaping;
 mod vlan;
 
 use std::time::Duration;
