@@ -228,3 +228,16 @@ fn wan_proves_its_delay_and_loss() {
     out[0].success().stdout_has("round trip: asked 40.0 ms").stdout_has("loss: asked 5.0% each way");
     out[1].success().stdout_has("round trip: asked 30.0 ms").stdout_has("rate: asked 4mbit, measured");
 }
+
+#[test]
+fn the_readme_example_runs() {
+    if !needs_vm_kernel("sch_netem") || !privileged() {
+        return;
+    }
+    let readme = include_str!("../../README.md");
+    let section = &readme[readme.find("### Shaping links").expect("the README's shaping section")..];
+    let start = section.find("```rhai\n").unwrap() + "```rhai\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let out = Sandbox::new().file("example.rhai", example).step("netscript example.rhai").run();
+    out[0].success();
+}
