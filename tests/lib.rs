@@ -24,6 +24,7 @@ mod import;
 mod kernel_matrix;
 mod messages;
 mod see;
+mod shaping;
 mod trust;
 // Issue 16: link kinds, fdb, neighbours, policy routing.
 mod link_errors;

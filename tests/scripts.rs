@@ -25,6 +25,7 @@ const SCRIPTS: &[&str] = &[
     "veth-pair",
     "vlan-trunk",
     "vxlan",
+    "wan",
 ];
 
 fn script(name: &str) -> String {

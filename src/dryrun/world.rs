@@ -17,8 +17,10 @@ use crate::kernel::{
     TableInfo, VlanInfo, no_link, no_netns,
 };
 use crate::ops::firewall::Table;
-use crate::ops::{Netns, Op, RouteSpec, Rule, limits};
+use crate::ops::{Netns, Op, RouteSpec, Rule, Shape, limits};
 use crate::output::outln;
+
+mod shaping;
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct Link {
@@ -61,6 +63,8 @@ pub(super) struct State {
     next_id: u64,
     /// A command ran whose effects the model cannot know (`exec`).
     pub(super) unknown_effects: bool,
+    /// The root qdiscs the dry run set, by link id; others have the kernel's.
+    shapes: BTreeMap<u64, Shape>,
 }
 
 pub struct World {
@@ -393,7 +397,8 @@ impl World {
                 let space = state.space_mut(ns)?;
                 let at = space.links.iter().position(|l| &l.name == dev).ok_or_else(|| no_link(ns, dev))?;
                 let mut link = space.links.remove(at);
-                // A moved link loses its addresses and its place on a bridge.
+                // A moved link loses its addresses, its place on a bridge and its qdisc.
+                state.shapes.remove(&link.id);
                 link.addrs.clear();
                 link.master = None;
                 link.up = false;
@@ -511,6 +516,9 @@ impl World {
                     space.rules.push(rule.clone());
                 }
             }
+            Op::LinkShape { .. } | Op::LinkUnshape { .. } | Op::QdiscRestore { .. } => {
+                shaping::simulate(&mut state, op)?
+            }
             Op::ChainPolicy { ns, chain, policy } => {
                 let space = state.space_mut(ns)?;
                 space.firewall.plan_policy(*chain, *policy, &ns.location()).map_err(failed)?;
@@ -627,6 +635,7 @@ impl Network for World {
         {
             return Ok(());
         }
+        let before = shaping::preamble(&self.state.borrow(), op);
         if self.state.borrow().unknown_effects {
             let assumed = super::links::assume_unknown(&mut self.state.borrow_mut(), op);
             if !assumed.is_empty() {
@@ -634,7 +643,7 @@ impl Network for World {
             }
         }
         let after = self.simulate(op)?;
-        for line in op.render().into_iter().chain(after) {
+        for line in before.into_iter().chain(op.render()).chain(after) {
             outln!("{line}");
         }
         Ok(())
@@ -882,6 +891,21 @@ impl Network for World {
     fn spawn(&self, ns: &Netns, argv: &[String], log: &str) -> Result<(u32, u64), KernelError> {
         self.apply(&Op::ProcessStart { ns: ns.clone(), argv: argv.to_vec(), log: log.to_string() })?;
         Ok((0, 0))
+    }
+
+    fn qdiscs(&self, ns: &Netns) -> Result<Vec<crate::kernel::QdiscInfo>, KernelError> {
+        shaping::qdiscs(&self.state.borrow(), ns)
+    }
+
+    fn throughput(
+        &self,
+        from: &Netns,
+        sink_ns: &Netns,
+        target: SocketAddr,
+        options: &crate::kernel::ThroughputOptions,
+        _interrupt: &std::sync::atomic::AtomicBool,
+    ) -> Result<crate::kernel::ThroughputStats, KernelError> {
+        shaping::throughput(&self.state.borrow(), from, sink_ns, target, options)
     }
 
     fn is_dry_run(&self) -> bool {

@@ -189,6 +189,9 @@ impl Kernel {
             Op::RuleDel { ns, rule } => self.rule_del(ns, rule),
             Op::NeighAdd { ns, dev, entry } => self.neigh_add(ns, dev, entry),
             Op::NeighDel { ns, dev, entry } => self.neigh_del(ns, dev, entry),
+            Op::LinkShape { ns, dev, shape } => self.link_shape(ns, dev, shape),
+            Op::LinkUnshape { ns, dev } => self.link_unshape(ns, dev),
+            Op::QdiscRestore { ns, dev, prior, .. } => self.qdisc_restore(ns, dev, prior),
         }
     }
 }
@@ -336,6 +339,21 @@ impl super::Network for Kernel {
 
     fn forget_neighbours(&self, ns: &Netns, addrs: &[std::net::IpAddr]) -> Result<(), KernelError> {
         Kernel::forget_neighbours(self, ns, addrs)
+    }
+
+    fn qdiscs(&self, ns: &Netns) -> Result<Vec<super::QdiscInfo>, KernelError> {
+        Kernel::qdisc_list(self, ns)
+    }
+
+    fn throughput(
+        &self,
+        from: &Netns,
+        sink_ns: &Netns,
+        target: std::net::SocketAddr,
+        options: &super::ThroughputOptions,
+        interrupt: &std::sync::atomic::AtomicBool,
+    ) -> Result<super::ThroughputStats, KernelError> {
+        Kernel::throughput(self, from, sink_ns, target, options, interrupt)
     }
 
     fn exec(

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use super::ping::{PingOptions, PingStats};
 use super::port::PortState;
+use super::qdisc::QdiscInfo;
+use super::throughput::{ThroughputOptions, ThroughputStats};
 use super::{
     AddrInfo, ExecOutput, FdbInfo, IpRuleInfo, KernelError, LinkInfo, NeighInfo, RouteInfo, TableInfo,
     VlanInfo,
@@ -118,6 +120,21 @@ pub trait Network {
         let _ = (pid, proto, port, log, stop);
         Ok(())
     }
+
+    /// Every qdisc of a namespace, the kernel's own included.
+    fn qdiscs(&self, ns: &Netns) -> Result<Vec<QdiscInfo>, KernelError>;
+
+    /// The throughput probe: a TCP stream from `from` to `target`, received
+    /// by a sink in `sink_ns`; ends early, with an error, once `interrupt`
+    /// is set.
+    fn throughput(
+        &self,
+        from: &Netns,
+        sink_ns: &Netns,
+        target: SocketAddr,
+        options: &ThroughputOptions,
+        interrupt: &AtomicBool,
+    ) -> Result<ThroughputStats, KernelError>;
 
     /// Runs a program inside the namespace and waits for it, at most `timeout`.
     fn exec(

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ops::kinds::{BridgeOptions, LinkSettings, PortOptions};
 use crate::ops::neighbours::BridgeVlan;
-use crate::ops::{Netns, Op, Policy, check_ifname};
+use crate::ops::{Netns, Op, Policy, RootQdisc, check_ifname};
 
 /// The undo log of a lab. Each applied operation leaves the operations that
 /// reverse it. Inside a namespace the lab made, nothing needs undoing one by
@@ -50,6 +50,8 @@ pub enum Prior {
     Port(PortOptions),
     /// The VLAN entry of a port with the operation's id, if it had one.
     Vlan(Option<BridgeVlan>),
+    /// The root qdisc of a link the lab did not make, before it shaped it.
+    Qdisc(RootQdisc),
 }
 
 impl Prior {
@@ -90,6 +92,7 @@ impl Prior {
                 Some(was) => was.validate(),
                 None => Ok(()),
             },
+            (Prior::Qdisc(root), Op::LinkShape { .. } | Op::LinkUnshape { .. }) => root.validate(),
             _ => Err(format!("a prior state of the wrong kind for '{}'", op.describe())),
         }
     }
@@ -135,7 +138,9 @@ impl Journal {
             | Op::BridgePortSet { ns, dev, .. }
             | Op::BridgeVlanAdd { ns, dev, .. }
             | Op::FdbAdd { ns, dev, .. }
-            | Op::NeighAdd { ns, dev, .. } => self.is_foreign(ns, dev),
+            | Op::NeighAdd { ns, dev, .. }
+            | Op::LinkShape { ns, dev, .. }
+            | Op::LinkUnshape { ns, dev } => self.is_foreign(ns, dev),
             _ => false,
         }
     }
@@ -150,7 +155,9 @@ impl Journal {
             | Op::LinkSet { ns, dev, .. }
             | Op::BridgeSet { ns, dev, .. }
             | Op::BridgePortSet { ns, dev, .. }
-            | Op::BridgeVlanAdd { ns, dev, .. } => !self.owns_link(ns, dev),
+            | Op::BridgeVlanAdd { ns, dev, .. }
+            | Op::LinkShape { ns, dev, .. }
+            | Op::LinkUnshape { ns, dev } => !self.owns_link(ns, dev),
             Op::SysctlSet { ns, .. } | Op::FirewallAdd { ns, .. } | Op::ChainPolicy { ns, .. } => {
                 !self.owns_ns(ns)
             }
@@ -319,6 +326,25 @@ impl Journal {
             Op::RuleAdd { ns, rule } => Some(Op::RuleDel { ns: ns.clone(), rule: rule.clone() }),
             // On a link of the lab's own: it goes with the link.
             Op::BridgeVlanAdd { .. } => None,
+            // A link the lab made takes its qdisc along when it goes.
+            Op::LinkShape { ns, dev, shape } => match prior {
+                Some(Prior::Qdisc(was)) if !self.owns_link(ns, dev) => Some(Op::QdiscRestore {
+                    ns: ns.clone(),
+                    dev: dev.clone(),
+                    ours: Some(shape.clone()),
+                    prior: was.clone(),
+                }),
+                _ => None,
+            },
+            Op::LinkUnshape { ns, dev } => match prior {
+                Some(Prior::Qdisc(was)) if !self.owns_link(ns, dev) => Some(Op::QdiscRestore {
+                    ns: ns.clone(),
+                    dev: dev.clone(),
+                    ours: None,
+                    prior: was.clone(),
+                }),
+                _ => None,
+            },
             // What the script deleted, the lab cannot bring back.
             Op::BridgeVlanDel { .. } | Op::FdbDel { .. } | Op::RuleDel { .. } | Op::NeighDel { .. } => None,
             Op::NetnsDel { .. }
@@ -328,7 +354,9 @@ impl Journal {
             | Op::FirewallDel { .. }
             // A process's undo is known once it runs: see `add_undo`.
             | Op::ProcessStart { .. }
-            | Op::ProcessStop { .. } => None,
+            | Op::ProcessStop { .. }
+            // Only ever an undo itself.
+            | Op::QdiscRestore { .. } => None,
         }
     }
 
@@ -572,6 +600,36 @@ mod tests {
         journal.record(&Op::NetnsAdd { name: "r".into(), lo_up: true, ipv6: true }, None, 2);
         let inside = Op::ChainPolicy { ns: named("r"), chain: Hook::Forward, policy: Policy::Drop };
         assert!(!journal.needs_prior_state(&inside));
+    }
+
+    #[test]
+    fn shaping_a_foreign_link_puts_its_qdisc_back_and_an_own_link_needs_nothing() {
+        use crate::ops::{RootQdisc, Shape};
+        let mut journal = Journal::default();
+        let shape = Shape::Tbf { rate: 10_000_000, burst: 15_140, limit: 77_640 };
+        let foreign = Op::LinkShape { ns: Netns::Host, dev: "eth1".into(), shape: shape.clone() };
+        assert!(journal.needs_prior_state(&foreign));
+        let was = RootQdisc::Set { kind: "pfifo".into(), handle: 0x0001_0000, options: vec![100, 0, 0, 0] };
+        journal.record(&foreign, Some(&Prior::Qdisc(was.clone())), 0);
+        let unshape = Op::LinkUnshape { ns: Netns::Host, dev: "eth1".into() };
+        let ours = RootQdisc::Set { kind: "tbf".into(), handle: 0x4e53_0000, options: vec![] };
+        journal.record(&unshape, Some(&Prior::Qdisc(ours.clone())), 1);
+        journal.record(
+            &Op::VethAdd { ns: Netns::Host, name: "v0".into(), peer_ns: Netns::Host, peer: "v1".into() },
+            None,
+            2,
+        );
+        let own = Op::LinkShape { ns: Netns::Host, dev: "v0".into(), shape: shape.clone() };
+        assert!(!journal.needs_prior_state(&own));
+        journal.record(&own, None, 3);
+        assert_eq!(
+            journal.take_undo(),
+            [
+                Op::LinkDel { ns: Netns::Host, dev: "v0".into() },
+                Op::QdiscRestore { ns: Netns::Host, dev: "eth1".into(), ours: None, prior: ours },
+                Op::QdiscRestore { ns: Netns::Host, dev: "eth1".into(), ours: Some(shape), prior: was },
+            ]
+        );
     }
 
     #[test]

@@ -617,10 +617,29 @@ mod tests {
                 prior: None,
             }),
             line(&Entry::Started { seq: 9, pid: 1, start: 5 }),
+            // A qdisc netscript would not put back, or options that are not a qdisc's.
+            line(&Entry::Apply {
+                seq: 4,
+                op: Op::LinkUnshape { ns: Netns::Host, dev: "eth0".into() },
+                prior: Some(Prior::Qdisc(crate::ops::RootQdisc::Set {
+                    kind: "htb".into(),
+                    handle: 0x0001_0000,
+                    options: vec![],
+                })),
+            }),
+            line(&Entry::Apply {
+                seq: 5,
+                op: Op::LinkUnshape { ns: Netns::Host, dev: "eth0".into() },
+                prior: Some(Prior::Qdisc(crate::ops::RootQdisc::Set {
+                    kind: "netem".into(),
+                    handle: 0x0001_0000,
+                    options: vec![1, 2, 3],
+                })),
+            }),
         ]
         .join("\n");
         let replay = parse(&evil);
         assert!(replay.undo.is_empty(), "{:?}", replay.undo);
-        assert_eq!(replay.skipped.len(), 5, "{:?}", replay.skipped);
+        assert_eq!(replay.skipped.len(), 7, "{:?}", replay.skipped);
     }
 }

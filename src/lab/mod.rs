@@ -8,6 +8,7 @@ pub mod ledger;
 mod made;
 mod profile;
 mod progress;
+mod shaping;
 mod shared;
 pub mod store;
 mod teardown;
@@ -247,7 +248,11 @@ impl Lab {
         op.validate().map_err(|why| format!("cannot {}: {why}", op.describe()))?;
         self.open_ledger().map_err(|why| format!("cannot {}: {why}", op.describe()))?;
         let started = Instant::now();
-        let prior = if self.journal.needs_prior_state(&op) { self.prior_state(&op) } else { None };
+        let prior = if self.journal.needs_prior_state(&op) {
+            self.prior_state(&op).map_err(|why| format!("cannot {}: {why}", op.describe()))?
+        } else {
+            None
+        };
         self.measure("(state before)", started);
         let seq = self.next_seq();
         let mark = self.journal.record(&op, prior.as_ref(), seq);
@@ -370,9 +375,11 @@ impl Lab {
     }
 
     /// What `op` is about to change, as it is now. None when it cannot be
-    /// read: then the operation itself fails, with the better message.
-    fn prior_state(&self, op: &Op) -> Option<Prior> {
-        match op {
+    /// read: then the operation itself fails, with the better message. An
+    /// error when it is something netscript could not set back.
+    fn prior_state(&self, op: &Op) -> Result<Option<Prior>, String> {
+        Ok(match op {
+            Op::LinkShape { ns, dev, .. } | Op::LinkUnshape { ns, dev } => return self.qdisc_prior(ns, dev),
             Op::LinkSetUp { ns, dev, .. }
             | Op::LinkSetMaster { ns, dev, .. }
             | Op::LinkSetMtu { ns, dev, .. } => self.net.link(ns, dev).ok().map(|link| Prior::Link {
@@ -405,14 +412,17 @@ impl Lab {
             Op::ChainPolicy { ns, chain, policy } => {
                 let current = || self.net.firewall_policy(ns, *chain).ok();
                 if *policy == Policy::Drop {
-                    let was = self.claim(ns, &policy_key(*chain), || current().map(|p| p.to_string()))?;
+                    let Some(was) = self.claim(ns, &policy_key(*chain), || current().map(|p| p.to_string()))
+                    else {
+                        return Ok(None);
+                    };
                     Policy::parse(&was).ok().map(Prior::Policy)
                 } else {
                     current().map(Prior::Policy)
                 }
             }
             _ => None,
-        }
+        })
     }
 
     fn owner(&self) -> Owner<'_> {

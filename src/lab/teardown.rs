@@ -216,6 +216,10 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
                     }
                     continue;
                 }
+                if let Some(why) = super::shaping::qdisc_not_ours(net, op) {
+                    report.skipped.push(why);
+                    continue;
+                }
                 if let (Op::ProcessStop { pid, .. }, Some(lab), true) = (op, owner.lab, owner.strict)
                     && crate::kernel::process::start_time(*pid).is_some()
                     && !crate::kernel::process::carries_mark(*pid, &ledger::logs_dir(lab))

@@ -8,6 +8,7 @@ use super::filter::{Hook, Policy};
 use super::kinds::{BridgeOptions, LinkKind, LinkSettings, PortOptions};
 use super::neighbours::{BridgeVlan, FdbEntry, NeighEntry};
 use super::routing::{Nexthop, RouteKind, RuleSpec, TABLE_MAIN};
+use super::shape::{RootQdisc, Shape};
 use super::{Rule, firewall};
 
 /// Where an operation happens: the namespace netscript runs in, or a named
@@ -302,6 +303,26 @@ pub enum Op {
         dev: String,
         entry: NeighEntry,
     },
+    /// Shapes what leaves the link: its root qdisc becomes `shape`.
+    LinkShape {
+        ns: Netns,
+        dev: String,
+        shape: Shape,
+    },
+    /// Removes the link's own root qdisc: the kernel's default comes back.
+    LinkUnshape {
+        ns: Netns,
+        dev: String,
+    },
+    /// Undoes shaping a link the lab did not make: puts back the root
+    /// qdisc it had, if the one there is still the lab's (`ours`; None for
+    /// the kernel's default). Only ever an undo, derived by the journal.
+    QdiscRestore {
+        ns: Netns,
+        dev: String,
+        ours: Option<Shape>,
+        prior: RootQdisc,
+    },
 }
 
 fn yes() -> bool {
@@ -404,6 +425,18 @@ impl Op {
                 }
                 Ok(())
             }
+            Op::LinkShape { ns, dev, shape } => {
+                ns_ok(ns)?;
+                check_ifname(dev)?;
+                shape.validate()
+            }
+            Op::LinkUnshape { ns, dev } => ns_ok(ns).and(check_ifname(dev)),
+            Op::QdiscRestore { ns, dev, ours, prior } => {
+                ns_ok(ns)?;
+                check_ifname(dev)?;
+                ours.as_ref().map_or(Ok(()), Shape::validate)?;
+                prior.validate()
+            }
             Op::FirewallAdd { ns, lab, rule } | Op::FirewallDel { ns, lab, rule } => {
                 ns_ok(ns)?;
                 firewall::check_owner(lab)?;
@@ -464,6 +497,9 @@ impl Op {
             Op::RuleDel { .. } => "rule del",
             Op::NeighAdd { .. } => "neigh add",
             Op::NeighDel { .. } => "neigh del",
+            Op::LinkShape { .. } => "link shape",
+            Op::LinkUnshape { .. } => "link unshape",
+            Op::QdiscRestore { .. } => "qdisc restore",
         }
     }
 
@@ -499,7 +535,10 @@ impl Op {
             | Op::RuleAdd { ns, .. }
             | Op::RuleDel { ns, .. }
             | Op::NeighAdd { ns, .. }
-            | Op::NeighDel { ns, .. } => vec![ns],
+            | Op::NeighDel { ns, .. }
+            | Op::LinkShape { ns, .. }
+            | Op::LinkUnshape { ns, .. }
+            | Op::QdiscRestore { ns, .. } => vec![ns],
         }
     }
 
@@ -574,6 +613,13 @@ impl Op {
             }
             Op::NeighDel { ns, dev, entry } => {
                 format!("delete neighbour {} from '{dev}'{}", entry.ip, at(ns))
+            }
+            Op::LinkShape { ns, dev, shape } => {
+                format!("shape link '{dev}'{} to {}", at(ns), shape.summary())
+            }
+            Op::LinkUnshape { ns, dev } => format!("remove the shaping of link '{dev}'{}", at(ns)),
+            Op::QdiscRestore { ns, dev, prior, .. } => {
+                format!("put back qdisc {} on link '{dev}'{}", prior.describe(), at(ns))
             }
         }
     }

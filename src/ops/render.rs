@@ -95,6 +95,14 @@ impl Op {
             Op::RuleDel { ns, rule } => vec![rule.render(&ip(ns), "del")],
             Op::NeighAdd { ns, dev, entry } => vec![entry.render(&ip(ns), "add", dev)],
             Op::NeighDel { ns, dev, entry } => vec![entry.render(&ip(ns), "del", dev)],
+            Op::LinkShape { ns, dev, shape } => {
+                vec![format!("{}qdisc replace dev {} root {}", tc(ns), quote(dev), shape.tc_args())]
+            }
+            Op::LinkUnshape { ns, dev } => vec![format!("{}qdisc del dev {} root", tc(ns), quote(dev))],
+            Op::QdiscRestore { ns, dev, prior, .. } => vec![match prior.tc_args() {
+                Some(args) => format!("{}qdisc replace dev {} root {args}", tc(ns), quote(dev)),
+                None => format!("{}qdisc del dev {} root", tc(ns), quote(dev)),
+            }],
             // nft deletes a rule by handle; find it by the comment netscript gave it.
             Op::ChainPolicy { ns, chain, policy } => {
                 vec![format!("{}nft -f - <<'NFT'\n{}NFT", exec(ns), declaration(&[*chain], Some(*policy)))]
@@ -120,6 +128,14 @@ pub(super) fn ip(ns: &Netns) -> String {
     match ns {
         Netns::Host => "ip ".to_string(),
         Netns::Named(name) => format!("ip -n {} ", quote(name)),
+    }
+}
+
+/// tc, in the namespace (`tc -n` as `ip -n`).
+fn tc(ns: &Netns) -> String {
+    match ns {
+        Netns::Host => "tc ".to_string(),
+        Netns::Named(name) => format!("tc -n {} ", quote(name)),
     }
 }
 
@@ -260,6 +276,42 @@ mod tests {
             "{:?}",
             del.render()
         );
+    }
+
+    #[test]
+    fn shaping_is_tc() {
+        use crate::ops::shape::Percent;
+        use crate::ops::{RootQdisc, Shape};
+        let shape = Shape::Tbf { rate: 10_000_000, burst: 15_140, limit: 77_640 };
+        let op = Op::LinkShape { ns: named("site-a"), dev: "wan".into(), shape: shape.clone() };
+        assert_eq!(
+            op.render(),
+            ["tc -n site-a qdisc replace dev wan root tbf rate 10mbit burst 15140b limit 77640b"]
+        );
+        let op = Op::LinkUnshape { ns: Netns::Host, dev: "eth1".into() };
+        assert_eq!(op.render(), ["tc qdisc del dev eth1 root"]);
+        let back =
+            |prior| Op::QdiscRestore { ns: Netns::Host, dev: "eth1".into(), ours: None, prior }.render();
+        assert_eq!(back(RootQdisc::Default { kind: "noqueue".into() }), ["tc qdisc del dev eth1 root"]);
+        let fifo = RootQdisc::Set {
+            kind: "pfifo".into(),
+            handle: 0x0001_0000,
+            options: 100u32.to_ne_bytes().to_vec(),
+        };
+        assert_eq!(back(fifo), ["tc qdisc replace dev eth1 root handle 1: pfifo limit 100"]);
+        let netem = Shape::Netem {
+            delay: 40_000_000,
+            jitter: 0,
+            loss: Percent(1_500_000),
+            duplicate: Percent(0),
+            corrupt: Percent(0),
+            reorder: Percent(0),
+            limit: 1000,
+            rate: None,
+        };
+        let options = crate::ops::tc_options::encode(&netem);
+        let set = RootQdisc::Set { kind: "netem".into(), handle: 0x8001_0000, options };
+        assert_eq!(back(set), ["tc qdisc replace dev eth1 root handle 8001: netem delay 40ms loss 1.5%"]);
     }
 
     #[test]

@@ -29,6 +29,7 @@ const ROUTES: &str = "Routes";
 const NAT: &str = "Forwarding and NAT";
 const FILTER: &str = "Firewall";
 const CHECKS: &str = "Checking a lab";
+const SHAPING: &str = "Shaping";
 const CIDR: &str = "Address arithmetic";
 const PARAMS: &str = "Parameters";
 const KINDS: &str = "Link kinds";
@@ -249,6 +250,12 @@ pub const ENTRIES: &[Entry] = &[
         "pingall([ns...][, #{count, timeout, quiet}]) -> map",
         "every host pings every other",
     ),
+    entry(
+        CHECKS,
+        "throughput",
+        "a.throughput(b, addr[, #{seconds, warmup, timeout}]) -> map",
+        "TCP from a to a sink in b: bits_per_second",
+    ),
     entry(CHECKS, "assert_reachable", "[ns.]assert_reachable(addr)", "fail unless addr answers"),
     entry(
         CHECKS,
@@ -280,6 +287,14 @@ pub const ENTRIES: &[Entry] = &[
     entry(CHECKS, "dry_run", "dry_run() -> bool", "whether this is a --dry-run"),
     entry(CHECKS, "graph", "graph([\"dot\"|\"mermaid\"|\"svg\"]) -> text", "the lab so far, as a picture"),
     entry(CHECKS, "show", "show() -> text", "the lab so far: links, addresses, routes, rules"),
+    entry(
+        SHAPING,
+        "link_shape",
+        "[ns.]link_shape(dev, #{rate, delay, jitter, loss, ...})",
+        "shape what leaves dev (tbf, or netem)",
+    ),
+    entry(SHAPING, "link_unshape", "[ns.]link_unshape(dev)", "remove dev's shaping"),
+    entry(SHAPING, "link_qdisc", "[ns.]link_qdisc(dev) -> map", "dev's root qdisc: kind and parameters"),
     entry(CIDR, "cidr", "cidr(\"10.0.0.0/24\") -> Cidr", "an address with its prefix"),
     entry(CIDR, "host", "c.host(n) -> Cidr", "the n-th host (-1: the last)"),
     entry(CIDR, "contains", "c.contains(address) -> bool", "whether the subnet holds it"),
@@ -379,6 +394,10 @@ pub fn example(name: &str) -> Option<&'static str> {
         "ip_rule_add" => "client.ip_rule_add(#{from: \"10.1.0.2\", table: 101, priority: 100});",
         "ip_rule_del" => "client.ip_rule_del(#{from: \"10.1.0.2\", table: 101, priority: 100});",
         "ip_rule_list" => "client.ip_rule_list()",
+        "link_shape" => "site_a.link_shape(\"wan\", #{rate: \"10mbit\", delay: \"40ms\", loss: 1.5});",
+        "link_unshape" => "site_a.link_unshape(\"wan\");",
+        "link_qdisc" => "site_a.link_qdisc(\"wan\")",
+        "throughput" => "site_a.throughput(site_b, \"10.60.0.2\", #{seconds: 3})",
         "snat" => "router.snat(\"10.0.0.0/24\", \"wan0\", \"203.0.113.2\");",
         "redirect" => "redirect(8080, 80);",
         "rule_add" => "server.rule_add(\"input\", #{proto: \"tcp\", dport: 80, verdict: \"accept\"});",

@@ -68,12 +68,13 @@ fn role(function: &str, index: usize, with_ns: bool) -> Role {
     let index = if with_ns { index.saturating_sub(1) } else { index };
     match (function, index) {
         ("netns" | "netns_del" | "netns_exists", 0) => Role::Netns,
-        ("link_set_netns", 1) | ("source_seen", 0) => Role::Netns,
+        ("link_set_netns", 1) | ("source_seen" | "throughput", 0) => Role::Netns,
         ("link_set_master" | "forward_accept", 0 | 1) => Role::Link,
         ("masquerade", 1) => Role::Link,
         (
             "link_up" | "link_down" | "link_nomaster" | "link_del" | "link_show" | "link_exists"
-            | "link_set_mtu" | "link_rename" | "link_set_netns" | "addr_add" | "addr_del" | "addr_list",
+            | "link_set_mtu" | "link_rename" | "link_set_netns" | "addr_add" | "addr_del" | "addr_list"
+            | "link_shape" | "link_unshape" | "link_qdisc",
             0,
         ) => Role::Link,
         _ => Role::Other,

@@ -351,7 +351,8 @@ mod tests {
         assert_eq!(
             out,
             format!(
-                "error: topo::star: unknown option 'prefx'; the options are: prefix, bridge_ns, ipv6\n \
+                "error: topo::star: unknown option 'prefx'; the options are: prefix, bridge_ns, ipv6, and link options \
+                 (rate, delay, jitter, loss, ...)\n \
                  --> lab.rhai:3:11\n  |\n3 |     topo::star(3, \"br0\", \"10.0.0.0/24\", #{{prefx: 1}});\n  \
                  |           ^\n  = note: in topo::star, called at line 3 (failed at stdlib/topo.rhai:{throw_line})\n  \
                  = note: in function 'build', called at line 5\n"

@@ -14,6 +14,7 @@ mod port_api;
 mod probe_api;
 mod routing_api;
 pub mod scan;
+mod shape_api;
 pub mod stdlib;
 
 use std::cell::RefCell;

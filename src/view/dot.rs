@@ -76,11 +76,12 @@ pub fn dot(topology: &Topology) -> String {
     }
     for ((tail, head), edge) in ends.iter().zip(&topology.edges) {
         let style = match edge.kind {
-            EdgeKind::Port => " [style=dashed, color=\"#a8741a\"]",
-            EdgeKind::Veth => " [color=\"#444444\"]",
-            EdgeKind::Tunnel => " [style=dotted, penwidth=2, color=\"#2a6fb0\"]",
+            EdgeKind::Port => "style=dashed, color=\"#a8741a\"",
+            EdgeKind::Veth => "color=\"#444444\"",
+            EdgeKind::Tunnel => "style=dotted, penwidth=2, color=\"#2a6fb0\"",
         };
-        out.push_str(&format!("  {tail} -- {head}{style};\n"));
+        let label = edge.shape_label().map(|shape| format!(", label={}", quote(&shape))).unwrap_or_default();
+        out.push_str(&format!("  {tail} -- {head} [{style}{label}];\n"));
     }
     out.push_str("}\n");
     out
@@ -154,11 +155,14 @@ pub fn mermaid(topology: &Topology) -> String {
     }
     for edge in &topology.edges {
         let side = |end: &End| mermaid_text(&end.lines().join(" "));
-        let label = match (side(&edge.a), side(&edge.b)) {
+        let mut label = match (side(&edge.a), side(&edge.b)) {
             (a, b) if a.is_empty() => b,
             (a, b) if b.is_empty() => a,
             (a, b) => format!("{a} ↔ {b}"),
         };
+        if let Some(shape) = edge.shape_label() {
+            label = format!("{label} ({})", mermaid_text(&shape));
+        }
         let line = match edge.kind {
             EdgeKind::Port => "-.-",
             EdgeKind::Tunnel => "===",
@@ -180,6 +184,7 @@ mod tests {
             node: node.into(),
             ifname: ifname.map(String::from),
             addrs: addrs.iter().map(|a| a.to_string()).collect(),
+            shape: None,
         }
     }
 
@@ -235,6 +240,25 @@ mod tests {
                 "  \"host/br0\":s -- \"host\":\"e0\":n [style=dashed, color=\"#a8741a\"];",
                 "  \"host/br0\":\"e1\":s -- \"web\":\"e1\":n [color=\"#444444\"];"
             ]
+        );
+    }
+
+    #[test]
+    fn a_shaped_edge_is_labelled_with_its_shape() {
+        let mut topology = small();
+        let shape = Some("40ms 10mbit 1.5% loss".to_string());
+        topology.edges[1].a.shape = shape.clone();
+        topology.edges[1].b.shape = shape;
+        assert!(
+            dot(&topology).contains(r##"color="#444444", label="40ms 10mbit 1.5% loss"];"##),
+            "{}",
+            dot(&topology)
+        );
+        assert!(mermaid(&topology).contains("fd00::5/64 (40ms 10mbit 1.5% loss)\"| n2"));
+        topology.edges[1].b.shape = Some("10mbit".into());
+        assert_eq!(
+            topology.edges[1].shape_label().as_deref(),
+            Some("web-br: 40ms 10mbit 1.5% loss | eth0: 10mbit")
         );
     }
 

@@ -137,11 +137,13 @@ impl Topology {
                     bridge_z.ifname.unwrap_or_default()
                 )),
                 addrs: Vec::new(),
+                shape: bridge_a.shape.clone(),
             };
             let host_end = End {
                 node: id,
                 ifname: host_a.ifname.clone(),
                 addrs: host_a.addrs.iter().zip(&host_z.addrs).map(|(a, z)| range(a, z)).collect(),
+                shape: host_a.shape.clone(),
             };
             let edge = Edge { kind: EdgeKind::Veth, a: bridge_end, b: host_end };
             // In the place of the first folded host, so the order stays.
@@ -209,8 +211,8 @@ mod tests {
         let mut t = star(14);
         t.edges.push(Edge {
             kind: EdgeKind::Veth,
-            a: End { node: "h5".into(), ifname: Some("x".into()), addrs: vec![] },
-            b: End { node: "host".into(), ifname: Some("y".into()), addrs: vec![] },
+            a: End { node: "h5".into(), ifname: Some("x".into()), addrs: vec![], shape: None },
+            b: End { node: "host".into(), ifname: Some("y".into()), addrs: vec![], shape: None },
         });
         t.fold_runs();
         let labels: Vec<&str> = t.nodes.iter().map(|n| n.label.as_str()).collect();

@@ -427,6 +427,7 @@ pub(super) mod tests {
             node: node.into(),
             ifname: lines.first().map(|l| l.to_string()),
             addrs: lines.iter().skip(1).map(|l| l.to_string()).collect(),
+            shape: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! namespaces and any other namespace it made links in, each with every
 //! link, and for each veth the place and link of its other end.
 
-use crate::kernel::{LinkInfo, Network};
+use crate::kernel::{LinkInfo, Network, QdiscInfo, qdisc};
 use crate::lab::ledger::Replay;
 use crate::lab::{MadeLink, contents, made_links};
 use crate::ops::{Netns, Op};
@@ -20,6 +20,8 @@ pub struct Place {
     pub shown: Vec<bool>,
     /// The other end of each veth: (place, link) indexes.
     pub peers: Vec<Option<(usize, usize)>>,
+    /// The root qdisc of each link, when the kernel reported one.
+    pub qdiscs: Vec<Option<QdiscInfo>>,
 }
 
 #[derive(Debug, Clone)]
@@ -40,7 +42,10 @@ impl Snapshot {
         spaces.extend(contents.namespaces.iter().map(|n| (Netns::Named(n.clone()), true)));
         // Also where it made links, set rules or settings outside its own.
         let touched = applied.iter().filter_map(|op| match op {
-            Op::FirewallAdd { ns, .. } | Op::ChainPolicy { ns, .. } | Op::SysctlSet { ns, .. } => Some(ns),
+            Op::FirewallAdd { ns, .. }
+            | Op::ChainPolicy { ns, .. }
+            | Op::SysctlSet { ns, .. }
+            | Op::LinkShape { ns, .. } => Some(ns),
             _ => None,
         });
         for ns in made.iter().map(|link| &link.ns).chain(touched) {
@@ -52,13 +57,18 @@ impl Snapshot {
         let mut missing = Vec::new();
         for (ns, owned) in spaces {
             match net.links(&ns) {
-                Ok(links) => places.push(Place {
-                    shown: vec![false; links.len()],
-                    peers: vec![None; links.len()],
-                    ns,
-                    owned,
-                    links,
-                }),
+                Ok(links) => {
+                    let all = net.qdiscs(&ns).unwrap_or_default();
+                    let qdiscs = links.iter().map(|link| qdisc::root_of(&all, link.index).cloned()).collect();
+                    places.push(Place {
+                        shown: vec![false; links.len()],
+                        peers: vec![None; links.len()],
+                        qdiscs,
+                        ns,
+                        owned,
+                        links,
+                    })
+                }
                 Err(_) if ns != Netns::Host => missing.push(ns.name().unwrap_or_default().to_string()),
                 Err(err) => return Err(format!("cannot read the links of the host: {err}")),
             }
@@ -66,6 +76,7 @@ impl Snapshot {
         let mut snapshot = Snapshot { lab: lab.to_string(), places, missing };
         snapshot.resolve_peers(&made);
         snapshot.mark_shown(&made);
+        snapshot.mark_shaped(applied);
         Ok(snapshot)
     }
 
@@ -172,6 +183,24 @@ impl Snapshot {
         for (p, l) in ends {
             self.places[p].shown[l] = true;
         }
+    }
+
+    /// Links the lab shaped outside what it made are part of it too.
+    fn mark_shaped(&mut self, applied: &[Op]) {
+        for op in applied {
+            if let Op::LinkShape { ns, dev, .. } = op
+                && let Some((p, l)) = self.link_at(ns, dev)
+                && self.places[p].qdiscs[l].as_ref().is_some_and(|q| !q.is_default())
+            {
+                self.places[p].shown[l] = true;
+            }
+        }
+    }
+
+    /// What the root qdisc of a link does, in a few words, when it shapes
+    /// it: "40ms 10mbit 1.5% loss".
+    pub fn shape_summary(&self, p: usize, l: usize) -> Option<String> {
+        self.places[p].qdiscs[l].as_ref().and_then(QdiscInfo::shape).map(|shape| shape.summary())
     }
 
     /// (place, link) of every link of the lab, place by place.

@@ -2,10 +2,12 @@
 //! has it. These structs are the JSON shape `show --json` prints (README,
 //! "Seeing a lab"); fields are only ever added to them, not renamed.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::snapshot::Snapshot;
-use crate::kernel::{AddrInfo, Network, RouteInfo};
+use crate::kernel::{AddrInfo, Network, QdiscInfo, RouteInfo};
 use crate::ops::firewall::{TABLE, owner};
 use crate::ops::{Netns, Op};
 
@@ -88,6 +90,23 @@ pub struct LinkState {
     /// The key options of its kind: vni, remote, vlan_id, mode, table, ...
     #[serde(default)]
     pub details: std::collections::BTreeMap<String, String>,
+    /// Its root qdisc: what shapes what it sends.
+    #[serde(default)]
+    pub qdisc: Option<QdiscState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QdiscState {
+    /// tbf, netem, noqueue, fq_codel, ...
+    pub kind: String,
+    /// "4e53:"; "0:" for the kernel's own.
+    pub handle: String,
+    /// The kernel's own qdisc, which a link gets by itself.
+    pub default: bool,
+    /// For tbf and netem, the parameters by name, as tc writes them.
+    pub parameters: BTreeMap<String, String>,
+    /// As tc takes it: "netem delay 40ms loss 1.5% rate 10mbit", or its kind.
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -288,6 +307,7 @@ impl LabState {
                                 .filter(|a| a.dev == link.name)
                                 .map(address_state)
                                 .collect(),
+                            qdisc: place.qdiscs[l].as_ref().map(qdisc_state),
                         }
                     })
                     .collect(),
@@ -325,6 +345,20 @@ impl LabState {
             });
         }
         Ok(LabState { lab: lab.to_string(), script, namespaces, missing: snapshot.missing })
+    }
+}
+
+fn qdisc_state(qdisc: &QdiscInfo) -> QdiscState {
+    let parameters = qdisc
+        .shape()
+        .map(|shape| shape.parameters().into_iter().map(|(name, value)| (name.to_string(), value)).collect())
+        .unwrap_or_default();
+    QdiscState {
+        kind: qdisc.kind.clone(),
+        handle: crate::ops::shape::handle_text(qdisc.handle),
+        default: qdisc.is_default(),
+        parameters,
+        text: qdisc.text(),
     }
 }
 
@@ -488,6 +522,20 @@ pub fn render_text(state: &LabState, paint: &dyn Fn(&str) -> String) -> String {
         if !drops.is_empty() {
             out.push_str(&format!("  policy drop: {}\n", drops.join(", ")));
         }
+        let shaped: Vec<(&str, &str)> = ns
+            .links
+            .iter()
+            .filter_map(|link| {
+                link.qdisc.as_ref().filter(|q| !q.default).map(|q| (link.name.as_str(), q.text.as_str()))
+            })
+            .collect();
+        if !shaped.is_empty() {
+            out.push_str("  qdiscs (the other links have the kernel's own):\n");
+            let width = shaped.iter().map(|(name, _)| name.chars().count()).max().unwrap_or(0);
+            for (name, text) in shaped {
+                out.push_str(&format!("    {name:<width$}  {text}\n"));
+            }
+        }
         if !ns.rules.is_empty() {
             out.push_str("  rules (table inet netscript):\n");
             for rule in &ns.rules {
@@ -571,5 +619,33 @@ mod tests {
         );
         assert!(text.contains("\n  web-br  veth    DOWN   br0     web/eth0  -\n"), "{text}");
         assert!(text.contains("    postrouting  ip saddr 10.0.0.0/24"), "{text}");
+        assert!(!text.contains("qdiscs"), "{text}");
+    }
+
+    #[test]
+    fn shaped_links_show_their_qdisc() {
+        let a = Netns::Named("a".into());
+        let shape = crate::ops::Shape::Tbf { rate: 10_000_000, burst: 15_140, limit: 77_640 };
+        let ops = [
+            Op::NetnsAdd { name: "a".into(), lo_up: true, ipv6: true },
+            Op::VethAdd { ns: a.clone(), name: "wan".into(), peer_ns: Netns::Host, peer: "wan-a".into() },
+            Op::LinkShape { ns: a.clone(), dev: "wan".into(), shape },
+        ];
+        let world = World::empty();
+        for op in &ops {
+            world.apply(op).unwrap();
+        }
+        let state = LabState::read("t", None, &ops, &world).unwrap();
+        let wan = state.namespaces[1].links.iter().find(|l| l.name == "wan").unwrap();
+        let qdisc = wan.qdisc.as_ref().unwrap();
+        assert_eq!((qdisc.kind.as_str(), qdisc.default, qdisc.handle.as_str()), ("tbf", false, "4e53:"));
+        assert_eq!(qdisc.parameters["rate"], "10mbit");
+        let host_end = &state.namespaces[0].links[0];
+        assert_eq!(host_end.qdisc.as_ref().map(|q| (q.kind.as_str(), q.default)), Some(("noqueue", true)));
+        let text = render_text(&state, &|h| h.to_string());
+        assert!(
+            text.contains("  qdiscs (the other links have the kernel's own):\n    wan  tbf rate 10mbit burst 15140b limit 77640b\n"),
+            "{text}"
+        );
     }
 }

@@ -94,6 +94,7 @@ pub fn svg(layout: &Layout, topology: &Topology) -> String {
         let _ = writeln!(out, "<path class=\"edge {class}\" d=\"{d}\" {style}/>");
     }
     out.push_str("</g>\n");
+    shape_labels(&mut out, layout, topology);
     for (node, boxed) in topology.nodes.iter().zip(&layout.nodes) {
         let (fill, stroke) = colours(node.kind);
         let kind = escape(&layout::kind_text(node));
@@ -157,6 +158,44 @@ pub fn svg(layout: &Layout, topology: &Topology) -> String {
     }
     out.push_str("</svg>\n");
     out
+}
+
+/// A shaped edge's shape, written across the middle of its curve.
+fn shape_labels(out: &mut String, layout: &Layout, topology: &Topology) {
+    let labels: Vec<(f64, f64, String)> = layout
+        .edges
+        .iter()
+        .zip(&topology.edges)
+        .filter_map(|(line, edge)| {
+            let label = edge.shape_label()?;
+            let ((x1, y1), (x2, y2)) = (line.from, line.to);
+            // The middle of the curve: halfway across, and down the dip of a loop.
+            let y = if line.is_loop { y1.max(y2) + 0.75 * LOOP_DIP } else { (y1 + y2) / 2.0 };
+            Some(((x1 + x2) / 2.0, y, label))
+        })
+        .collect();
+    if labels.is_empty() {
+        return;
+    }
+    out.push_str("<g class=\"shapes\" font-size=\"10\" fill=\"#8a2d2d\">\n");
+    for (x, y, label) in labels {
+        let width = CHAR_W * label.chars().count() as f64;
+        let _ = writeln!(
+            out,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"14\" rx=\"3\" fill=\"#ffffff\" fill-opacity=\"0.85\"/>",
+            num(x - width / 2.0 - 3.0),
+            num(y - 10.0),
+            num(width + 6.0)
+        );
+        let _ = writeln!(
+            out,
+            "<text class=\"shape\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            num(x),
+            num(y),
+            escape(&label)
+        );
+    }
+    out.push_str("</g>\n");
 }
 
 fn longest(lines: &[String]) -> f64 {

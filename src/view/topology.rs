@@ -44,6 +44,9 @@ pub struct End {
     pub node: String,
     pub ifname: Option<String>,
     pub addrs: Vec<String>,
+    /// What the interface's root qdisc does to what it sends, when it
+    /// shapes it: "40ms 10mbit 1.5% loss".
+    pub shape: Option<String>,
 }
 
 impl End {
@@ -59,6 +62,21 @@ pub struct Edge {
     /// The end nearer the host (or the first node), so pictures read top down.
     pub a: End,
     pub b: End,
+}
+
+impl Edge {
+    /// The label of a shaped edge: its shape, when both ends send alike
+    /// (or one end alone is shaped); else each end's, by interface.
+    pub fn shape_label(&self) -> Option<String> {
+        match (&self.a.shape, &self.b.shape) {
+            (None, None) => None,
+            (Some(a), Some(b)) if a != b => {
+                let name = |end: &End| end.ifname.clone().unwrap_or_default();
+                Some(format!("{}: {a} | {}: {b}", name(&self.a), name(&self.b)))
+            }
+            (Some(one), _) | (_, Some(one)) => Some(one.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -111,8 +129,9 @@ impl Topology {
         }
         // Where an interface attaches: its bridge, when it is a port of one
         // the picture has, else its namespace.
-        let attach = |p: usize, link: &LinkInfo| -> End {
+        let attach = |p: usize, l: usize| -> End {
             let place = &snapshot.places[p];
+            let link = &place.links[l];
             let bridge = link.master.as_ref().filter(|m| {
                 place
                     .links
@@ -127,11 +146,13 @@ impl Topology {
                 },
                 ifname: Some(link.name.clone()),
                 addrs: labelled_addrs(link),
+                shape: snapshot.shape_summary(p, l),
             }
         };
         // Links made on another (a VLAN, a macvlan) are named under it, as `ip` does.
-        let attach = |p: usize, link: &LinkInfo| -> End {
-            let mut end = attach(p, link);
+        let attach = |p: usize, l: usize| -> End {
+            let link = &snapshot.places[p].links[l];
+            let mut end = attach(p, l);
             if let Some(parent) = &link.parent
                 && ["vlan", "macvlan", "macvtap"].contains(&link.kind.as_str())
             {
@@ -149,33 +170,39 @@ impl Topology {
                     let b = match place.peers[l] {
                         Some((q, o)) => {
                             done.insert((q, o));
-                            attach(q, &snapshot.places[q].links[o])
+                            attach(q, o)
                         }
                         None => {
                             topology.add_outside();
-                            End { node: OUTSIDE.into(), ifname: link.peer.clone(), addrs: Vec::new() }
+                            End {
+                                node: OUTSIDE.into(),
+                                ifname: link.peer.clone(),
+                                addrs: Vec::new(),
+                                shape: None,
+                            }
                         }
                     };
-                    topology.edges.push(Edge { kind: EdgeKind::Veth, a: attach(p, link), b });
+                    topology.edges.push(Edge { kind: EdgeKind::Veth, a: attach(p, l), b });
                 }
                 "bridge" => topology.edges.push(Edge {
                     kind: EdgeKind::Port,
-                    a: End { node: bridge_id(p, &link.name), ifname: None, addrs: Vec::new() },
+                    a: End { node: bridge_id(p, &link.name), ifname: None, addrs: Vec::new(), shape: None },
                     // The bridge's own interface, in its namespace.
                     b: End {
                         node: place_id(&place.ns),
                         ifname: Some(link.name.clone()),
                         addrs: labelled_addrs(link),
+                        shape: snapshot.shape_summary(p, l),
                     },
                 }),
                 "veth" | "loopback" => {}
                 "vxlan" if done.contains(&(p, l)) => {}
                 _ => {
-                    let port = attach(p, link);
+                    let port = attach(p, l);
                     if port.node != place_id(&place.ns) {
                         topology.edges.push(Edge {
                             kind: EdgeKind::Port,
-                            a: End { node: port.node, ifname: None, addrs: Vec::new() },
+                            a: End { node: port.node, ifname: None, addrs: Vec::new(), shape: None },
                             b: End { node: place_id(&place.ns), ..port },
                         });
                     }
@@ -192,7 +219,7 @@ impl Topology {
     fn tunnels(
         &mut self,
         snapshot: &Snapshot,
-        attach: &dyn Fn(usize, &LinkInfo) -> End,
+        attach: &dyn Fn(usize, usize) -> End,
         done: &mut HashSet<(usize, usize)>,
     ) {
         let detail =
@@ -209,9 +236,9 @@ impl Topology {
                 .iter()
                 .find(|(q, o, other)| *q != p && !done.contains(&(*q, *o)) && detail(other, "vni") == vni);
             let b = match (twin, detail(link, "remote")) {
-                (Some(&(q, o, other)), _) => {
+                (Some(&(q, o, _)), _) => {
                     done.insert((q, o));
-                    attach(q, other)
+                    attach(q, o)
                 }
                 (None, Some(remote)) => {
                     let holder = snapshot.places.iter().position(|place| {
@@ -225,10 +252,11 @@ impl Topology {
                             node: place_id(&snapshot.places[q].ns),
                             ifname: Some(remote),
                             addrs: Vec::new(),
+                            shape: None,
                         },
                         _ => {
                             self.add_outside();
-                            End { node: OUTSIDE.into(), ifname: Some(remote), addrs: Vec::new() }
+                            End { node: OUTSIDE.into(), ifname: Some(remote), addrs: Vec::new(), shape: None }
                         }
                     }
                 }
@@ -237,7 +265,7 @@ impl Topology {
                     continue;
                 }
             };
-            let mut a = attach(p, link);
+            let mut a = attach(p, l);
             if let Some(vni) = vni {
                 a.addrs.insert(0, format!("vni {vni}"));
             }
@@ -387,6 +415,20 @@ mod tests {
             edges(&t),
             ["router:lan0,10.0.0.1/24 Port router/lan0:", "router/lan0:h1-port Veth h1:lan,10.0.0.11/24"]
         );
+    }
+
+    #[test]
+    fn a_shaped_veth_carries_its_shape_on_each_end() {
+        let shape = |rate| crate::ops::Shape::Tbf { rate, burst: 15_140, limit: 77_640 };
+        let t = built(&[
+            Op::NetnsAdd { name: "a".into(), lo_up: true, ipv6: true },
+            Op::NetnsAdd { name: "b".into(), lo_up: true, ipv6: true },
+            veth(named("a"), "wan", named("b"), "wan"),
+            Op::LinkShape { ns: named("a"), dev: "wan".into(), shape: shape(10_000_000) },
+            Op::LinkShape { ns: named("b"), dev: "wan".into(), shape: shape(10_000_000) },
+        ]);
+        assert_eq!(t.edges[0].a.shape.as_deref(), Some("10mbit"));
+        assert_eq!(t.edges[0].shape_label().as_deref(), Some("10mbit"));
     }
 
     #[test]

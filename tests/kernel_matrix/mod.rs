@@ -39,6 +39,7 @@ mod kernel;
 mod kinds;
 mod links;
 mod netem;
+mod shaping;
 mod vlan;
 
 use std::time::Duration;

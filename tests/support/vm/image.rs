@@ -43,7 +43,7 @@ const REQUIRED: &[&str] =
 const OPTIONAL: &[&str] = &[
     // util-linux, procps, kmod, iproute2
     "nsenter", "setpriv", "script", "setsid", "kill", "dmesg", "flock", "ps", "pgrep", "pkill", "sysctl",
-    "lsmod", "ss", // coreutils and friends
+    "lsmod", "ss", "iperf3", // coreutils and friends
     "cat", "ls", "mkdir", "mv", "cp", "rm", "ln", "chmod", "touch", "sleep", "seq", "timeout", "date",
     "echo", "printf", "head", "tail", "wc", "sort", "uniq", "tr", "cut", "env", "stat", "id", "readlink",
     "realpath", "uname", "tee", "basename", "dirname", "mktemp", "true", "false", "test", "[", "nproc", "dd",
