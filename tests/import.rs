@@ -262,3 +262,38 @@ fn check_builds_both_and_explains_the_differences() {
         .stderr_has("the tutorial's commands: 17 run, 0 failed")
         .stderr_has("client: link lo (loopback) up   (netns_add brings loopback up)");
 }
+
+/// `tc qdisc add ... root tbf` becomes link_shape: the imported lab's links
+/// carry the token bucket tc shows, at the tutorial's rate, and `down`
+/// takes it away with the links.
+#[test]
+fn shaping_with_tc_becomes_link_shape() {
+    let imported = import("005-shaped-wan.sh");
+    imported.success();
+    imported.stdout_has(
+        "site_a.link_shape(\"wan-a\", #{rate: \"1mbit\", burst: \"32kbit\", latency: \"400ms\"});\n",
+    );
+    assert!(!imported.stdout.contains("exec(\"tc qdisc add"), "{}", imported.stdout);
+    if !privileged() {
+        return;
+    }
+    let out = Sandbox::new()
+        .file("lab.rhai", &imported.stdout)
+        .step("netscript --lab wan lab.rhai")
+        .step("ip netns exec site-a tc -j qdisc show dev wan-a")
+        .step("ip netns exec site-b tc -j qdisc show dev wan-b")
+        .step("netscript down wan")
+        .step("ip netns list")
+        .run();
+    for step in &out {
+        step.success();
+    }
+    for shown in [&out[1].stdout, &out[2].stdout] {
+        let qdiscs: serde_json::Value = serde_json::from_str(shown).unwrap();
+        let root = &qdiscs[0];
+        assert_eq!(root["kind"], "tbf", "{shown}");
+        // tc -j gives the rate in bytes a second: 1 mbit/s.
+        assert_eq!(root["options"]["rate"], 125_000, "{shown}");
+    }
+    assert_eq!(out[4].stdout.trim(), "", "down leaves no namespace");
+}

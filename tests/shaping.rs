@@ -188,7 +188,7 @@ fn a_link_the_lab_did_not_make_gets_its_own_qdisc_back() {
     let before = qdiscs(&out[1], true);
     assert_eq!(root(&before, "left", "x")["kind"], "pfifo", "{before}");
     // Rolled back: as it was, to the handle.
-    out[2].failure(1).stderr_has("rolled back 2 change(s)").stderr_has("put back qdisc pfifo 7:");
+    out[2].failure(1).stderr_has("rolled back 2 changes of this run").stderr_has("put back qdisc pfifo 7:");
     assert_eq!(qdiscs(&out[3], true), before);
     out[4].success();
     let shaped = qdiscs(&out[5], true);
@@ -315,7 +315,7 @@ fn a_kernel_without_netem_says_which_module_and_option() {
         )
         .stderr_has("sch_netem")
         .stderr_has("CONFIG_NET_SCH_NETEM")
-        .stderr_has("rolled back 1 change(s)");
+        .stderr_has("rolled back 1 change of this run");
     assert_eq!(out[2].stdout, "");
     // A rate alone works all the same.
     let rate = "let a = netns_add(\"a\");\nveth_add(a, \"x\", a, \"y\");\na.link_shape(\"x\", #{rate: \"1mbit\"});\n";
@@ -407,7 +407,11 @@ fn refused(call: &str, expected: &str) {
         .step("ls /run/netns")
         .run();
     out[0].success();
-    out[2].failure(1).stderr_has("bad.rhai:4:").stderr_has(expected).stderr_has("rolled back 1 change(s)");
+    out[2]
+        .failure(1)
+        .stderr_has("bad.rhai:4:")
+        .stderr_has(expected)
+        .stderr_has("rolled back 1 change of this run");
     assert_eq!(qdiscs(&out[1], true), qdiscs(&out[3], true), "{call}: the qdiscs changed");
     assert_eq!(out[4].stdout, "", "{call}: a namespace was left");
 }

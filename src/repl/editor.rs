@@ -225,6 +225,9 @@ pub fn editor(session: &Session) -> rustyline::Result<Editor<Helper, FileHistory
         .max_history_size(1000)?
         .history_ignore_dups(true)?
         .completion_type(CompletionType::List)
+        // A value's methods and the API's names run past readline's 100:
+        // list them without asking first.
+        .completion_prompt_limit(400)
         .build();
     let mut editor = Editor::with_config(config)?;
     editor.set_helper(Some(Helper::new(session)));
