@@ -32,3 +32,14 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 secs() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1e6 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
+
+# The binary to time (a release build, unless NETSCRIPT names one) and a
+# work directory removed on exit: $NETSCRIPT and $work.
+prepare() {
+    if [ -z "${NETSCRIPT:-}" ]; then
+        cargo build --release --quiet
+        NETSCRIPT=$PWD/target/release/netscript
+    fi
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+}

@@ -67,13 +67,8 @@ fi
 RUNS=${RUNS:-3}
 SIDES=("$@")
 [ ${#SIDES[@]} -gt 0 ] || SIDES=(16 32)
-if [ -z "${NETSCRIPT:-}" ]; then
-    cargo build --release --quiet
-    NETSCRIPT=$PWD/target/release/netscript
-fi
+prepare
 GRID=$PWD/scripts/grid.rhai
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 measure() {
     local way=$1 side=$2

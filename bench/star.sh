@@ -80,13 +80,8 @@ RUNS=${RUNS:-3}
 PER_STEP_MAX=${PER_STEP_MAX:-1000}
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(100 500 1000)
-if [ -z "${NETSCRIPT:-}" ]; then
-    cargo build --release --quiet
-    NETSCRIPT=$PWD/target/release/netscript
-fi
+prepare
 STAR=$PWD/scripts/star.rhai
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 # Prints the microseconds one way to build N takes ("down" too for netscript).
 measure() {

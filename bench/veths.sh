@@ -11,12 +11,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(2500 5000 10000 20000)
-if [ -z "${NETSCRIPT:-}" ]; then
-    cargo build --release --quiet
-    NETSCRIPT=$PWD/target/release/netscript
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+prepare
 
 measure() {
     local way=$1 n=$2

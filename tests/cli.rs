@@ -109,22 +109,31 @@ fn help_about_help_and_sandbox_only_for_runs() {
     }
 }
 
-#[test]
-fn the_man_page_keeps_its_examples_as_typed() {
-    let out = netscript(&["man"]);
+/// The page `netscript ARGS` prints, as `man -l` renders it at 100
+/// columns; None, with the reason, where man cannot run (never in CI).
+pub fn rendered_man(args: &[&str]) -> Option<String> {
+    let out = netscript(args);
+    assert_eq!(out.status.code(), Some(0), "netscript {args:?}");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("netscript.1");
     std::fs::write(&path, &out.stdout).unwrap();
     let man = Command::new("man").arg("-l").arg(&path).env("MANWIDTH", "100").env("MANPAGER", "cat").output();
-    let man = match man {
-        Ok(man) => man,
+    match man {
+        Ok(man) => {
+            assert!(man.status.success(), "{}", String::from_utf8_lossy(&man.stderr));
+            Some(String::from_utf8_lossy(&man.stdout).into_owned())
+        }
         Err(err) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("man: {err}"),
         Err(err) => {
             eprintln!("skipped: cannot run man ({err}); install man-db");
-            return;
+            None
         }
-    };
-    let text = String::from_utf8_lossy(&man.stdout);
+    }
+}
+
+#[test]
+fn the_man_page_keeps_its_examples_as_typed() {
+    let Some(text) = rendered_man(&["man"]) else { return };
     assert!(text.contains("EXAMPLES\n"), "{text}");
     // Columns as in --help, not filled into a paragraph; plain hyphens.
     assert!(

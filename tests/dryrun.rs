@@ -2,7 +2,7 @@
 //! sandbox they give the same state, links, addresses, routes, nft rules and
 //! forwarding, as netscript itself in another. And it needs no root.
 
-use crate::support::{DUMP, Sandbox, assert_same_state, normalize, privileged};
+use crate::support::{DUMP, Sandbox, assert_same_state, normalize, privileged, script_text as script};
 
 /// Runs each (script, params) with netscript in one sandbox and its dry run
 /// (run by bash as root) in another, and compares the states. The first dry
@@ -185,10 +185,6 @@ fn dry_run_needs_no_root_and_changes_nothing() {
 }
 
 /// The labs of scripts/, as their tests run them.
-fn script(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/scripts/{name}.rhai", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
 fn stand_in(uplink: &str) -> String {
     format!(
         "netscript --lab internet {}/tests/support/internet.rhai uplink={uplink}",

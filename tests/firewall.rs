@@ -5,11 +5,7 @@
 
 use serde_json::Value;
 
-use crate::support::{Sandbox, privileged};
-
-fn script(name: &str) -> String {
-    format!("{}/scripts/{name}.rhai", env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::{Sandbox, privileged, script_path as script};
 
 /// Runs a command in a namespace ("" for the host).
 fn inside(ns: &str) -> String {

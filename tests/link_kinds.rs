@@ -6,17 +6,7 @@
 
 use serde_json::Value;
 
-use crate::support::{Sandbox, privileged};
-
-/// One link of `ip -d -j link` output.
-fn link<'a>(links: &'a Value, name: &str) -> &'a Value {
-    links
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["ifname"] == name)
-        .unwrap_or_else(|| panic!("no {name} in {links}"))
-}
+use crate::support::{Sandbox, link_named as link, privileged};
 
 const KINDS: &str = r#"
 let a = netns_add("a");

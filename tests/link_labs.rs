@@ -6,11 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{DUMP, Sandbox, assert_same_state, normalize, privileged};
-
-fn script(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/scripts/{name}.rhai", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
+use crate::support::{DUMP, Sandbox, assert_same_state, normalize, privileged, script_text as script};
 
 /// What DUMP leaves out: per namespace the key options of each link's
 /// kind, every table's routes, the rules, fdb and neighbour entries.

@@ -8,7 +8,7 @@ use std::fs;
 
 use serde_json::Value;
 
-use crate::support::{Sandbox, addresses_of, link_names, privileged};
+use crate::support::{Sandbox, addresses_of, link_names, privileged, script_path as script};
 
 /// The firewall labs' tests are in tests/firewall.rs; the link labs' in tests/link_labs.rs.
 const SCRIPTS: &[&str] = &[
@@ -27,10 +27,6 @@ const SCRIPTS: &[&str] = &[
     "vxlan",
     "wan",
 ];
-
-fn script(name: &str) -> String {
-    format!("{}/scripts/{name}.rhai", env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The stand-in internet: a veth `uplink` (203.0.113.2/24) into namespace
 /// `internet` (203.0.113.1/24, 198.51.100.1), the sandbox's default route.

@@ -5,11 +5,7 @@
 
 use serde_json::Value;
 
-use crate::support::{DUMP, Sandbox, assert_same_state, normalize, privileged};
-
-pub fn script(name: &str) -> String {
-    format!("{}/scripts/{name}.rhai", env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::{DUMP, Sandbox, assert_same_state, normalize, privileged, script_path as script};
 
 /// Every qdisc of the host and each namespace, as `tc -j` reports them, as one JSON object.
 pub const QDISCS: &str = r#"echo '{'; for ns in "" $(ls /run/netns); do

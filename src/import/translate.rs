@@ -368,15 +368,7 @@ impl<'a> Writer<'a> {
             }
             Step::Redirect { ns, proto, port, to_port, iif } => {
                 let at = self.at(ns);
-                let mut opts = Vec::new();
-                if proto != "tcp" {
-                    opts.push(format!("proto: {}", string(proto)));
-                }
-                if let Some(iif) = iif {
-                    opts.push(format!("iif: {}", self.dev(iif)));
-                }
-                let opts =
-                    if opts.is_empty() { String::new() } else { format!(", #{{{}}}", opts.join(", ")) };
+                let opts = self.proto_iif(proto, iif.as_ref());
                 format!("{at}redirect({port}, {to_port}{opts});")
             }
             Step::Policy { ns, chain, verdict } => {
@@ -409,15 +401,7 @@ impl<'a> Writer<'a> {
             }
             Step::PortForward { ns, proto, port, to, iif } => {
                 let at = self.at(ns);
-                let mut opts = Vec::new();
-                if proto != "tcp" {
-                    opts.push(format!("proto: {}", string(proto)));
-                }
-                if let Some(iif) = iif {
-                    opts.push(format!("iif: {}", self.dev(iif)));
-                }
-                let opts =
-                    if opts.is_empty() { String::new() } else { format!(", #{{{}}}", opts.join(", ")) };
+                let opts = self.proto_iif(proto, iif.as_ref());
                 format!("{at}port_forward({port}, {}{opts});", string(to))
             }
             Step::Ping { ns, target } => {
@@ -476,6 +460,19 @@ impl<'a> Writer<'a> {
             }
         };
         self.push(line);
+    }
+
+    /// The options map of redirect and port_forward: a protocol other than
+    /// TCP, an input interface; empty when neither.
+    fn proto_iif(&mut self, proto: &str, iif: Option<&Arg>) -> String {
+        let mut opts = Vec::new();
+        if proto != "tcp" {
+            opts.push(format!("proto: {}", string(proto)));
+        }
+        if let Some(iif) = iif {
+            opts.push(format!("iif: {}", self.dev(iif)));
+        }
+        if opts.is_empty() { String::new() } else { format!(", #{{{}}}", opts.join(", ")) }
     }
 
     fn value(&mut self, value: &Value) -> String {

@@ -19,6 +19,24 @@ use super::{Kernel, Network};
 use crate::ops::Netns;
 use crate::ops::kinds::{BondMode, LinkKind, MacvlanMode, Tun, TunnelKind, Vxlan};
 
+/// A tunnel's local and remote end and TTL, set on any of rtnetlink's
+/// tunnel builders (each is its own type, with methods of the same names).
+macro_rules! ends {
+    ($builder:expr, $tunnel:expr) => {{
+        let mut b = $builder;
+        if let Some(local) = $tunnel.local {
+            b = b.local(local);
+        }
+        if let Some(remote) = $tunnel.remote {
+            b = b.remote(remote);
+        }
+        if let Some(ttl) = $tunnel.ttl {
+            b = b.ttl(ttl);
+        }
+        b
+    }};
+}
+
 fn nl_mode(mode: MacvlanMode) -> NlMode {
     match mode {
         MacvlanMode::Private => NlMode::Private,
@@ -104,51 +122,19 @@ impl Kernel {
             }
             LinkKind::Tunnel(t) => match t.kind {
                 TunnelKind::Gre | TunnelKind::Gretap => {
-                    let mut b = if t.kind == TunnelKind::Gre {
+                    let b = if t.kind == TunnelKind::Gre {
                         LinkMessageBuilder::<LinkGre>::new_gre(name)
                     } else {
                         LinkMessageBuilder::<LinkGre>::new_gretap(name)
                     };
-                    if let Some(local) = t.local {
-                        b = b.local(local);
-                    }
-                    if let Some(remote) = t.remote {
-                        b = b.remote(remote);
-                    }
-                    if let Some(ttl) = t.ttl {
-                        b = b.ttl(ttl);
-                    }
+                    let mut b = ends!(b, t);
                     if let Some(key) = t.key {
                         b = b.ikey(key).okey(key).iflags(GreIOFlags::Key).oflags(GreIOFlags::Key);
                     }
                     b.build()
                 }
-                TunnelKind::Ipip => {
-                    let mut b = LinkMessageBuilder::<LinkIpIp>::new(name);
-                    if let Some(local) = t.local {
-                        b = b.local(local);
-                    }
-                    if let Some(remote) = t.remote {
-                        b = b.remote(remote);
-                    }
-                    if let Some(ttl) = t.ttl {
-                        b = b.ttl(ttl);
-                    }
-                    b.build()
-                }
-                TunnelKind::Sit => {
-                    let mut b = LinkMessageBuilder::<LinkSit>::new(name);
-                    if let Some(local) = t.local {
-                        b = b.local(local);
-                    }
-                    if let Some(remote) = t.remote {
-                        b = b.remote(remote);
-                    }
-                    if let Some(ttl) = t.ttl {
-                        b = b.ttl(ttl);
-                    }
-                    b.build()
-                }
+                TunnelKind::Ipip => ends!(LinkMessageBuilder::<LinkIpIp>::new(name), t).build(),
+                TunnelKind::Sit => ends!(LinkMessageBuilder::<LinkSit>::new(name), t).build(),
             },
             LinkKind::Tun(_) => unreachable!("made through /dev/net/tun"),
         };

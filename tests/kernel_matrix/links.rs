@@ -7,20 +7,9 @@
 use serde_json::Value;
 
 use crate::support::vm::needs_vm_kernel;
-use crate::support::{DUMP, Sandbox, assert_same_state, normalize, privileged};
-
-fn script(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/scripts/{name}.rhai", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-fn link<'a>(links: &'a Value, name: &str) -> &'a Value {
-    links
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["ifname"] == name)
-        .unwrap_or_else(|| panic!("no {name} in {links}"))
-}
+use crate::support::{
+    DUMP, Sandbox, assert_same_state, link_named as link, normalize, privileged, script_text as script,
+};
 
 #[test]
 fn the_vlan_trunk_lab_proves_itself_and_goes_down_exactly() {

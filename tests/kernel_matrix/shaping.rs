@@ -4,7 +4,8 @@
 //! user's netem put back after `down`, the dry run's tc commands, and
 //! scripts/wan.rhai proving its delay and loss.
 
-use crate::shaping::{QDISCS, iperf3, qdiscs, received, root, script};
+use crate::shaping::{QDISCS, iperf3, qdiscs, received, root};
+use crate::support::script_path as script;
 use crate::support::vm::needs_vm_kernel;
 use crate::support::{Sandbox, privileged};
 
