@@ -10,14 +10,17 @@ use serde_json::Value;
 
 use crate::support::{Sandbox, addresses_of, link_names, privileged, script_path as script};
 
-/// The firewall labs' tests are in tests/firewall.rs; the link labs' in tests/link_labs.rs.
+/// The firewall labs' tests are in tests/firewall.rs; the link labs' in tests/link_labs.rs;
+/// the BIRD labs' (bgp, ospf) in tests/bird.rs.
 const SCRIPTS: &[&str] = &[
+    "bgp",
     "bridge-lab",
     "bridge-nat",
     "firewall",
     "grid",
     "host-gateway",
     "internal-external",
+    "ospf",
     "policy-routing",
     "router-firewall",
     "routers",

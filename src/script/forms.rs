@@ -468,9 +468,11 @@ fn unknown(
     };
     let near: Vec<String> = closest_ranked(name, &names);
     let message = if near.is_empty() {
+        let modules: Vec<&str> = super::stdlib::MODULES.iter().map(|(module, _)| *module).collect();
         format!(
-            "no function {name}{called}: netscript's API, its standard library (topo, nat, check) \
-             and this script have none of that name"
+            "no function {name}{called}: netscript's API, its standard library ({}) \
+             and this script have none of that name",
+            modules.join(", ")
         )
     } else {
         format!("no function {name}{called}; did you mean {}?", list(&near, "or"))

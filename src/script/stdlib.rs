@@ -14,6 +14,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("topo", include_str!("../../stdlib/topo.rhai")),
     ("nat", include_str!("../../stdlib/nat.rhai")),
     ("check", include_str!("../../stdlib/check.rhai")),
+    ("bird", include_str!("../../stdlib/bird.rhai")),
 ];
 
 /// How the standard library names a module in messages (and Rhai its source).
@@ -156,9 +157,12 @@ impl ModuleResolver for Resolver {
 mod tests {
     use super::*;
 
+    /// An engine with netscript's own limits (a debug build of Rhai's
+    /// defaults lets a function nest only 16 deep).
     fn engine(dir: Option<&Path>) -> Engine {
         let mut engine = Engine::new();
         engine.set_module_resolver(Resolver::new(dir));
+        engine.set_max_expr_depths(super::super::MAX_EXPR_DEPTH, super::super::MAX_EXPR_DEPTH);
         engine
     }
 
@@ -196,13 +200,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = engine(Some(dir.path())).run("import \"topoo\" as t;").unwrap_err();
         let EvalAltResult::ErrorRuntime(message, pos) = *err else { panic!("{err:?}") };
+        let modules: Vec<&str> = MODULES.iter().map(|(module, _)| *module).collect();
         assert_eq!(
             message.to_string(),
             format!(
-                "no module 'topoo': it is not in the standard library (topo, nat, check) and there is no file {}",
+                "no module 'topoo': it is not in the standard library ({}) and there is no file {}",
+                modules.join(", "),
                 dir.path().join("topoo.rhai").display()
             )
         );
+        assert!(modules.starts_with(&["topo", "nat", "check"]), "{modules:?}");
         assert_eq!(pos.line(), Some(1));
     }
 
