@@ -193,7 +193,7 @@ fn plain_name(name: &str) -> bool {
 
 /// The public functions of the standard library, named `module::function`.
 fn stdlib_forms() -> Vec<Form> {
-    let engine = Engine::new_raw();
+    let engine = super::stdlib::parser();
     let mut forms = Vec::new();
     for (module, text) in MODULES {
         let Ok(ast) = engine.compile(text) else { continue };
@@ -468,7 +468,7 @@ fn unknown(
     };
     let near: Vec<String> = closest_ranked(name, &names);
     let message = if near.is_empty() {
-        let modules: Vec<&str> = super::stdlib::MODULES.iter().map(|(module, _)| *module).collect();
+        let modules: Vec<&str> = MODULES.iter().map(|(module, _)| *module).collect();
         format!(
             "no function {name}{called}: netscript's API, its standard library ({}) \
              and this script have none of that name",

@@ -37,10 +37,18 @@ pub struct ModuleFn {
     pub doc: Vec<String>,
 }
 
+/// An engine to parse the modules with, nesting as deep as netscript's own
+/// allows (a debug build of Rhai lets a function nest only 16 deep).
+pub fn parser() -> Engine {
+    let mut engine = Engine::new_raw();
+    engine.set_max_expr_depths(super::MAX_EXPR_DEPTH, super::MAX_EXPR_DEPTH);
+    engine
+}
+
 /// The public functions of a stdlib module, in the order of its text.
 pub fn functions(module: &str) -> Vec<ModuleFn> {
     let Some((_, text)) = MODULES.iter().find(|(name, _)| *name == module) else { return Vec::new() };
-    let Ok(ast) = Engine::new_raw().compile(text) else { return Vec::new() };
+    let Ok(ast) = parser().compile(text) else { return Vec::new() };
     let mut out: Vec<ModuleFn> = ast
         .iter_functions()
         .filter(|f| f.access == rhai::FnAccess::Public)
@@ -157,8 +165,7 @@ impl ModuleResolver for Resolver {
 mod tests {
     use super::*;
 
-    /// An engine with netscript's own limits (a debug build of Rhai's
-    /// defaults lets a function nest only 16 deep).
+    /// An engine with netscript's own limits.
     fn engine(dir: Option<&Path>) -> Engine {
         let mut engine = Engine::new();
         engine.set_module_resolver(Resolver::new(dir));
@@ -224,6 +231,13 @@ mod tests {
         std::fs::write(dir.path().join("nat.rhai"), "fn gateway() { 1 }").unwrap();
         let err = engine.run("import \"nat\" as n; n::gateway();").unwrap_err();
         assert!(matches!(*err, EvalAltResult::ErrorFunctionNotFound(..)), "{err:?}");
+    }
+
+    #[test]
+    fn every_module_has_its_functions_listed() {
+        for (name, _) in MODULES {
+            assert!(!functions(name).is_empty(), "{name}");
+        }
     }
 
     #[test]
