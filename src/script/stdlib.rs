@@ -51,7 +51,8 @@ pub fn functions(module: &str) -> Vec<ModuleFn> {
     let Ok(ast) = parser().compile(text) else { return Vec::new() };
     let mut out: Vec<ModuleFn> = ast
         .iter_functions()
-        .filter(|f| f.access == rhai::FnAccess::Public)
+        // A closure is a public function of its own, named anon$...
+        .filter(|f| f.access == rhai::FnAccess::Public && !f.name.starts_with("anon$"))
         .map(|f| ModuleFn {
             name: f.name.to_string(),
             params: f.params.iter().map(|p| p.to_string()).collect(),
