@@ -236,3 +236,77 @@ fn a_ring_needs_three_routers() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("routers=2: a ring has 3 to 64 routers"), "{err}");
 }
+
+/// A script run with `--dry-run` from stdin: its exit code and stderr.
+fn dry_run_text(text: &str) -> (Option<i32>, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netscript"))
+        .args(["--dry-run", "--lab", "mistakes", "/dev/stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn mistakes_in_bird_calls_say_what_to_give() {
+    let lab = r#"
+import "bird" as bird;
+let a = netns_add("a");
+let b = netns_add("b");
+veth_add(a, "to-b", b, "to-a");
+"#;
+    for (call, message) in [
+        (
+            "bird::ospf(a)",
+            "a has no IPv4 address to be BIRD's router id; give #{router_id: \"10.255.255.1\"}",
+        ),
+        (
+            "a.addr_add(\"lo\", \"10.255.0.1/32\"); bird::ospf(a)",
+            "bird::ospf: a has no link with an IPv4 address to run OSPF on",
+        ),
+        (
+            "a.addr_add(\"to-b\", \"10.0.0.1/30\"); bird::ospf(a, #{helo: 1})",
+            "bird::ospf: unknown option 'helo'; the options are: router_id, area, interfaces, type, hello, dead, cost",
+        ),
+        (
+            "a.addr_add(\"to-b\", \"10.0.0.1/30\"); bird::ospf(a, #{interfaces: [\"eth9\"]})",
+            "bird::ospf: a has no link 'eth9' with an IPv4 address",
+        ),
+        (
+            "a.addr_add(\"to-b\", \"10.0.0.1/30\"); b.addr_add(\"to-a\", \"10.0.9.2/30\"); \
+             bird::bgp(a, 65001, [#{node: b, asn: 65002}], [])",
+            "bird::bgp: a and b share no subnet to peer on; give the peer's addr",
+        ),
+        (
+            "a.addr_add(\"to-b\", \"10.0.0.1/30\"); bird::bgp(a, 65001, [#{addr: \"10.0.0.2\"}], [])",
+            "bird::bgp: peer 1 needs its asn: #{node: \"as2\", asn: 65002}",
+        ),
+    ] {
+        let (code, err) = dry_run_text(&format!("{lab}{call};\n"));
+        assert_eq!(code, Some(1), "{call}: {err}");
+        assert!(err.contains(message), "{call}: {err}");
+    }
+}
+
+#[test]
+fn a_config_bird_refuses_is_the_error_and_rolled_back() {
+    if !privileged() || !bird_installed() {
+        return;
+    }
+    let lab = "import \"bird\" as bird;\nlet r = netns_add(\"r\");\nbird::start(r, \"router id 10.0.0.1;\\nprotocol bogus {}\\n\");\n";
+    let out = Sandbox::new()
+        .file("refused.rhai", lab)
+        .step("netscript refused.rhai")
+        .step("find /etc/netns /run/netscript/nodes -mindepth 1; ls /run/netns")
+        .run();
+    out[0]
+        .failure(1)
+        .stderr_has("bird::start: BIRD refuses r's config: bird: /etc/bird/bird.conf:2:10 syntax error")
+        .stderr_has("delete namespace 'r'");
+    assert_eq!(out[1].stdout, "");
+}
