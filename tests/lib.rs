@@ -27,6 +27,7 @@ mod see;
 mod shaping;
 mod trust;
 // Issue 18: nodes that run services.
+mod frr;
 mod nodes;
 // Issue 16: link kinds, fdb, neighbours, policy routing.
 mod link_errors;

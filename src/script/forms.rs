@@ -193,7 +193,9 @@ fn plain_name(name: &str) -> bool {
 
 /// The public functions of the standard library, named `module::function`.
 fn stdlib_forms() -> Vec<Form> {
-    let engine = super::stdlib::parser();
+    // With the limits scripts run under, which the stdlib is written to.
+    let mut engine = Engine::new_raw();
+    super::set_limits(&mut engine);
     let mut forms = Vec::new();
     for (module, text) in MODULES {
         let Ok(ast) = engine.compile(text) else { continue };

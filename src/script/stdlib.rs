@@ -15,6 +15,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("nat", include_str!("../../stdlib/nat.rhai")),
     ("check", include_str!("../../stdlib/check.rhai")),
     ("bird", include_str!("../../stdlib/bird.rhai")),
+    ("frr", include_str!("../../stdlib/frr.rhai")),
 ];
 
 /// How the standard library names a module in messages (and Rhai its source).
@@ -37,18 +38,13 @@ pub struct ModuleFn {
     pub doc: Vec<String>,
 }
 
-/// An engine to parse the modules with, nesting as deep as netscript's own
-/// allows (a debug build of Rhai lets a function nest only 16 deep).
-pub fn parser() -> Engine {
-    let mut engine = Engine::new_raw();
-    engine.set_max_expr_depths(super::MAX_EXPR_DEPTH, super::MAX_EXPR_DEPTH);
-    engine
-}
-
 /// The public functions of a stdlib module, in the order of its text.
 pub fn functions(module: &str) -> Vec<ModuleFn> {
     let Some((_, text)) = MODULES.iter().find(|(name, _)| *name == module) else { return Vec::new() };
-    let Ok(ast) = parser().compile(text) else { return Vec::new() };
+    // With the limits scripts run under, which the stdlib is written to.
+    let mut engine = Engine::new_raw();
+    super::set_limits(&mut engine);
+    let Ok(ast) = engine.compile(text) else { return Vec::new() };
     let mut out: Vec<ModuleFn> = ast
         .iter_functions()
         // A closure is a public function of its own, named anon$...
@@ -166,11 +162,10 @@ impl ModuleResolver for Resolver {
 mod tests {
     use super::*;
 
-    /// An engine with netscript's own limits.
     fn engine(dir: Option<&Path>) -> Engine {
         let mut engine = Engine::new();
+        super::super::set_limits(&mut engine);
         engine.set_module_resolver(Resolver::new(dir));
-        engine.set_max_expr_depths(super::super::MAX_EXPR_DEPTH, super::super::MAX_EXPR_DEPTH);
         engine
     }
 
@@ -249,6 +244,9 @@ mod tests {
         assert!(star[0].doc[0].starts_with("A star: a bridge"), "{:?}", star[0].doc);
         assert!(!topo.iter().any(|f| f.name == "ns_of"));
         assert!(functions("nope").is_empty());
+        for (module, _) in MODULES {
+            assert!(!functions(module).is_empty(), "{module} lists no functions");
+        }
     }
 
     #[test]
