@@ -142,7 +142,7 @@ fn bgp_line_passes_prefixes_on_with_their_as_path() {
         "as1 and as3 reach each other through as2; as1 sees 10.3.0.0/24 with the AS path [65002, 65003]",
     );
     let protocols = &out[1].success().stdout;
-    for peer in ["as1", "as3"] {
+    for peer in ["peer_as1", "peer_as3"] {
         assert!(
             protocols.lines().any(|l| l.starts_with(peer) && l.contains("BGP") && l.contains("Established")),
             "{protocols}"
@@ -227,6 +227,28 @@ fn the_dry_run_shows_each_config_and_daemon() {
         assert!(text.contains(&format!("interface {ifaces} {{")), "{text}");
     }
     assert_eq!(text.matches("bird -f -c").count(), 3, "{text}");
+}
+
+#[test]
+fn the_dry_run_shows_each_bgp_session() {
+    let out = dry_run("bgp", &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    // as2 peers with both ends, at their addresses on the links it shares.
+    let as2 = &text[text.find("> '/etc/netns/as2/bird/bird.conf'").unwrap()..];
+    let as2 = &as2[..as2.find("\nNETSCRIPT_FILE\n").unwrap()];
+    for line in [
+        "router id 10.2.0.1;",
+        "route 10.2.0.0/24 blackhole;",
+        "krt_prefsrc = 10.2.0.1;",
+        "protocol bgp peer_as1 {",
+        "neighbor 10.0.12.1 as 65001;",
+        "protocol bgp peer_as3 {",
+        "neighbor 10.0.23.2 as 65003;",
+        "local as 65002;",
+    ] {
+        assert!(as2.contains(line), "{line}: {as2}");
+    }
 }
 
 #[test]
