@@ -399,12 +399,17 @@ pub fn explain(signature: &str, method: bool, script: &str) -> Explained {
     let api_count = known.api.len();
     let (api, mut rest) = (forms[..api_count].to_vec(), forms[api_count..].to_vec());
     rest.sort_by(|a, b| (&a.name, a.params.len()).cmp(&(&b.name, b.params.len())));
-    let forms: Vec<Form> = api.into_iter().chain(rest).collect();
+    let mut forms: Vec<Form> = api.into_iter().chain(rest).collect();
     // `t::star` for a module imported as t: the stdlib's forms by their tail.
     let (prefix, tail) = match name.rsplit_once("::") {
         Some((prefix, tail)) => (Some(prefix), tail),
         None => (None, name.as_str()),
     };
+    // Only that module's, when the script says which module `t` is.
+    if let Some(module) = prefix.and_then(|p| imported_as(script, p)) {
+        let own = format!("{module}::");
+        forms.retain(|f| !f.name.contains("::") || f.name.starts_with(&own));
+    }
     let same: Vec<&Form> = forms
         .iter()
         .filter(|form| match (prefix, form.name.rsplit_once("::")) {
@@ -417,6 +422,16 @@ pub fn explain(signature: &str, method: bool, script: &str) -> Explained {
         return unknown(&name, known.api.len(), prefix, tail, &args, &forms, &known.builtin);
     }
     wrong_arguments(&name, &args, method, &same)
+}
+
+/// The module a script imports under `alias` (`import "topo" as t;`).
+fn imported_as(script: &str, alias: &str) -> Option<String> {
+    script.split(';').find_map(|statement| {
+        let rest = statement.trim().strip_prefix("import")?.trim_start();
+        let (module, rest) = rest.strip_prefix('"')?.split_once('"')?;
+        let named = rest.trim().strip_prefix("as")?.trim();
+        (named == alias).then(|| module.to_string())
+    })
 }
 
 fn unknown(
@@ -609,6 +624,14 @@ pub fn call_spans(text: &str, name_at: usize) -> Option<(Vec<usize>, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_alias_names_the_module_the_script_imported() {
+        let script = "import \"topo\" as t;\nimport \"bird\"  as  b ;\nlet x = 1;";
+        assert_eq!(imported_as(script, "t").as_deref(), Some("topo"));
+        assert_eq!(imported_as(script, "b").as_deref(), Some("bird"));
+        assert_eq!(imported_as(script, "x"), None);
+    }
 
     fn form(signature: &str) -> Form {
         Form::parse(signature).unwrap()
