@@ -193,7 +193,9 @@ fn plain_name(name: &str) -> bool {
 
 /// The public functions of the standard library, named `module::function`.
 fn stdlib_forms() -> Vec<Form> {
-    let engine = Engine::new_raw();
+    // With the limits scripts run under, which the stdlib is written to.
+    let mut engine = Engine::new_raw();
+    super::set_limits(&mut engine);
     let mut forms = Vec::new();
     for (module, text) in MODULES {
         let Ok(ast) = engine.compile(text) else { continue };
@@ -468,9 +470,11 @@ fn unknown(
     };
     let near: Vec<String> = closest_ranked(name, &names);
     let message = if near.is_empty() {
+        let modules: Vec<&str> = MODULES.iter().map(|(module, _)| *module).collect();
         format!(
-            "no function {name}{called}: netscript's API, its standard library (topo, nat, check) \
-             and this script have none of that name"
+            "no function {name}{called}: netscript's API, its standard library ({}) \
+             and this script have none of that name",
+            modules.join(", ")
         )
     } else {
         format!("no function {name}{called}; did you mean {}?", list(&near, "or"))

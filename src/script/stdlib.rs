@@ -39,7 +39,10 @@ pub struct ModuleFn {
 /// The public functions of a stdlib module, in the order of its text.
 pub fn functions(module: &str) -> Vec<ModuleFn> {
     let Some((_, text)) = MODULES.iter().find(|(name, _)| *name == module) else { return Vec::new() };
-    let Ok(ast) = Engine::new_raw().compile(text) else { return Vec::new() };
+    // With the limits scripts run under, which the stdlib is written to.
+    let mut engine = Engine::new_raw();
+    super::set_limits(&mut engine);
+    let Ok(ast) = engine.compile(text) else { return Vec::new() };
     let mut out: Vec<ModuleFn> = ast
         .iter_functions()
         .filter(|f| f.access == rhai::FnAccess::Public)
@@ -158,6 +161,7 @@ mod tests {
 
     fn engine(dir: Option<&Path>) -> Engine {
         let mut engine = Engine::new();
+        super::super::set_limits(&mut engine);
         engine.set_module_resolver(Resolver::new(dir));
         engine
     }
@@ -196,13 +200,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = engine(Some(dir.path())).run("import \"topoo\" as t;").unwrap_err();
         let EvalAltResult::ErrorRuntime(message, pos) = *err else { panic!("{err:?}") };
+        let modules: Vec<&str> = MODULES.iter().map(|(module, _)| *module).collect();
         assert_eq!(
             message.to_string(),
             format!(
-                "no module 'topoo': it is not in the standard library (topo, nat, check) and there is no file {}",
+                "no module 'topoo': it is not in the standard library ({}) and there is no file {}",
+                modules.join(", "),
                 dir.path().join("topoo.rhai").display()
             )
         );
+        assert!(modules.starts_with(&["topo", "nat", "check"]), "{modules:?}");
         assert_eq!(pos.line(), Some(1));
     }
 
@@ -227,6 +234,9 @@ mod tests {
         assert!(star[0].doc[0].starts_with("A star: a bridge"), "{:?}", star[0].doc);
         assert!(!topo.iter().any(|f| f.name == "ns_of"));
         assert!(functions("nope").is_empty());
+        for (module, _) in MODULES {
+            assert!(!functions(module).is_empty(), "{module} lists no functions");
+        }
     }
 
     #[test]
