@@ -26,6 +26,8 @@ mod messages;
 mod see;
 mod shaping;
 mod trust;
+// Issue 18: nodes that run services.
+mod nodes;
 // Issue 16: link kinds, fdb, neighbours, policy routing.
 mod link_errors;
 mod link_kinds;

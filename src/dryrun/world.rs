@@ -532,6 +532,17 @@ impl World {
                 }
             }
             Op::ProcessStop { .. } => {}
+            Op::FileWrite { ns, .. } | Op::FileRestore { ns, .. } | Op::ExecUndo { ns, .. } => {
+                state.space(ns)?;
+            }
+            Op::Exec { ns, argv, .. } => {
+                state.space(ns)?;
+                if let Some(missing) = limits::missing_program(argv) {
+                    return Err(failed(limits::no_program(&missing)));
+                }
+                // What it makes or changes, the model cannot know.
+                state.unknown_effects = true;
+            }
             Op::LinkAdd { .. }
             | Op::LinkSet { .. }
             | Op::BridgeSet { .. }

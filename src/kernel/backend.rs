@@ -10,7 +10,8 @@ use rtnetlink::Handle;
 use tokio::runtime::{Builder, Runtime};
 
 use super::error::{KernelError, generic, io_errno};
-use super::{netns, no_netns};
+use super::{netns, no_netns, node};
+use crate::ops::files::NodePath;
 use crate::ops::{Netns, Op};
 
 /// The kernel as netscript sees it: one netlink socket per namespace, opened
@@ -138,7 +139,10 @@ impl Kernel {
         netns::delete(name).map_err(|err| match io_errno(&err) {
             Some(Errno::ENOENT) | None if err.kind() == io::ErrorKind::NotFound => no_netns(name),
             errno => generic(errno, &err),
-        })
+        })?;
+        // The node's own /run, and what its daemons left there, go with it.
+        node::remove_run_dir(name)
+            .map_err(|err| KernelError::Failed(format!("cannot remove the /run of node '{name}': {err}")))
     }
 
     /// Executes one operation.
@@ -192,6 +196,24 @@ impl Kernel {
             Op::LinkShape { ns, dev, shape } => self.link_shape(ns, dev, shape),
             Op::LinkUnshape { ns, dev } => self.link_unshape(ns, dev),
             Op::QdiscRestore { ns, dev, prior, .. } => self.qdisc_restore(ns, dev, prior),
+            Op::FileWrite { ns, path, content, mode } => {
+                let (node, path) = node_file(ns, path)?;
+                node::write(node, &path, content, *mode).map_err(|err| file_error(&path, err))
+            }
+            Op::FileRestore { ns, path, before } => {
+                let (node, path) = node_file(ns, path)?;
+                node::restore(node, &path, before).map_err(|err| file_error(&path, err))
+            }
+            Op::Exec { ns, argv, timeout_ms, .. } => {
+                let never = AtomicBool::new(false);
+                let output = self.exec(ns, argv, std::time::Duration::from_millis(*timeout_ms), &never)?;
+                super::exec::succeeded(&output)
+            }
+            Op::ExecUndo { ns, argv, .. } => {
+                let never = AtomicBool::new(false);
+                let output = self.exec(ns, argv, std::time::Duration::from_secs(10), &never)?;
+                super::exec::succeeded(&output)
+            }
         }
     }
 }
@@ -333,6 +355,19 @@ impl super::Network for Kernel {
         Kernel::spawn(self, ns, argv, std::path::Path::new(log))
     }
 
+    fn node_file_before(
+        &self,
+        node: &str,
+        path: &NodePath,
+    ) -> Result<crate::ops::files::FileBefore, KernelError> {
+        node::read_before(node, path).map_err(|err| file_error(path, err))
+    }
+
+    fn node_ready(&self, node: &str) -> Result<(), KernelError> {
+        node::make_run_dir(node)
+            .map_err(|err| KernelError::Failed(format!("cannot make the /run of node '{node}': {err}")))
+    }
+
     fn neighbour_table(&self, v6: bool) -> Option<super::NeighbourTable> {
         Kernel::neighbour_table(self, v6)
     }
@@ -399,5 +434,20 @@ impl super::Network for Kernel {
         interrupt: &AtomicBool,
     ) -> Result<std::net::IpAddr, KernelError> {
         Kernel::source_seen(self, from, bound, listen_ns, target, listen_port, timeout, interrupt)
+    }
+}
+
+/// The node and checked path of a node file operation.
+fn node_file<'a>(ns: &'a Netns, path: &str) -> Result<(&'a str, NodePath), KernelError> {
+    let node = ns.name().ok_or_else(|| KernelError::Failed("files are a node's".into()))?;
+    Ok((node, NodePath::parse(path).map_err(KernelError::Failed)?))
+}
+
+fn file_error(path: &NodePath, err: io::Error) -> KernelError {
+    match err.kind() {
+        io::ErrorKind::Other | io::ErrorKind::PermissionDenied if err.raw_os_error().is_none() => {
+            KernelError::Failed(err.to_string())
+        }
+        _ => KernelError::Failed(format!("cannot write {}: {err}", path.shown())),
     }
 }

@@ -35,7 +35,7 @@ const GRACE: Duration = Duration::from_millis(100);
 const POLL_EXIT: Duration = Duration::from_millis(2);
 
 /// What a finished command left.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExecOutput {
     /// None when a signal ended it (our timeout, for one).
     pub code: Option<i32>,
@@ -57,16 +57,19 @@ impl Kernel {
         if let Some(missing) = limits::missing_program(argv) {
             return Err(KernelError::Failed(limits::no_program(&missing)));
         }
+        let env = super::node::env_for(ns);
         let spawn = || {
-            Command::new(program)
+            let mut command = Command::new(program);
+            command
                 .args(&argv[1..])
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 // Its own group: a Ctrl-C in the terminal is ours to handle,
                 // and killpg reaches what it starts.
-                .process_group(0)
-                .spawn()
+                .process_group(0);
+            super::node::enter_on_exec(&mut command, env);
+            command.spawn()
         };
         let child = self.in_netns(ns, spawn).map_err(|err| {
             if err.kind() == io::ErrorKind::NotFound
@@ -78,6 +81,27 @@ impl Kernel {
             }
         })?;
         wait_for(child, Deadline::after(timeout), interrupt)
+    }
+}
+
+/// An error unless the command exited with 0, in words with what it wrote.
+pub fn succeeded(output: &ExecOutput) -> Result<(), KernelError> {
+    if output.timed_out {
+        return Err(KernelError::Failed("it was still running at its deadline and was killed".into()));
+    }
+    match output.code {
+        Some(0) => Ok(()),
+        code => {
+            let said = output.stderr.trim();
+            let said = if said.is_empty() { output.stdout.trim() } else { said };
+            let how = code.map_or("was killed by a signal".to_string(), |c| format!("exited with {c}"));
+            let tail: Vec<&str> = said.lines().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+            Err(KernelError::Failed(if tail.is_empty() {
+                how
+            } else {
+                format!("{how}: {}", tail.join(" / "))
+            }))
+        }
     }
 }
 

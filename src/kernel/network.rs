@@ -15,6 +15,7 @@ use super::{
     AddrInfo, ExecOutput, FdbInfo, IpRuleInfo, KernelError, LinkInfo, NeighInfo, RouteInfo, TableInfo,
     VlanInfo,
 };
+use crate::ops::files::{FileBefore, NodePath};
 use crate::ops::firewall::Table;
 use crate::ops::{Hook, Netns, Op, Policy, Proto, Rule};
 
@@ -147,6 +148,19 @@ pub trait Network {
 
     /// Starts a background process inside the namespace: (pid, start time).
     fn spawn(&self, ns: &Netns, argv: &[String], log: &str) -> Result<(u32, u64), KernelError>;
+
+    /// A node's file as it is now (see `ops::files`), for its undo; the
+    /// dry run knows of none.
+    fn node_file_before(&self, node: &str, path: &NodePath) -> Result<FileBefore, KernelError> {
+        let _ = (node, path);
+        Ok(FileBefore::default())
+    }
+
+    /// Makes the node's own /run, for the processes started in it.
+    fn node_ready(&self, node: &str) -> Result<(), KernelError> {
+        let _ = node;
+        Ok(())
+    }
 
     /// The kernel's neighbour table for a family, shared by every namespace;
     /// None where there is none to read (the dry run).

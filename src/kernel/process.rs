@@ -64,16 +64,19 @@ impl Kernel {
             .open(log)
             .map_err(|err| KernelError::Failed(format!("cannot write {}: {err}", log.display())))?;
         let err_out = out.try_clone().map_err(|err| KernelError::Failed(err.to_string()))?;
+        let env = super::node::env_for(ns);
         let spawn = || {
-            Command::new(program)
+            let mut command = Command::new(program);
+            command
                 .args(&argv[1..])
                 .stdin(Stdio::null())
                 // Marks it as the lab's, for `down` to check before stopping it.
                 .env(MARK, log)
                 .stdout(out)
                 .stderr(err_out)
-                .process_group(0)
-                .spawn()
+                .process_group(0);
+            super::node::enter_on_exec(&mut command, env);
+            command.spawn()
         };
         let child = self.in_netns(ns, spawn).map_err(|err| {
             KernelError::Failed(format!("cannot start '{program}'{}: {err}", ns.location()))

@@ -12,6 +12,7 @@
 
 use std::fs;
 use std::io;
+use std::path::Path;
 
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sched::{CloneFlags, unshare};
@@ -55,6 +56,7 @@ pub fn enter() -> io::Result<()> {
     for dir in [NETNS_RUN_DIR, STATE_DIR] {
         fs::create_dir_all(dir)?;
     }
+    private_etc_netns()?;
     // A fresh /sys shows this namespace's interfaces, as `ip netns exec` does.
     if umount2("/sys", MntFlags::MNT_DETACH).is_ok() {
         let _ = mount(Some("sysfs"), "/sys", Some("sysfs"), MsFlags::empty(), None::<&str>);
@@ -107,4 +109,29 @@ fn supervise(child: Pid, watched: &SigSet) -> i32 {
             }
         }
     }
+}
+
+/// Gives the sandbox an /etc/netns of its own (a tmpfs), where its nodes'
+/// files go. Where the machine has no /etc/netns, /etc is first covered by
+/// an overlay whose writable layer lies on the sandbox's /run, so that
+/// making the directory never writes the machine's /etc.
+fn private_etc_netns() -> io::Result<()> {
+    let etc_netns = Path::new(crate::ops::files::ETC_NETNS);
+    if fs::symlink_metadata(etc_netns).is_err() {
+        let layers = Path::new("/run/.sandbox-etc");
+        let (upper, work) = (layers.join("upper"), layers.join("work"));
+        fs::create_dir_all(&upper)?;
+        fs::create_dir_all(&work)?;
+        let options = format!("lowerdir=/etc,upperdir={},workdir={}", upper.display(), work.display());
+        mount(Some("overlay"), "/etc", Some("overlay"), MsFlags::empty(), Some(options.as_str()))?;
+        fs::create_dir(etc_netns)?;
+    }
+    mount(
+        Some("netscript"),
+        etc_netns,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some("mode=0755"),
+    )?;
+    Ok(())
 }

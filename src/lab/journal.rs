@@ -2,6 +2,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ops::files::{FileBefore, NodePath};
 use crate::ops::kinds::{BridgeOptions, LinkSettings, PortOptions};
 use crate::ops::neighbours::BridgeVlan;
 use crate::ops::{Netns, Op, Policy, RootQdisc, check_ifname};
@@ -52,6 +53,8 @@ pub enum Prior {
     Vlan(Option<BridgeVlan>),
     /// The root qdisc of a link the lab did not make, before it shaped it.
     Qdisc(RootQdisc),
+    /// A node's file as it was before the lab wrote it.
+    File(FileBefore),
 }
 
 impl Prior {
@@ -93,6 +96,7 @@ impl Prior {
                 None => Ok(()),
             },
             (Prior::Qdisc(root), Op::LinkShape { .. } | Op::LinkUnshape { .. }) => root.validate(),
+            (Prior::File(before), Op::FileWrite { path, .. }) => before.validate(&NodePath::parse(path)?),
             _ => Err(format!("a prior state of the wrong kind for '{}'", op.describe())),
         }
     }
@@ -161,6 +165,8 @@ impl Journal {
             Op::SysctlSet { ns, .. } | Op::FirewallAdd { ns, .. } | Op::ChainPolicy { ns, .. } => {
                 !self.owns_ns(ns)
             }
+            // A node's files outlive its namespace: each is always set back.
+            Op::FileWrite { .. } => true,
             _ => false,
         }
     }
@@ -216,6 +222,17 @@ impl Journal {
     }
 
     fn inverse(&self, op: &Op, prior: Option<&Prior>) -> Option<Op> {
+        // Files and an exec's declared undo do not go with a namespace.
+        match (op, prior) {
+            (Op::FileWrite { ns, path, .. }, Some(Prior::File(before))) => {
+                return Some(Op::FileRestore { ns: ns.clone(), path: path.clone(), before: before.clone() });
+            }
+            (Op::FileWrite { .. }, _) => return None,
+            (Op::Exec { ns, undo, seal, .. }, _) => {
+                return Some(Op::ExecUndo { ns: ns.clone(), argv: undo.clone(), seal: seal.clone() });
+            }
+            _ => {}
+        }
         let all_owned = !op.namespaces().is_empty() && op.namespaces().iter().all(|ns| self.owns_ns(ns));
         if all_owned && !self.touches_foreign_link(op) {
             return None;
@@ -356,7 +373,12 @@ impl Journal {
             | Op::ProcessStart { .. }
             | Op::ProcessStop { .. }
             // Only ever an undo itself.
-            | Op::QdiscRestore { .. } => None,
+            | Op::QdiscRestore { .. }
+            | Op::FileRestore { .. }
+            | Op::ExecUndo { .. }
+            // Seen above.
+            | Op::FileWrite { .. }
+            | Op::Exec { .. } => None,
         }
     }
 

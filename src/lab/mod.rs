@@ -4,6 +4,7 @@
 
 mod contents;
 mod journal;
+pub mod key;
 pub mod ledger;
 mod made;
 mod profile;
@@ -61,6 +62,8 @@ pub struct Lab {
     /// How often the network was asked or changed: an input that did
     /// either depends on the lab.
     touches: std::cell::Cell<u64>,
+    /// What the last `Op::Exec` printed, for the script.
+    exec_output: Option<crate::kernel::ExecOutput>,
 }
 
 /// The lab a ledger belongs to and the script that writes it.
@@ -89,6 +92,7 @@ impl Lab {
             progress: None,
             label: None,
             touches: std::cell::Cell::new(0),
+            exec_output: None,
         }
     }
 
@@ -206,6 +210,7 @@ impl Lab {
     /// Starts a background process of the lab inside `ns`; teardown stops
     /// it. Returns its pid and the file its output goes to.
     pub fn spawn(&mut self, ns: Netns, argv: Vec<String>) -> Result<(u32, String), String> {
+        self.node_ready(&ns)?;
         self.spawned += 1;
         let log = match &self.ledger_for {
             Some(name) if !self.net.is_dry_run() => {
@@ -220,6 +225,33 @@ impl Lab {
         };
         let started = self.execute(Op::ProcessStart { ns, argv, log: log.clone() })?;
         Ok((started.map_or(0, |(pid, _)| pid), log))
+    }
+
+    /// Makes the own /run of a node the lab made, before a process starts
+    /// there; a namespace the lab did not make keeps the machine's /run.
+    pub fn node_ready(&self, ns: &Netns) -> Result<(), String> {
+        match ns.name() {
+            Some(node) if self.journal.owns_netns(ns) => {
+                self.net.node_ready(node).map_err(|err| err.to_string())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs `argv` in `ns` for an effect netscript does not model; `undo`
+    /// undoes it on rollback and `down`. Fails unless it exits with 0.
+    pub fn exec_with_undo(
+        &mut self,
+        ns: Netns,
+        argv: Vec<String>,
+        undo: Vec<String>,
+        timeout: std::time::Duration,
+    ) -> Result<crate::kernel::ExecOutput, String> {
+        let seal = if self.net.is_dry_run() { String::new() } else { key::seal(&ns, &undo)? };
+        self.node_ready(&ns)?;
+        let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self.execute(Op::Exec { ns, argv, undo, seal, timeout_ms })?;
+        Ok(self.exec_output.take().unwrap_or_default())
     }
 
     fn next_seq(&mut self) -> u64 {
@@ -273,6 +305,19 @@ impl Lab {
         let started = Instant::now();
         let applied = match &op {
             Op::ProcessStart { ns, argv, log } => self.net.spawn(ns, argv, log).map(Some),
+            // The dry run shows the command and its undo.
+            Op::Exec { .. } if self.net.is_dry_run() => self.net.apply(&op).map(|()| None),
+            Op::Exec { ns, argv, timeout_ms, .. } => {
+                let timeout = std::time::Duration::from_millis(*timeout_ms);
+                let ran = self.net.exec(ns, argv, timeout, &self.interrupted).and_then(|output| {
+                    crate::kernel::exec_succeeded(&output)?;
+                    Ok(output)
+                });
+                ran.map(|output| {
+                    self.exec_output = Some(output);
+                    None
+                })
+            }
             Op::NetnsAdd { name, .. } => {
                 // The cookie is in the ledger before the namespace has its name.
                 let (net, ledger, identities) = (&self.net, &mut self.ledger, &mut self.identities);
@@ -380,6 +425,13 @@ impl Lab {
     fn prior_state(&self, op: &Op) -> Result<Option<Prior>, String> {
         Ok(match op {
             Op::LinkShape { ns, dev, .. } | Op::LinkUnshape { ns, dev } => return self.qdisc_prior(ns, dev),
+            Op::FileWrite { ns, path, .. } => {
+                let (Some(node), Ok(path)) = (ns.name(), crate::ops::files::NodePath::parse(path)) else {
+                    return Ok(None);
+                };
+                let before = self.net.node_file_before(node, &path).map_err(|err| err.to_string())?;
+                Some(Prior::File(before))
+            }
             Op::LinkSetUp { ns, dev, .. }
             | Op::LinkSetMaster { ns, dev, .. }
             | Op::LinkSetMtu { ns, dev, .. } => self.net.link(ns, dev).ok().map(|link| Prior::Link {

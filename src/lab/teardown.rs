@@ -49,10 +49,12 @@ impl Teardown {
             (count(|op| matches!(op, Op::FdbDel { .. })), "fdb entry"),
             (count(|op| matches!(op, Op::NeighDel { .. })), "neighbour entry"),
             (count(|op| matches!(op, Op::BridgeVlanDel { .. })), "bridge VLAN"),
+            (count(|op| matches!(op, Op::FileRestore { before, .. } if before.content.is_none())), "file"),
         ];
         let removed: Vec<String> =
             parts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| plural(*n, what)).collect();
         let stopped = count(|op| matches!(op, Op::ProcessStop { .. }));
+        let undo_commands = count(|op| matches!(op, Op::ExecUndo { .. }));
         let removals = count(|op| {
             matches!(
                 op,
@@ -61,9 +63,9 @@ impl Teardown {
                     | Op::AddrDel { .. }
                     | Op::RouteDel { .. }
                     | Op::FirewallDel { .. }
-            )
+            ) || matches!(op, Op::FileRestore { before, .. } if before.content.is_none())
         });
-        let restored = self.undone.len() - removals - stopped;
+        let restored = self.undone.len() - removals - stopped - undo_commands;
         let mut text = if removed.is_empty() {
             "removed nothing".to_string()
         } else {
@@ -74,6 +76,9 @@ impl Teardown {
         }
         if restored > 0 {
             text.push_str(&format!("; set back {}", plural(restored, "setting")));
+        }
+        if undo_commands > 0 {
+            text.push_str(&format!("; ran {}", plural(undo_commands, "undo command")));
         }
         if !self.gone.is_empty() {
             text.push_str(&format!("; {} gone already", plural(self.gone.len(), "thing")));
@@ -214,6 +219,13 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
                         Ok(Some(index)) => batch.push((ns.clone(), dev.clone(), index)),
                         Ok(None) => report.gone.push(op.clone()),
                     }
+                    continue;
+                }
+                if let Op::ExecUndo { ns, argv, seal } = op
+                    && !net.is_dry_run()
+                    && let Err(why) = super::key::check(ns, argv, seal)
+                {
+                    report.skipped.push(why);
                     continue;
                 }
                 if let Some(why) = super::shaping::qdisc_not_ours(net, op) {

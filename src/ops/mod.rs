@@ -1,6 +1,7 @@
 //! The one vocabulary of operations that the kernel backend executes, the
 //! renderer prints as `ip` commands, and the lab journal records with inverses.
 
+pub mod files;
 pub mod filter;
 pub mod firewall;
 pub mod kinds;

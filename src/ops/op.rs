@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use ipnetwork::IpNetwork;
 use serde::{Deserialize, Serialize};
 
+use super::files::{FileBefore, MAX_FILE, NodePath};
 use super::filter::{Hook, Policy};
 use super::kinds::{BridgeOptions, LinkKind, LinkSettings, PortOptions};
 use super::neighbours::{BridgeVlan, FdbEntry, NeighEntry};
@@ -323,6 +324,62 @@ pub enum Op {
         ours: Option<Shape>,
         prior: RootQdisc,
     },
+    /// Writes a file of a node, at `path` as the node's processes see it
+    /// (beneath /etc or /run), making the directories it needs.
+    FileWrite {
+        ns: Netns,
+        path: String,
+        content: String,
+        mode: u32,
+    },
+    /// Puts a node's file back as it was before the lab wrote it. Only ever
+    /// an undo, derived by the journal.
+    FileRestore {
+        ns: Netns,
+        path: String,
+        before: FileBefore,
+    },
+    /// Runs a command for an effect netscript does not model, and records
+    /// the command that undoes it, sealed with this machine's key so that
+    /// no ledger written by anyone else can name a command for `down`.
+    Exec {
+        ns: Netns,
+        argv: Vec<String>,
+        undo: Vec<String>,
+        seal: String,
+        #[serde(default = "exec_timeout")]
+        timeout_ms: u64,
+    },
+    /// The undo of an `Exec`. Only ever an undo, derived by the journal.
+    ExecUndo {
+        ns: Netns,
+        argv: Vec<String>,
+        seal: String,
+    },
+}
+
+fn exec_timeout() -> u64 {
+    10_000
+}
+
+/// A seal as `lab::key` makes it: 64 hex digits (empty in a dry run).
+fn check_seal(seal: &str) -> Result<(), String> {
+    if seal.is_empty() || (seal.len() == 64 && seal.bytes().all(|b| b.is_ascii_hexdigit())) {
+        Ok(())
+    } else {
+        Err("its seal is not one netscript makes".into())
+    }
+}
+
+/// A command's words, as a ledger may hold them.
+fn check_argv(argv: &[String]) -> Result<(), String> {
+    if argv.is_empty() || argv[0].is_empty() {
+        return Err("no command given".into());
+    }
+    if argv.iter().any(|w| w.contains('\0')) || argv.iter().map(String::len).sum::<usize>() > 64 * 1024 {
+        return Err("a command's words are at most 64 KiB, without NUL".into());
+    }
+    Ok(())
 }
 
 fn yes() -> bool {
@@ -419,6 +476,40 @@ impl Op {
                 }
                 Ok(())
             }
+            Op::FileWrite { ns, path, content, mode } => {
+                let Netns::Named(_) = ns else {
+                    return Err("files are a node's: write them in a namespace (ns.write_file(...))".into());
+                };
+                ns_ok(ns)?;
+                NodePath::parse(path)?;
+                if content.len() > MAX_FILE {
+                    return Err(format!(
+                        "{} bytes; a node's file holds at most {} MiB",
+                        content.len(),
+                        MAX_FILE >> 20
+                    ));
+                }
+                if *mode > 0o7777 {
+                    return Err(format!("mode {mode:o} is not a file mode"));
+                }
+                Ok(())
+            }
+            Op::FileRestore { ns, path, before } => {
+                let Netns::Named(_) = ns else { return Err("files are a node's".into()) };
+                ns_ok(ns)?;
+                before.validate(&NodePath::parse(path)?)
+            }
+            Op::Exec { ns, argv, undo, seal, .. } => {
+                ns_ok(ns)?;
+                check_argv(argv)?;
+                check_argv(undo).map_err(|why| format!("its undo: {why}"))?;
+                check_seal(seal)
+            }
+            Op::ExecUndo { ns, argv, seal } => {
+                ns_ok(ns)?;
+                check_argv(argv)?;
+                check_seal(seal)
+            }
             Op::ProcessStop { pid, start } => {
                 if *pid <= 1 || *pid > i32::MAX as u32 || *start == 0 {
                     return Err(format!("process {pid} (started at {start}) cannot be a lab's"));
@@ -500,6 +591,10 @@ impl Op {
             Op::LinkShape { .. } => "link shape",
             Op::LinkUnshape { .. } => "link unshape",
             Op::QdiscRestore { .. } => "qdisc restore",
+            Op::FileWrite { .. } => "file write",
+            Op::FileRestore { .. } => "file restore",
+            Op::Exec { .. } => "exec",
+            Op::ExecUndo { .. } => "exec undo",
         }
     }
 
@@ -538,7 +633,11 @@ impl Op {
             | Op::NeighDel { ns, .. }
             | Op::LinkShape { ns, .. }
             | Op::LinkUnshape { ns, .. }
-            | Op::QdiscRestore { ns, .. } => vec![ns],
+            | Op::QdiscRestore { ns, .. }
+            | Op::FileWrite { ns, .. }
+            | Op::FileRestore { ns, .. }
+            | Op::Exec { ns, .. }
+            | Op::ExecUndo { ns, .. } => vec![ns],
         }
     }
 
@@ -621,6 +720,15 @@ impl Op {
             Op::QdiscRestore { ns, dev, prior, .. } => {
                 format!("put back qdisc {} on link '{dev}'{}", prior.describe(), at(ns))
             }
+            Op::FileWrite { ns, path, .. } => format!("write {path}{}", at(ns)),
+            Op::FileRestore { ns, path, before } => match before.content {
+                Some(_) => format!("put back {path}{}", at(ns)),
+                None => format!("remove {path}{}", at(ns)),
+            },
+            Op::Exec { ns, argv, undo, .. } => {
+                format!("run `{}`{} (undone by `{}`)", argv.join(" "), at(ns), undo.join(" "))
+            }
+            Op::ExecUndo { ns, argv, .. } => format!("run the undo `{}`{}", argv.join(" "), at(ns)),
         }
     }
 }

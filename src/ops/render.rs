@@ -103,6 +103,15 @@ impl Op {
                 Some(args) => format!("{}qdisc replace dev {} root {args}", tc(ns), quote(dev)),
                 None => format!("{}qdisc del dev {} root", tc(ns), quote(dev)),
             }],
+            Op::FileWrite { ns, path, content, mode } => file_lines(ns, path, Some((content, *mode))),
+            Op::FileRestore { ns, path, before } => {
+                file_lines(ns, path, before.content.as_deref().map(|c| (c, before.mode)))
+            }
+            Op::Exec { ns, argv, undo, .. } => vec![
+                format!("{}{}", exec(ns), words(argv)),
+                format!("# undone by: {}{}", exec(ns), words(undo)),
+            ],
+            Op::ExecUndo { ns, argv, .. } => vec![format!("{}{}", exec(ns), words(argv))],
             // nft deletes a rule by handle; find it by the comment netscript gave it.
             Op::ChainPolicy { ns, chain, policy } => {
                 vec![format!("{}nft -f - <<'NFT'\n{}NFT", exec(ns), declaration(&[*chain], Some(*policy)))]
@@ -140,6 +149,30 @@ fn tc(ns: &Netns) -> String {
 }
 
 /// Runs a command inside a namespace, for what `ip -n` does not cover.
+fn words(argv: &[String]) -> String {
+    argv.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
+}
+
+/// A node's file written with its content (a here-document when it is
+/// lines of text), or removed when there is none.
+fn file_lines(ns: &Netns, path: &str, content: Option<(&str, u32)>) -> Vec<String> {
+    let (Some(node), Ok(path)) = (ns.name(), super::files::NodePath::parse(path)) else {
+        return vec![format!("# {path}: not a node's file")];
+    };
+    let on_machine = path.on_machine(node).display().to_string();
+    let Some((content, mode)) = content else {
+        return vec![format!("rm -f {}", quote(&on_machine))];
+    };
+    let dir = path.on_machine(node).parent().map(|d| d.display().to_string()).unwrap_or_default();
+    let mark = "NETSCRIPT_FILE";
+    let write = if content.ends_with('\n') && !content.lines().any(|line| line == mark) {
+        format!("cat > {} <<'{mark}'\n{content}{mark}", quote(&on_machine))
+    } else {
+        format!("printf '%s' {} > {}", quote(content), quote(&on_machine))
+    };
+    vec![format!("mkdir -p {}", quote(&dir)), write, format!("chmod {mode:o} {}", quote(&on_machine))]
+}
+
 pub(super) fn exec(ns: &Netns) -> String {
     match ns {
         Netns::Host => String::new(),

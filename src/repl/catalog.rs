@@ -36,6 +36,7 @@ const KINDS: &str = "Link kinds";
 const SETTINGS: &str = "Link settings and bridges";
 const TABLES: &str = "FDB and neighbours";
 const POLICY: &str = "Policy routing";
+const NODES: &str = "Nodes";
 
 pub const ENTRIES: &[Entry] = &[
     entry(NS, "netns_add", "netns_add(name[, #{lo: false}]) -> Netns", "make a namespace, loopback up"),
@@ -277,7 +278,12 @@ pub const ENTRIES: &[Entry] = &[
         "fail if the port answers",
     ),
     entry(CHECKS, "assert_unreachable", "[ns.]assert_unreachable(addr)", "fail if addr answers"),
-    entry(CHECKS, "exec", "[ns.]exec(command[, #{timeout}]) -> map", "run a command inside, wait for it"),
+    entry(
+        CHECKS,
+        "exec",
+        "[ns.]exec(command[, #{timeout, undo}]) -> map",
+        "run a command inside, wait for it",
+    ),
     entry(
         CHECKS,
         "start_process",
@@ -285,6 +291,15 @@ pub const ENTRIES: &[Entry] = &[
         "a background process; teardown stops it",
     ),
     entry(CHECKS, "dry_run", "dry_run() -> bool", "whether this is a --dry-run"),
+    entry(
+        NODES,
+        "write_file",
+        "ns.write_file(path, text[, #{mode}])",
+        "a file of the node (/etc or /run), undone",
+    ),
+    entry(NODES, "read_file", "ns.read_file(path) -> text", "a file of the node, as its processes see it"),
+    entry(NODES, "hostname", "ns.hostname(name)", "the hostname of what runs in the node"),
+    entry(NODES, "sleep", "sleep(seconds)", "wait; no time in a dry run"),
     entry(CHECKS, "graph", "graph([\"dot\"|\"mermaid\"|\"svg\"]) -> text", "the lab so far, as a picture"),
     entry(CHECKS, "show", "show() -> text", "the lab so far: links, addresses, routes, rules"),
     entry(
@@ -354,6 +369,10 @@ pub fn example(name: &str) -> Option<&'static str> {
         "exec" => "red.exec(\"ip -br addr\").stdout",
         "start_process" => "red.start_process(\"python3 -m http.server 80\");",
         "dry_run" => "if !dry_run() { pingall(hosts); }",
+        "write_file" => "r1.write_file(\"/etc/bird/bird.conf\", conf);",
+        "read_file" => "r1.read_file(\"/etc/hosts\")",
+        "hostname" => "r1.hostname(\"r1\");",
+        "sleep" => "sleep(0.5);",
         "graph" => "print(graph(\"svg\"));",
         "show" => "print(show());",
         "cidr" => "let lan = cidr(\"10.0.0.0/24\");",

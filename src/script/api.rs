@@ -71,6 +71,7 @@ pub fn register(engine: &mut Engine, lab: &Shared, params: &Rc<RefCell<Params>>)
     super::links_api::register(engine, lab);
     super::routing_api::register(engine, lab);
     super::shape_api::register(engine, lab);
+    super::node_api::register(engine, lab);
     register_params(engine, params);
     register_view(engine, lab);
     if cfg!(debug_assertions) && std::env::var_os("NETSCRIPT_TEST_PANIC").is_some() {

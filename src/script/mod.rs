@@ -8,6 +8,7 @@ mod error;
 mod firewall_api;
 pub mod forms;
 mod links_api;
+mod node_api;
 mod options;
 mod params;
 mod port_api;

@@ -357,7 +357,7 @@ fn source_seen(lab: &Shared, ns: Netns, listen_ns: Dynamic, target: &str, option
 
 /// A command as scripts give it: a command line (run by `sh -c`) or an array
 /// of words.
-fn to_argv(command: &Dynamic) -> Result<Vec<String>, String> {
+pub(super) fn to_argv(command: &Dynamic) -> Result<Vec<String>, String> {
     if let Some(words) = command.clone().try_cast::<Array>() {
         Ok(words.iter().map(|w| w.to_string()).collect())
     } else if command.is_string() {
@@ -386,13 +386,24 @@ fn exec(lab: &Shared, ns: &Netns, command: &Dynamic, options: Map) -> Fallible<M
     let shown = if command.is_string() { command.to_string() } else { argv.join(" ") };
     let fail = |why: String| format!("cannot run `{shown}`{}: {why}", ns.location());
     let mut timeout = Duration::from_secs(10);
+    let mut undo = None;
     for (key, value) in options {
         match key.as_str() {
             "timeout" => timeout = seconds("timeout", &value).map_err(fail)?,
-            other => return Err(fail(format!("unknown option '{other}'; the options are: timeout")).into()),
+            "undo" => undo = Some(to_argv(&value).map_err(|why| fail(format!("its undo: {why}")))?),
+            other => {
+                return Err(fail(format!("unknown option '{other}'; the options are: timeout, undo")).into());
+            }
         }
     }
+    // With an undo, the command is one of the lab's changes: journaled,
+    // undone on rollback and `down`, and an error unless it exits with 0.
+    if let Some(undo) = undo {
+        let output = lab.borrow_mut().exec_with_undo(ns.clone(), argv, undo, timeout)?;
+        return Ok(output_map(output));
+    }
     let lab = lab.borrow();
+    lab.node_ready(ns).map_err(fail)?;
     let output =
         lab.net().exec(ns, &argv, timeout, &lab.interrupt_flag()).map_err(|err| fail(err.to_string()))?;
     if output.timed_out {
@@ -402,11 +413,15 @@ fn exec(lab: &Shared, ns: &Netns, command: &Dynamic, options: Map) -> Fallible<M
         ))
         .into());
     }
+    Ok(output_map(output))
+}
+
+fn output_map(output: crate::kernel::ExecOutput) -> Map {
     let mut map = Map::new();
     map.insert("code".into(), output.code.map_or(Dynamic::UNIT, |c| Dynamic::from(INT::from(c))));
     map.insert("stdout".into(), output.stdout.into());
     map.insert("stderr".into(), output.stderr.into());
-    Ok(map)
+    map
 }
 
 fn ping_from(lab: &Shared, ns: &Netns, target: &Dynamic, options: Option<Map>) -> Fallible<Map> {

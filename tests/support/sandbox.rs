@@ -118,6 +118,12 @@ impl Sandbox {
         let mut script = String::from(
             "set -u\n\
              mount -t tmpfs sandbox /run && mkdir -p /run/netns /run/netscript || exit 90\n\
+             if [ ! -e /etc/netns ] && [ \"${NETSCRIPT_IN_VM:-}\" != 1 ]; then \
+               mkdir -p /run/.etc/up /run/.etc/work && \
+               mount -t overlay overlay -o lowerdir=/etc,upperdir=/run/.etc/up,workdir=/run/.etc/work /etc \
+               || exit 93; fi\n\
+             mkdir -p /etc/netns || exit 93\n\
+             mount -t tmpfs -o mode=0755 sandbox /etc/netns || exit 94\n\
              umount -l /sys && mount -t sysfs sysfs /sys || exit 91\n\
              ip link set lo up || exit 92\n",
         );

@@ -7,6 +7,7 @@ mod firewall;
 mod foreign;
 mod identity;
 mod locks;
+mod services;
 mod sharing;
 mod signals;
 mod state;
