@@ -33,3 +33,5 @@ mod link_errors;
 mod link_kinds;
 mod link_labs;
 mod policy_routing;
+// Issue 18: services in nodes.
+mod dhcp;

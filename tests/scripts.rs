@@ -10,10 +10,12 @@ use serde_json::Value;
 
 use crate::support::{Sandbox, addresses_of, link_names, privileged, script_path as script};
 
-/// The firewall labs' tests are in tests/firewall.rs; the link labs' in tests/link_labs.rs.
+/// The firewall labs' tests are in tests/firewall.rs; the link labs' in tests/link_labs.rs;
+/// the DHCP lab's in tests/dhcp.rs.
 const SCRIPTS: &[&str] = &[
     "bridge-lab",
     "bridge-nat",
+    "dhcp",
     "firewall",
     "grid",
     "host-gateway",

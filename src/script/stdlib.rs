@@ -14,6 +14,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("topo", include_str!("../../stdlib/topo.rhai")),
     ("nat", include_str!("../../stdlib/nat.rhai")),
     ("check", include_str!("../../stdlib/check.rhai")),
+    ("dhcp", include_str!("../../stdlib/dhcp.rhai")),
 ];
 
 /// How the standard library names a module in messages (and Rhai its source).
