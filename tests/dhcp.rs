@@ -209,3 +209,61 @@ dhcp::server(srv, "eth0", #{range: ["10.9.0.10", "10.9.1.20"]});
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("dhcp::server: 10.9.1.20 is not in eth0's subnet 10.9.0.0/24"), "{stderr}");
 }
+
+/// Two servers of the same kind, in two nodes, on the same device name: each
+/// has its own config, leases and pid file at the same path of its own /run,
+/// and serves only its LAN, with its own options.
+#[test]
+fn two_servers_in_two_nodes_keep_to_their_own() {
+    if !privileged() {
+        return;
+    }
+    let lab = r#"
+import "topo" as topo;
+import "dhcp" as dhcp;
+topo::bridge("lan-a");
+topo::bridge("lan-b");
+let a = netns_add("dns-a");
+topo::attach(a, "lan-a", "10.1.0.1/24");
+let b = netns_add("dns-b");
+topo::attach(b, "lan-b", "10.2.0.1/24");
+dhcp::server(a, "eth0", #{range: ["10.1.0.10", "10.1.0.20"], hosts: #{printer: "10.1.0.50"}});
+dhcp::server(b, "eth0", #{range: ["10.2.0.10", "10.2.0.20"], router: false});
+let ha = netns_add("ha");
+topo::attach(ha, "lan-a", ());
+let la = dhcp::client(ha, "eth0");
+let hb = netns_add("hb");
+topo::attach(hb, "lan-b", ());
+let lb = dhcp::client(hb, "eth0", #{hostname: "bee"});
+print(`${la.addr} ${la.router} ${lb.addr} ${lb.router ?? "none"}`);
+"#;
+    let leases =
+        |ns: &str| format!("cat /proc/$(ip netns pids {ns} | head -n 1)/root/run/dnsmasq/eth0.leases");
+    let out = Sandbox::new()
+        .file("two.rhai", lab)
+        .step("netscript two.rhai")
+        .step(&leases("dns-a"))
+        .step(&leases("dns-b"))
+        .step("ip -n hb -j route show default")
+        .step("ip netns exec ha getent hosts printer dns-a; ip netns exec hb getent hosts bee")
+        .step("netscript down two")
+        .step(LEFT)
+        .run();
+    let printed = out[0].success().stdout.clone();
+    let words: Vec<&str> = printed.split_whitespace().collect();
+    assert_eq!(words.len(), 4, "{printed}");
+    assert!(words[0].starts_with("10.1.0.") && words[1] == "10.1.0.1", "{printed}");
+    assert!(words[2].starts_with("10.2.0.") && words[3] == "none", "{printed}");
+    let a_ip = words[0].trim_end_matches("/24");
+    let b_ip = words[2].trim_end_matches("/24");
+    let a = out[1].success().stdout.clone();
+    let b = out[2].success().stdout.clone();
+    assert!(a.contains(&format!(" {a_ip} ha ")) && !a.contains("10.2.0."), "{a}");
+    assert!(b.contains(&format!(" {b_ip} bee ")) && !b.contains("10.1.0."), "{b}");
+    assert_eq!(out[3].json(), serde_json::json!([]), "router: false hands out no default route");
+    let resolved: Vec<Vec<&str>> =
+        out[4].success().stdout.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(resolved, [vec!["10.1.0.50", "printer"], vec!["10.1.0.1", "dns-a"], vec![b_ip, "bee"]]);
+    out[5].success();
+    assert_eq!(out[6].success().stdout, "", "files left after down");
+}
