@@ -159,7 +159,9 @@ dhcp::client(h, "eth0", #{tries: 2});
 "#;
     let started = Instant::now();
     let out = Sandbox::new().file("alone.rhai", lab).step("netscript alone.rhai").run();
-    out[0].failure(1).stderr_has("dhcp::client: h1 got no lease on eth0 after 2 tries");
+    out[0]
+        .failure(1)
+        .stderr_has("dhcp::client: h1 got no lease on eth0 after 2 tries, one a second (udhcpc exited 1: udhcpc: no lease, failing)");
     assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
 }
 
@@ -266,4 +268,81 @@ print(`${la.addr} ${la.router} ${lb.addr} ${lb.router ?? "none"}`);
     assert_eq!(resolved, [vec!["10.1.0.50", "printer"], vec!["10.1.0.1", "dns-a"], vec![b_ip, "bee"]]);
     out[5].success();
     assert_eq!(out[6].success().stdout, "", "files left after down");
+}
+
+/// Addresses may be given as Cidrs too; an option it does not know is named
+/// with the known ones, and a range that ends before it starts is refused.
+#[test]
+fn server_options_as_a_script_gives_them() {
+    let run = |call: &str| {
+        let lab = format!(
+            "import \"topo\" as topo;\nimport \"dhcp\" as dhcp;\ntopo::bridge(\"lan\");\n\
+             let srv = netns_add(\"srv\");\ntopo::attach(srv, \"lan\", \"10.9.0.1/24\");\n{call}\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("lab.rhai");
+        std::fs::write(&file, lab).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_netscript"))
+            .args(["--dry-run", file.to_str().unwrap()])
+            .output()
+            .expect("run netscript");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = run("let net = cidr(\"10.9.0.0/24\");\n\
+         dhcp::server(srv, \"eth0\", #{range: [net.host(10), net.host(20)], router: net.host(254), hosts: #{nas: net.host(5)}, lease: \"2h\"});");
+    assert_eq!(code, Some(0), "{stderr}");
+    for line in [
+        "dhcp-range=10.9.0.10,10.9.0.20,2h",
+        "dhcp-option=option:router,10.9.0.254",
+        "host-record=nas,10.9.0.5",
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "no {line} in\n{stdout}");
+    }
+    let (code, _, stderr) =
+        run("dhcp::server(srv, \"eth0\", #{range: [\"10.9.0.10\", \"10.9.0.20\"], leases: 5});");
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(
+            "dhcp::server: unknown option 'leases'; the options are: range, lease, router, domain, hosts"
+        ),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run("dhcp::server(srv, \"eth0\", #{range: [\"10.9.0.20\", \"10.9.0.10\"]});");
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("dhcp::server: the range 10.9.0.20..10.9.0.10 ends before it starts"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run("dhcp::server(srv, \"eth0\", #{range: [\"10.9.0.1\", \"10.9.0.10\"]});");
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("holds the server's own address 10.9.0.1"), "{stderr}");
+}
+
+/// A config dnsmasq refuses: the error says so with the end of its log, at
+/// the script's line, and the rollback leaves nothing.
+#[test]
+fn a_server_that_does_not_start_says_why() {
+    if !privileged() {
+        return;
+    }
+    let lab = r#"
+import "topo" as topo;
+import "dhcp" as dhcp;
+topo::bridge("lan");
+let srv = netns_add("srv");
+topo::attach(srv, "lan", "10.9.0.1/24");
+dhcp::server(srv, "eth0", #{range: ["10.9.0.10", "10.9.0.20"], lease: "forever"});
+"#;
+    let started = Instant::now();
+    let out = Sandbox::new().file("bad.rhai", lab).step("netscript bad.rhai").step(LEFT).run();
+    out[0]
+        .failure(1)
+        .stderr_has("dhcp::server: dnsmasq in srv: it exited; its log (/run/netscript/labs/bad.logs/1-dnsmasq.log) ends:\ndnsmasq: bad dhcp-range at line 4 of /run/dnsmasq/eth0.conf\n")
+        .stderr_has("bad.rhai:7:");
+    assert_eq!(out[1].success().stdout, "", "left after the rollback");
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
 }
