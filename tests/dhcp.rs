@@ -346,3 +346,21 @@ dhcp::server(srv, "eth0", #{range: ["10.9.0.10", "10.9.0.20"], lease: "forever"}
     assert_eq!(out[1].success().stdout, "", "left after the rollback");
     assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
 }
+
+/// A node whose name is no DNS name is told so before it asks.
+#[test]
+fn a_hostname_dnsmasq_would_drop_is_refused() {
+    let lab = "import \"topo\" as topo;\nimport \"dhcp\" as dhcp;\ntopo::bridge(\"lan\");\n\
+               let h = netns_add(\"web_1\");\ntopo::attach(h, \"lan\", ());\ndhcp::client(h, \"eth0\");\n";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lab.rhai");
+    std::fs::write(&file, lab).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_netscript"))
+        .args(["--dry-run", file.to_str().unwrap()])
+        .output()
+        .expect("run netscript");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("dhcp::client: 'web_1' is not a DNS name"), "{stderr}");
+    assert!(stderr.contains("#{hostname: false}"), "{stderr}");
+}
