@@ -297,3 +297,29 @@ fn shaping_with_tc_becomes_link_shape() {
     }
     assert_eq!(out[4].stdout.trim(), "", "down leaves no namespace");
 }
+
+#[test]
+fn files_written_under_etc_netns_become_the_nodes_write_file() {
+    let imported = import("006-netns-resolv.sh");
+    imported.success();
+    imported
+        .stdout_has("dns_client.write_file(\"/etc/resolv.conf\", \"nameserver 10.53.0.1\\n\");\n")
+        .stdout_has(
+            "dns_client.write_file(\"/etc/hosts\", \"127.0.0.1 localhost\\n10.53.0.1 gateway\\n\");\n",
+        );
+    assert!(!imported.stdout.contains("mkdir"), "{}", imported.stdout);
+    if !privileged() {
+        return;
+    }
+    let out = Sandbox::new()
+        .file("lab.rhai", &imported.stdout)
+        .step("netscript --lab dns lab.rhai")
+        .step("ip netns exec dns-client sh -c 'cat /etc/resolv.conf; getent hosts gateway'")
+        .step("netscript down dns")
+        .step("find /etc/netns -mindepth 1; ip netns list; echo end")
+        .run();
+    out[0].success();
+    out[1].success().stdout_has("nameserver 10.53.0.1\n").stdout_has("10.53.0.1       gateway");
+    out[2].success().stdout_has("removed 1 namespace, 1 link, 2 files");
+    assert_eq!(out[3].stdout, "end\n");
+}

@@ -27,11 +27,12 @@ mod see;
 mod shaping;
 mod trust;
 // Issue 18: nodes that run services.
+mod bird;
+mod dhcp;
+mod frr;
 mod nodes;
 // Issue 16: link kinds, fdb, neighbours, policy routing.
 mod link_errors;
 mod link_kinds;
 mod link_labs;
 mod policy_routing;
-// Issue 18: services in nodes.
-mod dhcp;

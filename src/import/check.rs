@@ -26,8 +26,15 @@ const DUMP: &str = r#"echo '{'; for ns in "" $(ls /run/netns); do
   $x nft list table inet netscript >rules-${ns:-host}.nft 2>/dev/null
 done; echo '"end": 0}'"#;
 
+/// The sandbox both sides run in: private /run, /sys and /etc (an overlay
+/// whose writable layer is on the private /run, so a tutorial that writes
+/// /etc/netns/NS/resolv.conf or /etc/hosts as root never writes the
+/// machine's), with an /etc/netns of its own.
 const PREAMBLE: &str = "set -u\n\
     mount -t tmpfs sandbox /run && mkdir -p /run/netns /run/netscript || exit 90\n\
+    mkdir -p /run/.etc/up /run/.etc/work && mount -t overlay overlay \
+      -o lowerdir=/etc,upperdir=/run/.etc/up,workdir=/run/.etc/work /etc || exit 93\n\
+    mkdir -p /etc/netns && mount -t tmpfs -o mode=0755 sandbox /etc/netns || exit 94\n\
     umount -l /sys && mount -t sysfs sysfs /sys || exit 91\n\
     ip link set lo up || exit 92\n";
 

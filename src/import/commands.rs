@@ -6,7 +6,7 @@
 
 use super::shell::{self, Arg, Command, Piece, Snippet, Unit};
 use super::step::{Ns, Step, Value};
-use super::{ip, iptables, nft, sysctl, tc};
+use super::{files, ip, iptables, nft, sysctl, tc};
 
 /// What a command came to.
 pub enum Understood {
@@ -46,6 +46,9 @@ const HOUSEKEEPING: &[&str] = &["set", "cd", "true", "wait", "sleep", ":", "clea
 
 pub fn understand(cmd: &Command) -> Understood {
     // A pipeline: `echo 1 | tee /proc/sys/...`, or something to look at.
+    if let Some(step) = files::node_file(cmd) {
+        return Understood::Steps(vec![step]);
+    }
     if !cmd.pipe.is_empty() {
         if let Some(step) = sysctl::echo_tee(cmd, &Ns::Host) {
             return Understood::Steps(vec![step]);
@@ -218,6 +221,8 @@ fn meaning(args: &[Arg], cmd: &Command, ns: Ns) -> Understood {
             }
             steps(vec![Step::Process { ns, argv: argv.to_vec() }])
         }
+        "mkdir" if files::is_node_mkdir(args) => steps(Vec::new()),
+        "chmod" if files::is_default_chmod(args) => steps(Vec::new()),
         "modprobe" | "iptables-restore" | "ip6tables-restore" | "bridge" | "systemctl" | "mount"
         | "umount" | "nsenter" | "unshare" | "kill" | "killall" | "pkill" | "rm" | "mkdir" | "touch"
         | "chmod" => {

@@ -12,6 +12,7 @@
 pub mod check;
 mod commands;
 mod document;
+mod files;
 mod idioms;
 mod ip;
 mod iptables;

@@ -240,6 +240,12 @@ pub enum Step {
         ns: Ns,
         argv: Vec<Arg>,
     },
+    /// A file of a node, written whole (`path` as the node sees it).
+    NodeFile {
+        ns: Ns,
+        path: String,
+        content: String,
+    },
     /// A listener of the lab's, for probes (`netscript listen tcp 80`).
     Listen {
         ns: Ns,
@@ -307,6 +313,7 @@ impl Step {
             | Step::Call { ns, .. }
             | Step::ExecWords { ns, .. }
             | Step::Listen { ns, .. }
+            | Step::NodeFile { ns, .. }
             | Step::Look { ns, .. }
             | Step::NotModelled { ns, .. } => Some(ns),
         }

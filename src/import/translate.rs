@@ -417,6 +417,10 @@ impl<'a> Writer<'a> {
                 }
                 format!("{at}{verb}({});", self.arg(&command))
             }
+            Step::NodeFile { ns, path, content } => {
+                let at = self.at(ns);
+                format!("{at}write_file({}, {});", string(path), string(content))
+            }
             Step::Process { ns, argv } => {
                 let at = self.at(ns);
                 let words: Vec<String> = argv.iter().map(|a| self.arg(a)).collect();

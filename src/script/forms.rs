@@ -200,7 +200,8 @@ fn stdlib_forms() -> Vec<Form> {
     for (module, text) in MODULES {
         let Ok(ast) = engine.compile(text) else { continue };
         for function in ast.iter_functions() {
-            if function.access == rhai::FnAccess::Public {
+            // A closure is a public function of its own, named anon$...
+            if function.access == rhai::FnAccess::Public && !function.name.starts_with("anon$") {
                 forms.push(Form {
                     name: format!("{module}::{}", function.name),
                     params: function

@@ -14,6 +14,8 @@ pub const MODULES: &[(&str, &str)] = &[
     ("topo", include_str!("../../stdlib/topo.rhai")),
     ("nat", include_str!("../../stdlib/nat.rhai")),
     ("check", include_str!("../../stdlib/check.rhai")),
+    ("bird", include_str!("../../stdlib/bird.rhai")),
+    ("frr", include_str!("../../stdlib/frr.rhai")),
     ("dhcp", include_str!("../../stdlib/dhcp.rhai")),
 ];
 
@@ -46,7 +48,8 @@ pub fn functions(module: &str) -> Vec<ModuleFn> {
     let Ok(ast) = engine.compile(text) else { return Vec::new() };
     let mut out: Vec<ModuleFn> = ast
         .iter_functions()
-        .filter(|f| f.access == rhai::FnAccess::Public)
+        // A closure is a public function of its own, named anon$...
+        .filter(|f| f.access == rhai::FnAccess::Public && !f.name.starts_with("anon$"))
         .map(|f| ModuleFn {
             name: f.name.to_string(),
             params: f.params.iter().map(|p| p.to_string()).collect(),
@@ -225,6 +228,13 @@ mod tests {
         std::fs::write(dir.path().join("nat.rhai"), "fn gateway() { 1 }").unwrap();
         let err = engine.run("import \"nat\" as n; n::gateway();").unwrap_err();
         assert!(matches!(*err, EvalAltResult::ErrorFunctionNotFound(..)), "{err:?}");
+    }
+
+    #[test]
+    fn every_module_has_its_functions_listed() {
+        for (name, _) in MODULES {
+            assert!(!functions(name).is_empty(), "{name}");
+        }
     }
 
     #[test]

@@ -74,6 +74,10 @@ pub const CORE_IN_VM: &[&str] = &[
 
 /// Tests of the core suite that do not run in the VM, and why.
 pub const NOT_IN_VM: &[(&str, &str)] = &[
+    (
+        "trust::services::",
+        "node files and sealed undo commands are no kernel feature, and the image's /etc has no /etc/bird to lay a node's over",
+    ),
     ("see::the_man_page_renders", "man-db (man, groff and their configuration) is not in the image"),
     (
         "connectivity::unanswered_ping_loses_everything_and_returns_promptly",
