@@ -23,8 +23,10 @@ fn in_range(addr: &str) -> bool {
 /// a later step to look for.
 const SAVE_PIDS: &str = "for ns in $(ls /run/netns); do ip netns pids $ns; done >pids; cat pids";
 
-/// The command lines of the saved processes still alive.
-const ALIVE: &str = "for p in $(cat pids); do tr '\\0' ' ' </proc/$p/cmdline 2>/dev/null && echo; done; true";
+/// The command lines of the saved processes still alive, when they are still
+/// the lab's programs (not another test's process that got the pid since).
+const ALIVE: &str = "for p in $(cat pids); do tr '\\0' ' ' </proc/$p/cmdline 2>/dev/null && echo; done \
+                     | grep -E 'dnsmasq|udhcpc'; true";
 
 /// What a lab leaves of its nodes: their /etc files, their /run, or any file
 /// under netscript's state directory.
@@ -47,6 +49,7 @@ fn dhcp_lab_leases_and_names() {
         .step("ip netns exec h1 cat /etc/resolv.conf")
         .step("ip netns exec h2 ping -c 1 -W 2 h3")
         .step(SAVE_PIDS)
+        .step(ALIVE)
         .step("netscript down dhcp")
         .step(ALIVE)
         .step(LEFT)
@@ -92,10 +95,13 @@ fn dhcp_lab_leases_and_names() {
     assert!(resolv.lines().any(|l| l == "search lab"), "{resolv}");
     out[6].success().stdout_has(&format!("({})", leased[2])).stdout_has("1 received");
     assert!(!out[7].success().stdout.trim().is_empty(), "no process in the lab's namespaces");
-    out[8].success();
-    assert_eq!(out[9].success().stdout.trim(), "", "processes of the lab alive after down");
-    assert_eq!(out[10].success().stdout, "", "files left after down");
-    assert_eq!(out[11].success().stdout, "");
+    // The observer sees the server while the lab is up...
+    out[8].success().stdout_has("dnsmasq --keep-in-foreground");
+    out[9].success();
+    // ...and nothing of it after down.
+    assert_eq!(out[10].success().stdout.trim(), "", "processes of the lab alive after down");
+    assert_eq!(out[11].success().stdout, "", "files left after down");
+    assert_eq!(out[12].success().stdout, "");
 }
 
 #[test]
