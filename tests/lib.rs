@@ -28,6 +28,7 @@ mod shaping;
 mod trust;
 // Issue 18: nodes that run services.
 mod bird;
+mod dhcp;
 mod frr;
 mod nodes;
 // Issue 16: link kinds, fdb, neighbours, policy routing.

@@ -11,11 +11,12 @@ use serde_json::Value;
 use crate::support::{Sandbox, addresses_of, link_names, privileged, script_path as script};
 
 /// The firewall labs' tests are in tests/firewall.rs; the link labs' in tests/link_labs.rs;
-/// the BIRD labs' (bgp, ospf) in tests/bird.rs.
+/// the BIRD labs' (bgp, ospf) in tests/bird.rs; the DHCP lab's in tests/dhcp.rs.
 const SCRIPTS: &[&str] = &[
     "bgp",
     "bridge-lab",
     "bridge-nat",
+    "dhcp",
     "firewall",
     "grid",
     "host-gateway",

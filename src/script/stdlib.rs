@@ -16,6 +16,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("check", include_str!("../../stdlib/check.rhai")),
     ("bird", include_str!("../../stdlib/bird.rhai")),
     ("frr", include_str!("../../stdlib/frr.rhai")),
+    ("dhcp", include_str!("../../stdlib/dhcp.rhai")),
 ];
 
 /// How the standard library names a module in messages (and Rhai its source).
