@@ -183,7 +183,8 @@ fn the_dry_run_shows_the_requests() {
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("dnsmasq --keep-in-foreground"), "{stdout}");
     assert!(stdout.contains("dhcp-range=10.0.0.100,10.0.0.199,infinite"), "{stdout}");
-    assert!(stdout.contains("ip netns exec h2 busybox udhcpc -i eth0 -f -q -n -t 5 -T 1 -s"), "{stdout}");
+    assert!(stdout.contains("ip netns exec h2 unshare -m -u sh -c "), "{stdout}");
+    assert!(stdout.contains("' - busybox udhcpc -i eth0 -f -q -n -t 5 -T 1 -s"), "{stdout}");
     assert!(
         stdout.contains("# dhcp::client: the lease h2 gets on eth0 is known only when it runs"),
         "{stdout}"

@@ -129,7 +129,8 @@ fn node_files_are_shown_by_the_dry_run_and_bad_paths_are_refused_where_written()
     out[0]
         .success()
         .stdout_has("cat > '/etc/netns/r1/hosts' <<'NETSCRIPT_FILE'\n10.0.0.1 a\nNETSCRIPT_FILE")
-        .stdout_has("ip netns exec r1 sh -c 'touch /run/x'\n# undone by: ip netns exec r1 sh -c 'rm /run/x'");
+        .stdout_has("' - sh -c 'touch /run/x'\n# undone by: ip netns exec r1 unshare -m -u sh -c ")
+        .stdout_has("' - sh -c 'rm /run/x'\n");
     out[1]
         .failure(1)
         .stderr_has("cannot write /tmp/x in namespace 'r1': '/tmp/x' is the machine's, not the node's")

@@ -893,9 +893,7 @@ impl Network for World {
         self.state.borrow_mut().unknown_effects = true;
         outln!("# what this command makes is unknown to the dry run");
         let words: Vec<String> = argv.iter().map(|w| crate::ops::quote(w)).collect();
-        let prefix =
-            ns.name().map(|n| format!("ip netns exec {} ", crate::ops::quote(n))).unwrap_or_default();
-        outln!("{prefix}{}", words.join(" "));
+        outln!("{}{}", crate::ops::in_node(ns), words.join(" "));
         Ok(ExecOutput { code: Some(0), stdout: String::new(), stderr: String::new(), timed_out: false })
     }
 

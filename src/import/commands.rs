@@ -221,6 +221,9 @@ fn meaning(args: &[Arg], cmd: &Command, ns: Ns) -> Understood {
             }
             steps(vec![Step::Process { ns, argv: argv.to_vec() }])
         }
+        // netscript's own dry run: a program run in a node as netscript runs
+        // it there (its /run and hostname), the program being what follows.
+        "unshare" if in_node(args, &ns).is_some() => run(in_node(args, &ns).unwrap_or_default(), cmd, ns),
         "mkdir" if files::is_node_mkdir(args) => steps(Vec::new()),
         "chmod" if files::is_default_chmod(args) => steps(Vec::new()),
         "modprobe" | "iptables-restore" | "ip6tables-restore" | "bridge" | "systemctl" | "mount"
@@ -257,6 +260,17 @@ fn meaning(args: &[Arg], cmd: &Command, ns: Ns) -> Understood {
         _ if cmd.loose => Understood::NotACommand,
         _ => steps(vec![Step::Exec { ns, command: shell_text(args, cmd), background: cmd.background }]),
     }
+}
+
+/// The program after `unshare -m -u sh -c SCRIPT -`, when SCRIPT is the
+/// node script netscript's dry run prints for namespace `ns`.
+fn in_node<'a>(args: &'a [Arg], ns: &Ns) -> Option<&'a [Arg]> {
+    let node = ns.name()?;
+    let w: Vec<&str> = args.iter().take(6).map(|a| a.value.as_str()).collect();
+    let script = crate::ops::node_script(node);
+    (w == ["unshare", "-m", "-u", "sh", "-c", script.as_str()] && args.get(6).is_some_and(|a| a.value == "-"))
+        .then(|| &args[7..])
+        .filter(|rest| !rest.is_empty())
 }
 
 fn is_look(args: &[Arg], cmd: &Command) -> bool {

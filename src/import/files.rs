@@ -13,12 +13,28 @@ fn node_path(arg: &Arg) -> Option<(String, String)> {
     if arg.has_vars() {
         return None;
     }
-    let rest = arg.value.strip_prefix("/etc/netns/")?;
-    let (node, file) = rest.split_once('/')?;
-    let path = format!("/etc/{}", file.trim_end_matches('/'));
+    // A node's /run, where netscript keeps it (as its dry run prints it).
+    let runs = format!("{}/", crate::ops::files::nodes_dir().display());
+    let (node, path) = if let Some(rest) = arg.value.strip_prefix(&runs) {
+        let (node, file) = rest.split_once("/run/")?;
+        (node, format!("/run/{}", file.trim_end_matches('/')))
+    } else {
+        let rest = arg.value.strip_prefix("/etc/netns/")?;
+        let (node, file) = rest.split_once('/')?;
+        (node, format!("/etc/{}", file.trim_end_matches('/')))
+    };
     crate::ops::files::NodePath::parse(&path).ok()?;
     crate::ops::check_netns_name(node).ok()?;
     Some((node.to_string(), path))
+}
+
+/// A directory of a node's own: under /etc/netns/NODE or its /run.
+fn is_node_dir(arg: &Arg) -> bool {
+    let runs = format!("{}/", crate::ops::files::nodes_dir().display());
+    !arg.has_vars()
+        && !arg.value.contains("..")
+        && (arg.value.strip_prefix("/etc/netns/").is_some_and(|r| !r.is_empty())
+            || arg.value.strip_prefix(&runs).is_some_and(|r| !r.is_empty()))
 }
 
 fn words(args: &[Arg]) -> Vec<&str> {
@@ -34,18 +50,13 @@ pub fn is_node_mkdir(args: &[Arg]) -> bool {
     let w = words(args);
     let paths: Vec<&Arg> =
         args.iter().skip(args.len() - w.len() + 1).filter(|a| !a.value.starts_with('-')).collect();
-    w.first() == Some(&"mkdir")
-        && !paths.is_empty()
-        && paths.iter().all(|a| {
-            !a.has_vars()
-                && a.value.strip_prefix("/etc/netns/").is_some_and(|r| !r.is_empty() && !r.contains(".."))
-        })
+    w.first() == Some(&"mkdir") && !paths.is_empty() && paths.iter().all(|a| is_node_dir(a))
 }
 
 /// `chmod 644 /etc/netns/NODE/FILE`: what write_file gives a file anyway
 /// (netscript's own dry run prints it after each file).
 pub fn is_default_chmod(args: &[Arg]) -> bool {
-    matches!(words(args).as_slice(), ["chmod", "644", path] if path.starts_with("/etc/netns/"))
+    matches!(words(args).as_slice(), ["chmod", "644", _])
         && args.last().is_some_and(|a| node_path(a).is_some())
 }
 
@@ -126,6 +137,15 @@ mod tests {
         assert_eq!(steps("echo \"nameserver 10.0.0.1\" | sudo tee /etc/netns/red/resolv.conf"), [resolv]);
         assert_eq!(steps("sudo mkdir -p /etc/netns/red"), []);
         assert_eq!(steps("chmod 644 '/etc/netns/red/resolv.conf'"), []);
+        // A node's /run, as netscript's dry run writes it.
+        assert_eq!(steps("mkdir -p '/run/netscript/nodes/srv/run/dnsmasq'"), []);
+        assert_eq!(
+            with_heredoc(
+                "cat > '/run/netscript/nodes/srv/run/dnsmasq/lan.conf' <<'NETSCRIPT_FILE'",
+                "port=0\n"
+            ),
+            [file("srv", "/run/dnsmasq/lan.conf", "port=0\n")]
+        );
         let hosts = file("blue", "/etc/hosts", "10.0.0.2 red\n");
         assert_eq!(
             with_heredoc("cat > /etc/netns/blue/hosts <<EOF", "10.0.0.2 red\n"),

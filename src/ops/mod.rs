@@ -19,5 +19,5 @@ pub use filter::{CtState, Filter, Hook, L4, Policy, PortRange, Verdict};
 pub use firewall::{Proto, Rule};
 pub use names::{check_ifname, check_netns_name, check_sysctl_restore, check_sysctl_scope, describe_char};
 pub use op::{Netns, Op, RouteSpec};
-pub use render::quote;
+pub use render::{in_node, node_script, quote};
 pub use shape::{RootQdisc, Shape};

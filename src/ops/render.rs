@@ -78,7 +78,7 @@ impl Op {
             }
             Op::ProcessStart { ns, argv, log } => {
                 let words: Vec<String> = argv.iter().map(|w| quote(w)).collect();
-                vec![format!("{}setsid {} >{} 2>&1 </dev/null &", exec(ns), words.join(" "), quote(log))]
+                vec![format!("{}setsid {} >{} 2>&1 </dev/null &", in_node(ns), words.join(" "), quote(log))]
             }
             Op::ProcessStop { pid, .. } => vec![format!("kill -TERM -- -{pid}")],
             Op::LinkAdd { ns, name, kind } => kind.render(&ip(ns), name),
@@ -108,10 +108,10 @@ impl Op {
                 file_lines(ns, path, before.content.as_deref().map(|c| (c, before.mode)))
             }
             Op::Exec { ns, argv, undo, .. } => vec![
-                format!("{}{}", exec(ns), words(argv)),
-                format!("# undone by: {}{}", exec(ns), words(undo)),
+                format!("{}{}", in_node(ns), words(argv)),
+                format!("# undone by: {}{}", in_node(ns), words(undo)),
             ],
-            Op::ExecUndo { ns, argv, .. } => vec![format!("{}{}", exec(ns), words(argv))],
+            Op::ExecUndo { ns, argv, .. } => vec![format!("{}{}", in_node(ns), words(argv))],
             // nft deletes a rule by handle; find it by the comment netscript gave it.
             Op::ChainPolicy { ns, chain, policy } => {
                 vec![format!("{}nft -f - <<'NFT'\n{}NFT", exec(ns), declaration(&[*chain], Some(*policy)))]
@@ -171,6 +171,30 @@ fn file_lines(ns: &Netns, path: &str, content: Option<(&str, u32)>) -> Vec<Strin
         format!("printf '%s' {} > {}", quote(content), quote(&on_machine))
     };
     vec![format!("mkdir -p {}", quote(&dir)), write, format!("chmod {mode:o} {}", quote(&on_machine))]
+}
+
+/// What `ip netns exec` does not do of a node's environment, as a shell
+/// script: the node's own /run (where netscript keeps one) and hostname.
+pub fn node_script(node: &str) -> String {
+    let run = super::files::base(super::files::Area::Run, node).display().to_string();
+    let hostname = super::files::base(super::files::Area::Etc, node).join("hostname").display().to_string();
+    format!(
+        "r={}; [ ! -d \"$r\" ] || mount --bind \"$r\" /run; h={}; [ ! -f \"$h\" ] || hostname \"$(head -n 1 \"$h\")\"; exec \"$@\"",
+        quote(&run),
+        quote(&hostname)
+    )
+}
+
+/// The words that run a program in a node as netscript runs it there:
+/// `ip netns exec` (its /etc files, its /sys) in a mount and UTS namespace
+/// of its own with the node's /run and hostname. Nothing for the host.
+pub fn in_node(ns: &Netns) -> String {
+    match ns {
+        Netns::Host => String::new(),
+        Netns::Named(name) => {
+            format!("ip netns exec {} unshare -m -u sh -c {} - ", quote(name), quote(&node_script(name)))
+        }
+    }
 }
 
 pub(super) fn exec(ns: &Netns) -> String {
