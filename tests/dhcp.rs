@@ -113,6 +113,7 @@ fn dhcp_lab_with_more_hosts_and_another_subnet() {
         .step(&format!("netscript {} hosts=6 subnet=172.20.0.0/16 range=1000 domain=corp", script("dhcp")))
         .step("ip -j -n h6 addr show dev eth0")
         .step("ip netns exec h6 getent hosts h1.corp h5")
+        .step("netscript down dhcp")
         .run();
     out[0].success().stdout_has("6 hosts got leases in 172.20.3.232..172.20.4.75");
     let addrs = addresses_of(&out[1].json(), "eth0");

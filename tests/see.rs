@@ -337,7 +337,10 @@ fn the_docs_pictures_are_what_netscript_draws() {
     }
     let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/docs");
     for lab in ["bridge-nat", "routers", "star", "ospf"] {
-        let out = Sandbox::new().step(&format!("netscript {docs}/{lab}.rhai")).run();
+        let out = Sandbox::new()
+            .step(&format!("netscript {docs}/{lab}.rhai"))
+            .step(&format!("netscript down {lab}"))
+            .run();
         let committed = std::fs::read_to_string(format!("{docs}/{lab}.svg")).unwrap();
         assert!(
             out[0].success().stdout == committed,

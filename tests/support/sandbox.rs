@@ -131,12 +131,24 @@ impl Sandbox {
         for (i, step) in self.steps.iter().enumerate() {
             script.push_str(&format!("( {step}\n) >{i}.out 2>{i}.err </dev/null; echo $? >{i}.rc\n"));
         }
+        // The sandbox shares the machine's processes: a lab's daemon still
+        // running in one of its namespaces would outlive it. Such a test
+        // forgot a `down`; the processes are stopped here, and it fails.
+        script.push_str(
+            "for n in $(ls /run/netns 2>/dev/null); do for p in $(ip netns pids \"$n\" 2>/dev/null); do \
+             echo \"$n: $p $(tr '\\0' ' ' </proc/$p/cmdline)\"; kill -9 $p; done; done >outlived 2>&1\n",
+        );
         let status = Command::new("unshare")
             .args(["--net", "--mount", "--propagation", "private", "bash", "-c", &script])
             .status()
             .expect("run unshare (util-linux)");
         assert!(status.success(), "the sandbox itself failed: {status}");
         let read = |name: String| fs::read_to_string(dir.join(name)).unwrap_or_default();
+        let outlived = read("outlived".into());
+        assert!(
+            outlived.is_empty(),
+            "processes of a lab were still running when the test's steps ended (take its lab down):\n{outlived}"
+        );
         self.steps
             .iter()
             .enumerate()
