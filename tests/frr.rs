@@ -6,7 +6,9 @@
 //! look in the sandbox's /run), the kernel's routes with proto ospf or bgp,
 //! iputils' ping between loopbacks. `down` leaves no daemon and no file.
 
-use crate::support::{Sandbox, privileged, script_path as script};
+use serde_json::Value;
+
+use crate::support::{Output, Sandbox, privileged, script_path as script};
 
 /// Whether FRR is installed; without it the tests skip with a reason,
 /// except in CI, which installs it.
@@ -40,36 +42,72 @@ const LEFT: &str = "for p in $(cat remembered); do s=$(cut -d' ' -f3 /proc/$p/st
      [ -n \"$s\" ] && [ \"$s\" != Z ] && echo \"alive: $p $(cat /proc/$p/comm)\"; done; \
      find /etc/netns /run/netscript/nodes /run/netscript/labs -mindepth 1; echo end";
 
+/// A lab of scripts/ on FRR, observed from outside: the lab's own output,
+/// vtysh asked in `node`, the kernel's `proto` routes of `node` and a ping
+/// from its loopback `from` to `to`; then `down`, and what is left.
+struct Seen {
+    lab: Output,
+    vtysh: String,
+    route: Value,
+    processes: usize,
+    down: Output,
+}
+
+fn run_on_frr(
+    lab: &str,
+    nodes: &[&str],
+    vtysh_in: (&str, &str),
+    proto: &str,
+    dst: &str,
+    ping: (&str, &str),
+) -> Seen {
+    let node = nodes[0];
+    let out = Sandbox::new()
+        .step(&format!("netscript --lab {lab} {} daemon=frr", script(lab)))
+        .step(&vtysh(vtysh_in.0, vtysh_in.1))
+        .step(&format!("ip -j -n {node} route show proto {proto}"))
+        .step(&format!("ip netns exec {node} ping -c 1 -W 2 -I {} {}", ping.0, ping.1))
+        .step(&remember(nodes))
+        .step(&format!("netscript down {lab}"))
+        .step(LEFT)
+        .run();
+    let routes = out[2].json();
+    let route = routes.as_array().unwrap().iter().find(|r| r["dst"] == dst).cloned();
+    out[3].success().stdout_has("1 received");
+    assert_eq!(out[6].stdout, "end\n", "left behind:\n{}", out[6].stdout);
+    Seen {
+        lab: out[0].clone(),
+        vtysh: out[1].success().stdout.clone(),
+        route: route.unwrap_or_else(|| panic!("{node} has no {proto} route to {dst}: {routes}")),
+        processes: out[4].success().stdout.trim().parse().unwrap(),
+        down: out[5].clone(),
+    }
+}
+
 #[test]
 fn the_ospf_ring_converges_and_reroutes_with_frr_and_down_stops_every_daemon() {
     if !privileged() || !frr_installed() {
         return;
     }
-    let out = Sandbox::new()
-        .step(&format!("netscript --lab ring {} daemon=frr", script("ospf")))
-        .step(&vtysh("r3", "show ip ospf neighbor"))
-        .step("ip -j -n r1 route show proto ospf")
-        .step("ip netns exec r1 ping -c 1 -W 2 -I 10.255.255.1 10.255.255.2")
-        .step(&remember(&["r1", "r2", "r3", "r4"]))
-        .step("netscript down ring")
-        .step(LEFT)
-        .run();
-    out[0].success().stdout_has("r1-r2 down: r1 reaches r2 via r4");
+    let nodes = ["r1", "r2", "r3", "r4"];
+    let seen = run_on_frr(
+        "ospf",
+        &nodes,
+        ("r3", "show ip ospf neighbor"),
+        "ospf",
+        "10.255.255.2",
+        ("10.255.255.1", "10.255.255.2"),
+    );
+    seen.lab.success().stdout_has("r1-r2 down: r1 reaches r2 via r4");
     // r3 has its two ring neighbours, both Full.
-    assert_eq!(out[1].success().stdout.matches("Full/").count(), 2, "{}", out[1].stdout);
-    let routes = out[2].json();
-    let to_r2 = routes
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["dst"] == "10.255.255.2")
-        .expect("r1 has an ospf route to r2");
-    assert_eq!(to_r2["gateway"], "10.0.0.13", "after the cut r1 reaches r2 round the ring: {to_r2}");
-    out[3].success().stdout_has("1 received");
-    let running: usize = out[4].success().stdout.trim().parse().unwrap();
-    assert!(running >= 8, "every node runs zebra and ospfd: {running} processes");
-    out[5].success().stdout_has("removed 4 namespaces").stdout_has("stopped 8 processes");
-    assert_eq!(out[6].stdout, "end\n", "left behind:\n{}", out[6].stdout);
+    assert_eq!(seen.vtysh.matches("Full/").count(), 2, "{}", seen.vtysh);
+    assert_eq!(
+        seen.route["gateway"], "10.0.0.13",
+        "after the cut r1 reaches r2 round the ring: {}",
+        seen.route
+    );
+    assert!(seen.processes >= 8, "every node runs zebra and ospfd: {} processes", seen.processes);
+    seen.down.success().stdout_has("removed 4 namespaces").stdout_has("stopped 8 processes");
 }
 
 #[test]
@@ -77,28 +115,18 @@ fn the_bgp_line_with_frr_carries_the_as_path_and_traffic_end_to_end() {
     if !privileged() || !frr_installed() {
         return;
     }
-    let out = Sandbox::new()
-        .step(&format!("netscript --lab line {} daemon=frr", script("bgp")))
-        .step(&vtysh("as1", "show ip bgp 10.3.0.0/24"))
-        .step("ip -j -n as1 route show proto bgp")
-        .step("ip netns exec as1 ping -c 1 -W 2 -I 10.1.0.1 10.3.0.1")
-        .step(&remember(&["as1", "as2", "as3"]))
-        .step("netscript down line")
-        .step(LEFT)
-        .run();
-    out[0].success().stdout_has("the AS path [65002, 65003]");
-    out[1].success().stdout_has("  65002 65003\n");
-    let routes = out[2].json();
-    let to_as3 = routes
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["dst"] == "10.3.0.0/24")
-        .expect("as1 has a bgp route to as3");
-    assert_eq!(to_as3["prefsrc"], "10.1.0.1", "{to_as3}");
-    out[3].success().stdout_has("1 received");
-    let running: usize = out[4].success().stdout.trim().parse().unwrap();
-    assert!(running >= 6, "every node runs zebra and bgpd: {running} processes");
-    out[5].success().stdout_has("removed 3 namespaces");
-    assert_eq!(out[6].stdout, "end\n", "left behind:\n{}", out[6].stdout);
+    let nodes = ["as1", "as2", "as3"];
+    let seen = run_on_frr(
+        "bgp",
+        &nodes,
+        ("as1", "show ip bgp 10.3.0.0/24"),
+        "bgp",
+        "10.3.0.0/24",
+        ("10.1.0.1", "10.3.0.1"),
+    );
+    seen.lab.success().stdout_has("the AS path [65002, 65003]");
+    assert!(seen.vtysh.contains("  65002 65003\n"), "{}", seen.vtysh);
+    assert_eq!(seen.route["prefsrc"], "10.1.0.1", "{}", seen.route);
+    assert!(seen.processes >= 6, "every node runs zebra and bgpd: {} processes", seen.processes);
+    seen.down.success().stdout_has("removed 3 namespaces");
 }
