@@ -12,6 +12,15 @@ use serde_json::Value;
 use crate::support::{Sandbox, addresses_of, privileged, script_path as script};
 
 /// The lab's range with its defaults: the subnet's hosts 100 to 199.
+/// The start of the labs below: a bridge `lan` and the server node `srv`
+/// on it at 10.9.0.1/24.
+const SERVER: &str = r#"import "topo" as topo;
+import "dhcp" as dhcp;
+topo::bridge("lan");
+let srv = netns_add("srv");
+topo::attach(srv, "lan", "10.9.0.1/24");
+"#;
+
 fn in_range(addr: &str) -> bool {
     let Some(host) = addr.strip_prefix("10.0.0.").and_then(|rest| rest.strip_suffix("/24")) else {
         return false;
@@ -127,21 +136,20 @@ fn a_run_that_fails_after_the_server_started_leaves_nothing() {
     if !privileged() {
         return;
     }
-    let lab = r#"
-import "topo" as topo;
-import "dhcp" as dhcp;
-topo::bridge("lan");
-let srv = netns_add("srv");
-topo::attach(srv, "lan", "10.9.0.1/24");
+    let lab = [
+        SERVER,
+        r#"
 let server = dhcp::server(srv, "eth0", #{range: ["10.9.0.10", "10.9.0.20"]});
 let h = netns_add("h1");
 topo::attach(h, "lan", ());
 dhcp::client(h, "eth0");
 print(server.pid);
 throw "fails on purpose";
-"#;
+"#,
+    ]
+    .concat();
     let out = Sandbox::new()
-        .file("fails.rhai", lab)
+        .file("fails.rhai", &lab)
         .step("netscript fails.rhai >pids")
         .step(ALIVE)
         .step(&format!("{LEFT}; ls /run/netns"))
@@ -318,16 +326,15 @@ fn a_server_that_does_not_start_says_why() {
     if !privileged() {
         return;
     }
-    let lab = r#"
-import "topo" as topo;
-import "dhcp" as dhcp;
-topo::bridge("lan");
-let srv = netns_add("srv");
-topo::attach(srv, "lan", "10.9.0.1/24");
+    let lab = [
+        SERVER,
+        r#"
 dhcp::server(srv, "eth0", #{range: ["10.9.0.10", "10.9.0.20"], lease: "forever"});
-"#;
+"#,
+    ]
+    .concat();
     let started = Instant::now();
-    let out = Sandbox::new().file("bad.rhai", lab).step("netscript bad.rhai").step(LEFT).run();
+    let out = Sandbox::new().file("bad.rhai", &lab).step("netscript bad.rhai").step(LEFT).run();
     out[0]
         .failure(1)
         .stderr_has("dhcp::server: dnsmasq in srv: it exited; its log (/run/netscript/labs/bad.logs/1-dnsmasq.log) ends:\ndnsmasq: bad dhcp-range at line 4 of /run/dnsmasq/eth0.conf\n")
