@@ -134,6 +134,55 @@ impl Kernel {
         Ok(())
     }
 
+    /// Makes many namespaces at once, on both namespace workers (see
+    /// `netns::create_many`), each as `NetnsAdd` would: IPv6 off and `lo`
+    /// up when asked, from the worker inside it, and a netlink socket
+    /// opened there. `noted(i, cookie)` hears each cookie before its name
+    /// shows. One result per op, in order; ops other than `NetnsAdd` fail.
+    pub fn netns_add_many(
+        &self,
+        ops: &[&Op],
+        noted: &(dyn Fn(usize, u64) + Sync),
+    ) -> Vec<Result<(), KernelError>> {
+        let wanted: Vec<(&str, bool, bool)> = ops
+            .iter()
+            .map(|op| match op {
+                Op::NetnsAdd { name, lo_up, ipv6 } => (name.as_str(), *lo_up, *ipv6),
+                _ => ("", false, true),
+            })
+            .collect();
+        let names: Vec<&str> = wanted.iter().map(|(name, ..)| *name).collect();
+        let runtime = self.rt.handle().clone();
+        let inside = |i: usize| {
+            let (_, lo_up, ipv6) = wanted[i];
+            if !ipv6 {
+                for scope in ["all", "default"] {
+                    std::fs::write(format!("/proc/sys/net/ipv6/conf/{scope}/disable_ipv6"), "1")?;
+                }
+            }
+            if lo_up {
+                netns::lo_up_here()?;
+            }
+            connect_here(&runtime)
+        };
+        let made = netns::create_many(&names, noted, &inside);
+        let mut named = self.named.borrow_mut();
+        made.into_iter()
+            .zip(&names)
+            .map(|(made, name)| {
+                let (handle, made) = made.map_err(|err| match io_errno(&err) {
+                    Some(Errno::EEXIST) => KernelError::Failed(format!("namespace '{name}' already exists")),
+                    errno => generic(errno, &err),
+                })?;
+                named.insert(
+                    name.to_string(),
+                    Socket { inode: made.inode, cookie: Some(made.cookie), handle },
+                );
+                Ok(())
+            })
+            .collect()
+    }
+
     pub fn netns_del(&self, name: &str) -> Result<(), KernelError> {
         self.named.borrow_mut().remove(name);
         netns::delete(name).map_err(|err| match io_errno(&err) {
@@ -234,6 +283,14 @@ impl super::Network for Kernel {
 
     fn apply_noted(&self, op: &Op, noted: &mut (dyn FnMut(u64) + Send)) -> Result<(), KernelError> {
         Kernel::apply_noted(self, op, noted)
+    }
+
+    fn netns_add_many(
+        &self,
+        ops: &[&Op],
+        noted: &(dyn Fn(usize, u64) + Sync),
+    ) -> Vec<Result<(), KernelError>> {
+        Kernel::netns_add_many(self, ops, noted)
     }
 
     fn netns_list(&self) -> Result<Vec<String>, KernelError> {

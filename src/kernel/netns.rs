@@ -110,21 +110,104 @@ pub fn create<T: Send + 'static>(
     inside: impl FnOnce() -> io::Result<T> + Send,
 ) -> io::Result<(T, Made)> {
     prepare_run_dir()?;
+    on_own_thread(|| make_here(name, noted, inside))
+}
+
+/// Creates the named namespaces, as `create` does each, on both namespace
+/// workers at once: making a namespace is mostly kernel work that does not
+/// hold the RTNL lock (registering each subsystem's per-namespace state),
+/// which a second core can do while the first makes the next one. Each
+/// worker takes the next name not yet taken, so the two share the work
+/// whatever each one's speed. `noted(i, cookie)` hears namespace i's cookie
+/// before it is mounted under its name (from either worker: it must be safe
+/// to call from both at once), and `inside(i)` runs in namespace i on the
+/// worker that made it. One result per name, in order.
+pub fn create_many<T: Send + 'static>(
+    names: &[&str],
+    noted: &(dyn Fn(usize, u64) + Sync),
+    inside: &(dyn Fn(usize) -> io::Result<T> + Sync),
+) -> Vec<io::Result<(T, Made)>> {
+    if let Err(err) = prepare_run_dir() {
+        let kind = err.kind();
+        let first = Err(err);
+        return std::iter::once(first)
+            .chain((1..names.len()).map(|_| Err(io::Error::new(kind, "cannot prepare /run/netns"))))
+            .collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let share = || {
+        let mut made = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(name) = names.get(i) else { return Ok(made) };
+            made.push((i, make_here(name, &mut |cookie| noted(i, cookie), || inside(i))));
+        }
+    };
+    let (a, b) = super::worker::run_both(share, share);
+    let mut results: Vec<Option<io::Result<(T, Made)>>> = (0..names.len()).map(|_| None).collect();
+    for (i, result) in a.into_iter().chain(b).flatten() {
+        results[i] = Some(result);
+    }
+    results
+        .into_iter()
+        .map(|result| result.unwrap_or_else(|| Err(io::Error::other("the namespace worker is gone"))))
+        .collect()
+}
+
+/// Makes the named namespace from the calling thread, which joins it (the
+/// worker goes home after its job): placeholder file, unshare, cookie
+/// noted, bind mount, `inside`. Undoes what it did when a step fails.
+fn make_here<T>(
+    name: &str,
+    noted: &mut dyn FnMut(u64),
+    inside: impl FnOnce() -> io::Result<T>,
+) -> io::Result<(T, Made)> {
     let target = path(name);
     OpenOptions::new().write(true).create_new(true).mode(0o444).open(&target)?;
-    let made = on_own_thread(|| {
+    let made = (|| {
         unshare(CloneFlags::CLONE_NEWNET)?;
         let cookie = cookie_here()?;
         noted(cookie);
         mount(Some("/proc/thread-self/ns/net"), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
         let inode = fs::metadata("/proc/thread-self/ns/net")?.ino();
         Ok((inside()?, Made { inode, cookie }))
-    });
+    })();
     if made.is_err() {
         let _ = umount2(&target, MntFlags::MNT_DETACH);
         let _ = fs::remove_file(&target);
     }
     made
+}
+
+/// Brings the loopback device of the calling thread's namespace up, as
+/// `ip link set lo up` does, with one ioctl: no netlink socket needed.
+pub fn lo_up_here() -> io::Result<()> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    #[repr(C)]
+    struct IfreqFlags {
+        name: [u8; 16],
+        flags: nix::libc::c_short,
+        _pad: [u8; 22],
+    }
+    let mut req = IfreqFlags { name: [0; 16], flags: 0, _pad: [0; 22] };
+    req.name[..2].copy_from_slice(b"lo");
+    // SAFETY: plain syscalls on a socket this function owns, with an ifreq
+    // that outlives them.
+    unsafe {
+        let fd = nix::libc::socket(nix::libc::AF_INET, nix::libc::SOCK_DGRAM | nix::libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let socket = OwnedFd::from_raw_fd(fd);
+        if nix::libc::ioctl(socket.as_raw_fd(), nix::libc::SIOCGIFFLAGS, &mut req) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        req.flags |= nix::libc::IFF_UP as nix::libc::c_short;
+        if nix::libc::ioctl(socket.as_raw_fd(), nix::libc::SIOCSIFFLAGS, &req) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// Removes the named namespace: the kernel frees it once nothing holds it.

@@ -29,6 +29,17 @@ pub trait Network {
         self.apply(op)
     }
 
+    /// Applies many `NetnsAdd`s, as `apply_noted` does each (the kernel
+    /// makes them on two threads at once); `noted(i, cookie)` hears op i's
+    /// cookie. One result per op, in order.
+    fn netns_add_many(
+        &self,
+        ops: &[&Op],
+        noted: &(dyn Fn(usize, u64) + Sync),
+    ) -> Vec<Result<(), KernelError>> {
+        ops.iter().enumerate().map(|(i, op)| self.apply_noted(op, &mut |cookie| noted(i, cookie))).collect()
+    }
+
     fn netns_list(&self) -> Result<Vec<String>, KernelError>;
     fn netns_exists(&self, name: &str) -> bool;
     /// The cookies of named namespaces (None where no namespace is): what

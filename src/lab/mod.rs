@@ -207,6 +207,80 @@ impl Lab {
         self.execute(op).map(drop)
     }
 
+    /// Makes many namespaces (`NetnsAdd` ops) at once, on two threads: each
+    /// is checked, recorded and written to the ledger before any is made,
+    /// and its cookie is in the ledger before it has its name, as `apply`
+    /// does one. Those made stay made (and recorded) when another fails;
+    /// the error names the first that failed.
+    pub fn apply_netns_many(&mut self, ops: Vec<Op>) -> Result<(), String> {
+        let Some(first) = ops.first() else { return Ok(()) };
+        if ops.iter().any(|op| !matches!(op, Op::NetnsAdd { .. })) {
+            return Err(format!("cannot {}: only namespaces are made in bulk", first.describe()));
+        }
+        if self.is_interrupted() {
+            return Err(format!("interrupted before it could {}", first.describe()));
+        }
+        for op in &ops {
+            op.validate().map_err(|why| format!("cannot {}: {why}", op.describe()))?;
+        }
+        self.open_ledger().map_err(|why| format!("cannot {}: {why}", first.describe()))?;
+        let started = Instant::now();
+        let mut seqs = Vec::with_capacity(ops.len());
+        for op in &ops {
+            let seq = self.next_seq();
+            // Written before it is applied, as `execute` does.
+            if let Err(err) = self.append(&Entry::Apply { seq, op: op.clone(), prior: None }) {
+                for &seq in &seqs {
+                    let _ = self.append(&Entry::Failed { seq });
+                }
+                return Err(format!("cannot {}: cannot write the lab's ledger: {err}", op.describe()));
+            }
+            seqs.push(seq);
+        }
+        self.measure("(ledger)", started);
+        if self.trace {
+            for line in ops.iter().flat_map(Op::render) {
+                errln!("+ {line}");
+            }
+        }
+        let started = Instant::now();
+        let made = {
+            // Both workers note cookies: the ledger and the identities are theirs in turn.
+            let noting = std::sync::Mutex::new((&mut self.ledger, &mut self.identities));
+            let noted = |i: usize, cookie: u64| {
+                let Op::NetnsAdd { name, .. } = &ops[i] else { return };
+                let what = Identity::Netns { name: name.clone(), cookie };
+                let mut noting = noting.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let (ledger, identities) = &mut *noting;
+                if let Some(ledger) = ledger.as_mut() {
+                    let _ = ledger.append(&Entry::Created { seq: seqs[i], what: what.clone() });
+                }
+                identities.entry(seqs[i]).or_default().push(what);
+            };
+            let refs: Vec<&Op> = ops.iter().collect();
+            self.net.netns_add_many(&refs, &noted)
+        };
+        if let Some(profile) = &mut self.profile {
+            profile.add_many("netns add (two threads)", ops.len() as u64, started.elapsed());
+        }
+        let mut failed = None;
+        for ((op, seq), made) in ops.iter().zip(seqs).zip(made) {
+            match made {
+                Ok(()) => {
+                    self.journal.record(op, None, seq);
+                    if let Some(progress) = &mut self.progress {
+                        progress.note(op);
+                    }
+                }
+                Err(err) => {
+                    let _ = self.append(&Entry::Failed { seq });
+                    failed.get_or_insert_with(|| format!("cannot {}: {err}", op.describe()));
+                }
+            }
+        }
+        failed.map_or(Ok(()), Err)
+    }
+
     /// Starts a background process of the lab inside `ns`; teardown stops
     /// it. Returns its pid and the file its output goes to.
     pub fn spawn(&mut self, ns: Netns, argv: Vec<String>) -> Result<(u32, String), String> {

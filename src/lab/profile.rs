@@ -18,6 +18,13 @@ impl Profile {
         bucket.1 += since.elapsed();
     }
 
+    /// `count` of `what`, done together in `total`.
+    pub fn add_many(&mut self, what: &str, count: u64, total: Duration) {
+        let bucket = self.buckets.entry(what.to_string()).or_default();
+        bucket.0 += count;
+        bucket.1 += total;
+    }
+
     /// A table, biggest total first.
     pub fn render(&self) -> String {
         let mut rows: Vec<_> = self.buckets.iter().collect();

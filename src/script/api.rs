@@ -124,22 +124,20 @@ fn register_netns(engine: &mut Engine, lab: &Shared) {
     define!(engine, "netns_add", ["name: string", "options: map"], move |name: &str,
                                                                          options: Map|
           -> Fallible<Netns> {
-        let (mut lo_up, mut ipv6) = (true, true);
-        for (key, value) in options {
-            let flag =
-                value.as_bool().map_err(|_| format!("option {key} must be true or false, not {value}"));
-            match key.as_str() {
-                "lo" => lo_up = flag?,
-                "ipv6" => ipv6 = flag?,
-                other => {
-                    return Err(
-                        format!("unknown namespace option '{other}'; the options are: lo, ipv6").into()
-                    );
-                }
-            }
-        }
+        let (lo_up, ipv6) = netns_options(options)?;
         apply(&l, Op::NetnsAdd { name: name.to_string(), lo_up, ipv6 })?;
         Ok(Netns::Named(name.to_string()))
+    });
+    // Many at once: the kernel makes them on two threads.
+    let l = lab.clone();
+    define!(engine, "netns_add", ["names: array"], move |names: Array| -> Fallible<Array> {
+        netns_add_many(&l, names, Map::new())
+    });
+    let l = lab.clone();
+    define!(engine, "netns_add", ["names: array", "options: map"], move |names: Array,
+                                                                         options: Map|
+          -> Fallible<Array> {
+        netns_add_many(&l, names, options)
     });
     let l = lab.clone();
     define!(engine, "netns_del", ["ns"], move |ns: Dynamic| -> Fallible<()> {
@@ -165,6 +163,39 @@ fn register_netns(engine: &mut Engine, lab: &Shared) {
             Err(format!("namespace '{name}' does not exist").into())
         }
     });
+}
+
+/// A namespace's options: whether `lo` comes up and IPv6 is on.
+fn netns_options(options: Map) -> Fallible<(bool, bool)> {
+    let (mut lo_up, mut ipv6) = (true, true);
+    for (key, value) in options {
+        let flag = value.as_bool().map_err(|_| format!("option {key} must be true or false, not {value}"));
+        match key.as_str() {
+            "lo" => lo_up = flag?,
+            "ipv6" => ipv6 = flag?,
+            other => {
+                return Err(format!("unknown namespace option '{other}'; the options are: lo, ipv6").into());
+            }
+        }
+    }
+    Ok((lo_up, ipv6))
+}
+
+/// `netns_add([names], options)`: the namespaces, made in one go.
+fn netns_add_many(lab: &Shared, names: Array, options: Map) -> Fallible<Array> {
+    guarded(|| {
+        let (lo_up, ipv6) = netns_options(options)?;
+        let names = names
+            .into_iter()
+            .map(|name| {
+                name.into_string()
+                    .map_err(|kind| format!("netns_add: a namespace's name is a string, not {kind}"))
+            })
+            .collect::<Result<Vec<String>, String>>()?;
+        let ops = names.iter().map(|name| Op::NetnsAdd { name: name.clone(), lo_up, ipv6 }).collect();
+        lab.borrow_mut().apply_netns_many(ops)?;
+        Ok(names.into_iter().map(|name| Dynamic::from(Netns::Named(name))).collect())
+    })
 }
 
 fn register_links(engine: &mut Engine, lab: &Shared) {
