@@ -22,6 +22,9 @@ sleep(0.3);
 // A later command in the node finds its daemon's files.
 let seen = r1.exec("cat /run/svc/svc.conf; getent hosts r2").stdout;
 if !seen.contains("name r1") || !seen.contains("10.9.0.2") { throw `r1 sees: ${seen}`; }
+// What the node's daemon wrote, read back beneath the node's own /run.
+let pid = r2.read_file("/run/svc/svc.pid");
+if pid.len() < 2 || r1.read_file("/run/svc/svc.conf") != "name r1\n" { throw `read back: ${pid}`; }
 "#;
 
 /// What a process of node `$1` sees, read through its own namespaces.

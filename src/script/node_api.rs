@@ -4,13 +4,12 @@
 //! the node for what runs in it; `r1.read_file(path)` reads one back.
 //! `sleep` lets a script wait for a daemon between looks.
 
-use std::time::{Duration, Instant};
-
 use rhai::{Dynamic, Engine, Map};
 
 use super::api::{Fallible, Shared, define};
 use super::probe_api::seconds;
-use crate::ops::files::{Area, MAX_FILE, NodePath, check_hostname};
+use crate::kernel::wait::{self, Deadline};
+use crate::ops::files::{Area, NodePath, check_hostname};
 use crate::ops::{Netns, Op};
 
 pub fn register(engine: &mut Engine, lab: &Shared) {
@@ -106,19 +105,10 @@ fn read_file(lab: &Shared, ns: &Netns, path: &str) -> Fallible<String> {
     if lab.borrow().net().is_dry_run() {
         return Ok(String::new());
     }
-    let on_machine = parsed.on_machine(node);
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
-        .open(&on_machine)
-        .map_err(|err| fail(err.to_string()))?;
-    let mut text = String::new();
-    file.take(MAX_FILE as u64 * 4)
-        .read_to_string(&mut text)
-        .map_err(|_| fail("it is not text".to_string()))?;
-    Ok(text)
+    // Read as a write's prior state is: beneath the node's own directory,
+    // never through a symlink.
+    let before = lab.borrow().net().node_file_before(node, &parsed).map_err(|err| fail(err.to_string()))?;
+    before.content.ok_or_else(|| fail("there is no such file".to_string()).into())
 }
 
 /// Sleeps, waking early (with an error) on an interrupt; no time at all in a dry run.
@@ -131,12 +121,10 @@ fn sleep(lab: &Shared, secs: &Dynamic) -> Fallible<()> {
     if dry {
         return Ok(());
     }
-    let until = Instant::now() + wanted;
-    while let Some(left) = until.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) {
-        if interrupt.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(crate::kernel::wait::interrupted().to_string().into());
-        }
-        std::thread::sleep(left.min(Duration::from_millis(50)));
+    let deadline = Deadline::after(wanted);
+    while !deadline.passed() {
+        wait::check(&interrupt).map_err(|err| err.to_string())?;
+        std::thread::sleep(deadline.next_slice());
     }
     Ok(())
 }
