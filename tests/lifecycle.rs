@@ -120,6 +120,32 @@ fn sigint_during_a_200_namespace_build_rolls_it_back() {
     assert_eq!(out[0].stdout, out[2].stdout);
 }
 
+/// One bulk `netns_add` of 3000 names: a signal cuts it short between two
+/// namespaces, and rollback removes the ones already made.
+#[test]
+fn sigint_during_a_bulk_namespace_add_stops_it_and_rolls_it_back() {
+    if !privileged() {
+        return;
+    }
+    let bulk = "let names = []; for i in 1..=3000 { names.push(`n${i}`); } netns_add(names);";
+    let out = Sandbox::new()
+        .file("bulk.rhai", bulk)
+        .step(SNAPSHOT)
+        .step(
+            "netscript bulk.rhai >run.out 2>run.err & pid=$!; \
+             for i in $(seq 2000); do [ $(ls /run/netns | wc -l) -ge 20 ] && break; sleep 0.002; done; \
+             kill -INT $pid; wait $pid; echo \"exit $?\"; cat run.err",
+        )
+        .step(SNAPSHOT)
+        .run();
+    out[1]
+        .success()
+        .stdout_has("exit 1")
+        .stdout_has("interrupted before it could add namespace")
+        .stdout_has("rolled back");
+    assert_eq!(out[0].stdout, out[2].stdout);
+}
+
 #[test]
 fn after_kill_9_down_removes_every_trace() {
     if !privileged() {

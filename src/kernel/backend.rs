@@ -143,6 +143,7 @@ impl Kernel {
         &self,
         ops: &[&Op],
         noted: &(dyn Fn(usize, u64) + Sync),
+        stop: &AtomicBool,
     ) -> Vec<Result<(), KernelError>> {
         let wanted: Vec<(&str, bool, bool)> = ops
             .iter()
@@ -165,12 +166,15 @@ impl Kernel {
             }
             connect_here(&runtime)
         };
-        let made = netns::create_many(&names, noted, &inside);
+        let made = netns::create_many(&names, noted, &inside, stop);
         let mut named = self.named.borrow_mut();
         made.into_iter()
             .zip(&names)
             .map(|(made, name)| {
                 let (handle, made) = made.map_err(|err| match io_errno(&err) {
+                    _ if err.kind() == io::ErrorKind::Interrupted => {
+                        KernelError::Failed(super::network::NOT_MADE.into())
+                    }
                     Some(Errno::EEXIST) => KernelError::Failed(format!("namespace '{name}' already exists")),
                     errno => generic(errno, &err),
                 })?;
@@ -289,8 +293,9 @@ impl super::Network for Kernel {
         &self,
         ops: &[&Op],
         noted: &(dyn Fn(usize, u64) + Sync),
+        stop: &AtomicBool,
     ) -> Vec<Result<(), KernelError>> {
-        Kernel::netns_add_many(self, ops, noted)
+        Kernel::netns_add_many(self, ops, noted, stop)
     }
 
     fn netns_list(&self) -> Result<Vec<String>, KernelError> {

@@ -126,6 +126,7 @@ pub fn create_many<T: Send + 'static>(
     names: &[&str],
     noted: &(dyn Fn(usize, u64) + Sync),
     inside: &(dyn Fn(usize) -> io::Result<T> + Sync),
+    stop: &AtomicBool,
 ) -> Vec<io::Result<(T, Made)>> {
     if let Err(err) = prepare_run_dir() {
         let kind = err.kind();
@@ -138,6 +139,10 @@ pub fn create_many<T: Send + 'static>(
     let share = || {
         let mut made = Vec::new();
         loop {
+            // A signal ends the bulk between namespaces; the rest are not made.
+            if stop.load(Ordering::Relaxed) {
+                return Ok(made);
+            }
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(name) = names.get(i) else { return Ok(made) };
             made.push((i, make_here(name, &mut |cookie| noted(i, cookie), || inside(i))));
@@ -150,7 +155,12 @@ pub fn create_many<T: Send + 'static>(
     }
     results
         .into_iter()
-        .map(|result| result.unwrap_or_else(|| Err(io::Error::other("the namespace worker is gone"))))
+        .map(|result| {
+            result.unwrap_or_else(|| match stop.load(Ordering::Relaxed) {
+                true => Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted before it was made")),
+                false => Err(io::Error::other("the namespace worker is gone")),
+            })
+        })
         .collect()
 }
 

@@ -4,7 +4,7 @@
 //! what the dry run itself "created".
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::ping::{PingOptions, PingStats};
@@ -18,6 +18,9 @@ use super::{
 use crate::ops::files::{FileBefore, NodePath};
 use crate::ops::firewall::Table;
 use crate::ops::{Hook, Netns, Op, Policy, Proto, Rule};
+
+/// Why a namespace of a bulk `netns_add_many` was not made: a signal came first.
+pub(super) const NOT_MADE: &str = "interrupted before it was made";
 
 pub trait Network {
     fn apply(&self, op: &Op) -> Result<(), KernelError>;
@@ -36,8 +39,17 @@ pub trait Network {
         &self,
         ops: &[&Op],
         noted: &(dyn Fn(usize, u64) + Sync),
+        stop: &AtomicBool,
     ) -> Vec<Result<(), KernelError>> {
-        ops.iter().enumerate().map(|(i, op)| self.apply_noted(op, &mut |cookie| noted(i, cookie))).collect()
+        ops.iter()
+            .enumerate()
+            .map(|(i, op)| {
+                if stop.load(Ordering::Relaxed) {
+                    return Err(KernelError::Failed(NOT_MADE.into()));
+                }
+                self.apply_noted(op, &mut |cookie| noted(i, cookie))
+            })
+            .collect()
     }
 
     fn netns_list(&self) -> Result<Vec<String>, KernelError>;

@@ -258,7 +258,7 @@ impl Lab {
                 identities.entry(seqs[i]).or_default().push(what);
             };
             let refs: Vec<&Op> = ops.iter().collect();
-            self.net.netns_add_many(&refs, &noted)
+            self.net.netns_add_many(&refs, &noted, &self.interrupted)
         };
         if let Some(profile) = &mut self.profile {
             profile.add_many("netns add (two threads)", ops.len() as u64, started.elapsed());
@@ -274,7 +274,10 @@ impl Lab {
                 }
                 Err(err) => {
                     let _ = self.append(&Entry::Failed { seq });
-                    failed.get_or_insert_with(|| format!("cannot {}: {err}", op.describe()));
+                    failed.get_or_insert_with(|| match self.is_interrupted() {
+                        true => format!("interrupted before it could {}", op.describe()),
+                        false => format!("cannot {}: {err}", op.describe()),
+                    });
                 }
             }
         }

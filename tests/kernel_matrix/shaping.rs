@@ -41,8 +41,13 @@ fn answered(ping: &str) -> u32 {
     line.split(", ").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()).unwrap()
 }
 
-/// Under software emulation a ping takes longer than on a real CPU.
+/// Under software emulation a ping takes longer than on a real CPU: the
+/// fastest round trip by this much at most.
 const SLACK_MS: f64 = 8.0;
+
+/// The median round trip, by this much at most: a busy host delays the
+/// guest's timers and so many round trips, never the fastest.
+const BUSY_MS: f64 = 30.0;
 
 #[test]
 fn netem_delay_is_what_ping_measures() {
@@ -61,13 +66,13 @@ fn netem_delay_is_what_ping_measures() {
     let (min, median) = rtt(&out[0].success().stdout);
     eprintln!("measured: delay 30ms one way: round trip min {min} ms, median {median} ms");
     assert!(
-        min >= 30.0 && median <= 30.0 + SLACK_MS,
+        min >= 30.0 && min <= 30.0 + SLACK_MS && median <= 30.0 + BUSY_MS,
         "30 ms one way: ping measured min {min}, median {median}"
     );
     let (min, median) = rtt(&out[1].success().stdout);
     eprintln!("measured: delay 20ms each way: round trip min {min} ms, median {median} ms");
     assert!(
-        min >= 40.0 && median <= 40.0 + SLACK_MS,
+        min >= 40.0 && min <= 40.0 + SLACK_MS && median <= 40.0 + BUSY_MS,
         "20 ms each way: ping measured min {min}, median {median}"
     );
     let qdisc = &out[2].json()[0];
@@ -157,7 +162,10 @@ fn rate_delay_jitter_and_loss_at_once() {
     assert!((15..=65).contains(&lost), "{lost} of 400 pings lost\n{}", out[2].stdout);
     let (min, median) = rtt(&out[2].stdout);
     eprintln!("measured: combination: round trip min {min} ms, median {median} ms");
-    assert!(min >= 46.0 && median <= 54.0 + SLACK_MS, "25 ms ± 2 each way: min {min}, median {median}");
+    assert!(
+        min >= 46.0 && min <= 54.0 + SLACK_MS && median <= 54.0 + BUSY_MS,
+        "25 ms ± 2 each way: min {min}, median {median}"
+    );
     out[3].success().stdout_has(r#"label="25ms±2ms 10mbit 5% loss 0.1% duplicate 0.1% corrupt""#);
 }
 
