@@ -166,6 +166,35 @@ fn after_kill_9_down_removes_every_trace() {
     assert_eq!(out[0].stdout, out[4].stdout);
 }
 
+/// Down deletes the host ends of a star's veths first, all at once: each is
+/// still checked as the lab's own, so a user's link that took the name of
+/// one stays.
+#[test]
+fn down_deletes_the_veths_it_made_and_leaves_a_users_link_of_the_same_name() {
+    if !privileged() {
+        return;
+    }
+    let out = Sandbox::new()
+        .file("star.rhai", STAR)
+        .step(SNAPSHOT)
+        .step("netscript star.rhai hosts=4")
+        // The user takes h2 (and its veth) away and makes their own v2.
+        .step("ip netns del h2 && sleep 0.2 && ip link add v2 type veth peer name v2p")
+        .step("netscript down star")
+        .step("ls /run/netns; ip -br link | cut -d' ' -f1 | sort | tr '\\n' ' '")
+        .step("ip link del v2")
+        .step(SNAPSHOT)
+        .run();
+    out[1].success();
+    out[2].success();
+    out[3]
+        .success()
+        .stdout_has("removed 3 namespaces, 4 links")
+        .stdout_has("link 'v2' is not the one this lab made; left it alone");
+    assert_eq!(out[4].stdout, "lo v2@v2p v2p@v2 ", "{}", out[4].stdout);
+    assert_eq!(out[0].stdout, out[6].stdout);
+}
+
 #[test]
 fn down_leaves_alone_what_the_user_made_with_the_lab_names() {
     if !privileged() {

@@ -116,3 +116,43 @@ fn a_namespace_without_ipv6() {
     out[2].success().stdout_has("\"local\":\"::1\"");
     assert_eq!(out[3].stdout, "1\n1\n");
 }
+
+/// netscript keeps 256 namespace sockets open; a lab of 600 goes back to
+/// namespaces whose sockets were closed, and rollback and `down` still find
+/// every namespace it made.
+#[test]
+fn a_lab_of_more_namespaces_than_open_sockets_works_in_all_and_goes_down_exactly() {
+    if !privileged() {
+        return;
+    }
+    let lab = r#"
+        let names = [];
+        for i in 1..=600 { names.push(`n${i}`); }
+        let all = netns_add(names);
+        for i in 0..600 { all[i].addr_add("lo", `10.1.${i / 250}.${i % 250 + 1}/32`); }
+        // Back to the first ones, whose sockets were closed since.
+        for i in 0..10 { all[i].addr_add("lo", `10.3.0.${i + 1}/32`); }
+        if param("fail", false) { throw "stop after all 600"; }
+    "#;
+    let listing = "ls /run/netns | wc -l; ip -n n1 -br addr show lo; ip -n n600 -br addr show lo";
+    let out = Sandbox::new()
+        .file("many.rhai", lab)
+        .step("ls /run/netns | wc -l")
+        .step("netscript many.rhai fail=true")
+        .step("ls /run/netns | wc -l")
+        .step("netscript many.rhai")
+        .step(listing)
+        .step("netscript down many")
+        .step("ls /run/netns | wc -l")
+        .run();
+    assert_eq!(out[0].stdout.trim(), "0");
+    out[1].failure(1).stderr_has("stop after all 600").stderr_has("rolled back");
+    assert_eq!(out[2].stdout.trim(), "0", "rollback left namespaces: {}", out[1].stderr);
+    out[3].success();
+    let seen = &out[4].stdout;
+    assert!(seen.starts_with("600\n"), "{seen}");
+    assert!(seen.contains("10.1.0.1/32") && seen.contains("10.3.0.1/32"), "n1: {seen}");
+    assert!(seen.contains("10.1.2.100/32"), "n600: {seen}");
+    out[5].success().stdout_has("removed 600 namespaces");
+    assert_eq!(out[6].stdout.trim(), "0");
+}

@@ -1,5 +1,4 @@
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fs::File;
 use std::future::Future;
 use std::io;
@@ -10,6 +9,7 @@ use rtnetlink::Handle;
 use tokio::runtime::{Builder, Runtime};
 
 use super::error::{KernelError, generic, io_errno};
+use super::sockets::{KEPT_OPEN, Sockets};
 use super::{netns, no_netns, node};
 use crate::ops::files::NodePath;
 use crate::ops::{Netns, Op};
@@ -26,8 +26,9 @@ pub struct Kernel {
     /// Sockets of named namespaces, with the inode they were opened in: a
     /// namespace deleted and made again under the same name gets a new
     /// socket. (The socket holds its namespace, so while it is open no other
-    /// namespace can take that inode.) And the namespace's cookie.
-    named: RefCell<HashMap<String, Socket>>,
+    /// namespace can take that inode.) And the namespace's cookie. The
+    /// most recently used are kept open (see sockets).
+    named: RefCell<Sockets<Socket>>,
     host_cookie: Option<u64>,
 }
 
@@ -49,7 +50,7 @@ impl Kernel {
             handle
         };
         let host_cookie = netns::cookie_here().ok();
-        Ok(Kernel { rt, host, host_ns, named: RefCell::new(HashMap::new()), host_cookie })
+        Ok(Kernel { rt, host, host_ns, named: RefCell::new(Sockets::new(KEPT_OPEN)), host_cookie })
     }
 
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
@@ -63,7 +64,7 @@ impl Kernel {
             Netns::Named(name) => name,
         };
         let inode = netns::inode(name).ok_or_else(|| no_netns(name))?;
-        if let Some(socket) = self.named.borrow().get(name)
+        if let Some(socket) = self.named.borrow_mut().get(name)
             && socket.inode == inode
         {
             return Ok(socket.handle.clone());
@@ -137,7 +138,8 @@ impl Kernel {
     /// Makes many namespaces at once, on both namespace workers (see
     /// `netns::create_many`), each as `NetnsAdd` would: IPv6 off and `lo`
     /// up when asked, from the worker inside it, and a netlink socket
-    /// opened there. `noted(i, cookie)` hears each cookie before its name
+    /// opened there (for as many as are kept open: the first ones, which a
+    /// script goes on with first). `noted(i, cookie)` hears each cookie before its name
     /// shows. One result per op, in order; ops other than `NetnsAdd` fail.
     pub fn netns_add_many(
         &self,
@@ -154,6 +156,7 @@ impl Kernel {
             .collect();
         let names: Vec<&str> = wanted.iter().map(|(name, ..)| *name).collect();
         let runtime = self.rt.handle().clone();
+        let room = self.named.borrow().room();
         let inside = |i: usize| {
             let (_, lo_up, ipv6) = wanted[i];
             if !ipv6 {
@@ -164,7 +167,10 @@ impl Kernel {
             if lo_up {
                 netns::lo_up_here()?;
             }
-            connect_here(&runtime)
+            if i >= room {
+                return Ok(None);
+            }
+            connect_here(&runtime).map(Some)
         };
         let made = netns::create_many(&names, noted, &inside, stop);
         let mut named = self.named.borrow_mut();
@@ -178,10 +184,12 @@ impl Kernel {
                     Some(Errno::EEXIST) => KernelError::Failed(format!("namespace '{name}' already exists")),
                     errno => generic(errno, &err),
                 })?;
-                named.insert(
-                    name.to_string(),
-                    Socket { inode: made.inode, cookie: Some(made.cookie), handle },
-                );
+                if let Some(handle) = handle {
+                    named.insert(
+                        name.to_string(),
+                        Socket { inode: made.inode, cookie: Some(made.cookie), handle },
+                    );
+                }
                 Ok(())
             })
             .collect()
@@ -311,7 +319,7 @@ impl super::Network for Kernel {
         // A namespace this process holds a socket in is known without a visit.
         let named = self.named.borrow();
         let known = |name: &str| {
-            let socket = named.get(name)?;
+            let socket = named.peek(name)?;
             (netns::inode(name) == Some(socket.inode)).then_some(socket.cookie).flatten()
         };
         let mut found: Vec<Option<u64>> = names.iter().map(|name| known(name)).collect();
@@ -349,10 +357,6 @@ impl super::Network for Kernel {
 
     fn link_index(&self, ns: &Netns, dev: &str) -> Result<u32, KernelError> {
         Kernel::link_index(self, ns, dev)
-    }
-
-    fn link_indexes(&self, ns: &Netns) -> Result<Vec<(String, u32)>, KernelError> {
-        Ok(self.links_raw_names(ns)?.into_iter().map(|(index, name)| (name, index)).collect())
     }
 
     fn addrs(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<super::AddrInfo>, KernelError> {

@@ -24,6 +24,7 @@ mod routes;
 mod rules;
 pub mod sandbox;
 mod settings;
+mod sockets;
 mod sysctl;
 pub mod throughput;
 pub mod wait;

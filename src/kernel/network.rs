@@ -216,11 +216,6 @@ pub trait Network {
         links.iter().try_for_each(|(dev, _)| self.apply(&Op::LinkDel { ns: ns.clone(), dev: dev.clone() }))
     }
 
-    /// (name, index) of every link of a namespace: a lighter `links`.
-    fn link_indexes(&self, ns: &Netns) -> Result<Vec<(String, u32)>, KernelError> {
-        Ok(self.links(ns)?.into_iter().map(|link| (link.name, link.index)).collect())
-    }
-
     fn link_exists(&self, ns: &Netns, dev: &str) -> bool {
         self.link_index(ns, dev).is_ok()
     }

@@ -6,7 +6,6 @@
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use super::journal::Undo;
 use super::ledger::{self, Busy, Identities, Identity, Ledger};
@@ -151,10 +150,13 @@ fn followers(undo: &[Undo], applied: &[Op]) -> HashMap<String, Vec<(Netns, Strin
 
 /// Runs undo operations (newest first, undoing `applied`) strictly in that
 /// order: what is already gone counts as gone, failures are collected and
-/// the rest goes on. The one thing moved is the deletion of the other end
-/// of a veth whose namespace went: the kernel takes those along, many at
-/// once, and teardown waits for them before the next step that is not a
-/// namespace. Returns when the kernel has really removed it all.
+/// the rest goes on. One reordering: in a stretch of namespace deletions
+/// and deletions of the outer ends of veths into those namespaces, the
+/// veths go first, all at once (one request per namespace they are in),
+/// then the namespaces. A veth end deleted takes its peer with it at once,
+/// while a namespace's veths go only when the kernel's cleanup of it comes
+/// round, which is slower and would have to be waited for. Returns when
+/// the kernel has removed all that the lab could still see.
 pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner) -> Teardown {
     let follow = followers(undo, applied);
     let going_with: HashSet<(Netns, String)> = follow.values().flatten().cloned().collect();
@@ -172,13 +174,23 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
     // stays in the ledger for `down` to finish.
     let signals = crate::interrupt::count();
     let stopped = || crate::interrupt::count() > signals;
-    let mut pending: Vec<(Netns, String, u64)> = Vec::new();
     // Consecutive deletions of links in one namespace, checked, go at once.
     let mut batch: Vec<(Netns, String, u32)> = Vec::new();
-    for u in undo {
+    let in_stretch = |u: &Undo| match &u.op {
+        Op::NetnsDel { .. } => true,
+        Op::LinkDel { ns, dev } => going_with.contains(&(ns.clone(), dev.clone())),
+        _ => false,
+    };
+    let mut stretch_end = 0;
+    for (at, u) in undo.iter().enumerate() {
         if stopped() {
             report.errors.push(format!("{}: stopped before it was done", crate::interrupt::message()));
             break;
+        }
+        if at >= stretch_end && in_stretch(u) {
+            flush(net, &mut batch, &mut report);
+            stretch_end = at + undo[at..].iter().take_while(|u| in_stretch(u)).count();
+            delete_outer_ends(net, &undo[at..stretch_end], &going_with, owner, &mut report);
         }
         let batches = matches!(&u.op, Op::LinkDel { ns, .. } if batch.first().is_none_or(|(n, ..)| n == ns));
         if !batches {
@@ -203,16 +215,12 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
                     report.skipped.push(why);
                     continue;
                 }
-                if run(net, &u.op, &mut report) {
-                    for (ns, dev) in follow.get(name).into_iter().flatten() {
-                        pending.push((ns.clone(), dev.clone(), u.seq));
-                    }
-                }
+                run(net, &u.op, &mut report);
             }
+            // Gone with its namespace, or deleted first (delete_outer_ends).
             Op::LinkDel { ns, dev }
                 if doomed.contains(ns) || going_with.contains(&(ns.clone(), dev.clone())) => {}
             op => {
-                wait_until_gone(net, &mut pending, owner, &mut report);
                 if let Op::LinkDel { ns, dev } = op {
                     match check_link(net, ns, dev, owner.identities.get(&u.seq), owner.strict) {
                         Err(why) => report.skipped.push(why),
@@ -254,7 +262,6 @@ pub fn undo_all(net: &dyn Network, undo: &[Undo], applied: &[Op], owner: &Owner)
         }
     }
     flush(net, &mut batch, &mut report);
-    wait_until_gone(net, &mut pending, owner, &mut report);
     report.rules = rules_removed(&report.undone, applied);
     report
 }
@@ -434,53 +441,32 @@ fn check_link(
     }
 }
 
-/// Waits for the kernel to free the deleted namespaces, which takes their
-/// veths' other ends along a moment later.
-fn wait_until_gone(
+/// Deletes the outer ends of veths into namespaces that `stretch` deletes
+/// (each checked as the lab's own), all of one namespace at once.
+fn delete_outer_ends(
     net: &dyn Network,
-    pending: &mut Vec<(Netns, String, u64)>,
+    stretch: &[Undo],
+    going_with: &HashSet<(Netns, String)>,
     owner: &Owner,
     report: &mut Teardown,
 ) {
-    const PATIENCE: Duration = Duration::from_secs(30);
-    if pending.is_empty() {
-        return;
+    let mut by_ns: Vec<Vec<(Netns, String, u32)>> = Vec::new();
+    for u in stretch {
+        let Op::LinkDel { ns, dev } = &u.op else { continue };
+        if !going_with.contains(&(ns.clone(), dev.clone())) {
+            continue;
+        }
+        match check_link(net, ns, dev, owner.identities.get(&u.seq), owner.strict) {
+            Err(why) => report.skipped.push(why),
+            Ok(None) => report.gone.push(u.op.clone()),
+            Ok(Some(index)) => match by_ns.iter_mut().find(|links| links[0].0 == *ns) {
+                Some(links) => links.push((ns.clone(), dev.clone(), index)),
+                None => by_ns.push(vec![(ns.clone(), dev.clone(), index)]),
+            },
+        }
     }
-    let signals = crate::interrupt::count();
-    let made_index = |ns: &Netns, dev: &str, seq: u64| {
-        owner.identities.get(&seq).into_iter().flatten().find_map(|identity| match identity {
-            Identity::Link { ns: n, name, index, .. } if n == ns && name == dev => Some(*index),
-            _ => None,
-        })
-    };
-    let started = Instant::now();
-    let mut waiting = pending.clone();
-    while !waiting.is_empty() {
-        let mut present: HashMap<Netns, Vec<(String, u32)>> = HashMap::new();
-        for ns in waiting.iter().map(|(ns, ..)| ns.clone()).collect::<HashSet<_>>() {
-            present.insert(ns.clone(), net.link_indexes(&ns).unwrap_or_default());
-        }
-        waiting.retain(|(ns, dev, seq)| {
-            let made = made_index(ns, dev, *seq);
-            present[ns].iter().any(|(name, index)| name == dev && made.is_none_or(|made| made == *index))
-        });
-        if waiting.is_empty() || started.elapsed() > PATIENCE || crate::interrupt::count() > signals {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    for (ns, dev, seq) in pending.drain(..) {
-        let op = Op::LinkDel { ns: ns.clone(), dev: dev.clone() };
-        if waiting.iter().any(|(n, d, s)| *n == ns && *d == dev && *s == seq) {
-            report.errors.push(format!(
-                "link '{dev}'{} was still there {}s after its namespace went",
-                ns.location(),
-                started.elapsed().as_secs()
-            ));
-        } else {
-            // It went with its namespace: count it as removed.
-            report.undone.push(op);
-        }
+    for mut links in by_ns {
+        flush(net, &mut links, report);
     }
 }
 

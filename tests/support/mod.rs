@@ -1,5 +1,6 @@
 pub mod sandbox;
 pub mod state;
+pub mod turns;
 pub mod vm;
 
 pub use sandbox::{Output, Sandbox, addresses_of, link_names, privileged};

@@ -138,6 +138,7 @@ impl Sandbox {
             "for n in $(ls /run/netns 2>/dev/null); do for p in $(ip netns pids \"$n\" 2>/dev/null); do \
              echo \"$n: $p $(tr '\\0' ' ' </proc/$p/cmdline)\"; kill -9 $p; done; done >outlived 2>&1\n",
         );
+        let _turn = super::turns::shared();
         let status = Command::new("unshare")
             .args(["--net", "--mount", "--propagation", "private", "bash", "-c", &script])
             .status()

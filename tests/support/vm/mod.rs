@@ -16,7 +16,7 @@ mod qemu;
 use std::env;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Set to 1 by the VM's /init for everything it runs.
@@ -132,11 +132,10 @@ pub fn boot(run: &Run) -> Option<Outcome> {
         env.push(("NETSCRIPT_VM_LOAD", run.load.join(",")));
     }
     let log = cache_dir().join(format!("{}.log", run.name));
-    // One VM at a time: two emulated VMs of two CPUs each on a machine of two
-    // cores starve each other, and the timing tests inside miss their bounds.
-    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    // The VM runs alone (see turns): beside another VM or a host lab, the
+    // timing tests inside and beside it miss their bounds.
     let boot = {
-        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _alone = super::turns::alone();
         qemu::boot(&prepared.kernel, &prepared.initramfs, &env, &run.args, run.timeout, &log)
     };
     let boot = match boot {
