@@ -2,7 +2,8 @@
 # Builds the star lab (N namespaces on one bridge: veth, address, lo up,
 # links up, default route) with netscript and with iproute2, each in a fresh
 # sandbox, alternating, and prints median times and ratios measured in this
-# one run. Run as root:   bench/star.sh [N...]   (default: 100 500 1000)
+# one run; netscript's `down` against iproute2's fastest teardown of the lab
+# netscript built (down_batches). Run as root:   bench/star.sh [N...]   (default: 100 500 1000)
 # Environment: RUNS (default 3), NETSCRIPT (the binary; default: a release
 # build of this tree), PER_STEP_MAX (largest N for the one-`ip`-per-step form,
 # which takes about a minute at N=1000; default 1000), IPV6 (default true;
@@ -32,6 +33,15 @@ host_batch() {
         echo "link set h$i-br master star0"
         echo "link set h$i-br up"
     done
+}
+
+# The fastest teardown iproute2 has for the lab netscript built: the host
+# ends of the veths in one group deleted at once (which takes their peers
+# along), then the namespaces.
+down_batches() {
+    for i in $(seq "$1"); do echo "link set h$i-br group 77"; done >"$work/group.batch"
+    echo "link del group 77" >>"$work/group.batch"
+    for i in $(seq "$1"); do echo "netns del h$i"; done >"$work/netns.batch"
 }
 
 IPV6=${IPV6:-true}
@@ -98,6 +108,11 @@ measure() {
             t0=\$(now); ip -batch $work/host.batch; bash -e $work/ipv6_off.sh
             for i in \$(seq $n); do ip -n h\$i -batch $work/ns\$i.batch; done; t1=\$(now)
             echo \$(( (t1 - t0) / 1000 ))" ;;
+        down_floor) down_batches "$n"
+            sandboxed "
+            $NETSCRIPT $STAR hosts=$n ipv6=$IPV6 >/dev/null 2>&1
+            t0=\$(now); ip -batch $work/group.batch; ip -batch $work/netns.batch; t1=\$(now)
+            echo \$(( (t1 - t0) / 1000 ))" ;;
         floor) host_batch "$n" >"$work/host.batch"
             sandboxed "t0=\$(now); ip -batch $work/host.batch; t1=\$(now); echo \$(( (t1 - t0) / 1000 ))" ;;
         per_step) per_step "$n" >"$work/steps.sh"
@@ -108,19 +123,21 @@ measure() {
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
 echo "runs per cell: $RUNS (median); each build in a fresh sandbox; ways alternate within a run; IPv6 in the hosts: $IPV6"
 echo
-printf '| N | netscript | netscript down | ip -batch (fastest iproute2) | ip per step | host-side floor | netscript / ip -batch | netscript / floor |\n'
-printf '| --- | --- | --- | --- | --- | --- | --- | --- |\n'
+printf '| N | netscript | netscript down | ip -batch (fastest iproute2) | ip per step | host-side floor | netscript / ip -batch | netscript / floor | down / build | iproute2 down | down / iproute2 down |\n'
+printf '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n'
 for n in "${SIZES[@]}"; do
-    : >"$work/ns" >"$work/down" >"$work/batch" >"$work/floor" >"$work/steps"
+    : >"$work/ns" >"$work/down" >"$work/batch" >"$work/floor" >"$work/steps" >"$work/down_floor"
     for _ in $(seq "$RUNS"); do
         read -r up down < <(measure netscript "$n"); echo "$up" >>"$work/ns"; echo "$down" >>"$work/down"
         measure batch "$n" >>"$work/batch"
         measure floor "$n" >>"$work/floor"
+        measure down_floor "$n" >>"$work/down_floor"
         if [ "$n" -le "$PER_STEP_MAX" ]; then measure per_step "$n" >>"$work/steps"; fi
     done
     ns=$(median <"$work/ns"); down=$(median <"$work/down"); batch=$(median <"$work/batch"); floor=$(median <"$work/floor")
+    down_floor=$(median <"$work/down_floor")
     steps=$( [ -s "$work/steps" ] && secs "$(median <"$work/steps")" || echo "-")
-    echo "| $n | $(secs "$ns") s | $(secs "$down") s | $(secs "$batch") s | $steps s | $(secs "$floor") s | $(ratio "$ns" "$batch") | $(ratio "$ns" "$floor") |"
+    echo "| $n | $(secs "$ns") s | $(secs "$down") s | $(secs "$batch") s | $steps s | $(secs "$floor") s | $(ratio "$ns" "$batch") | $(ratio "$ns" "$floor") | $(ratio "$down" "$ns") | $(secs "$down_floor") s | $(ratio "$down" "$down_floor") |"
     echo "$n $ns" >>"$work/scaling"
 done
 
