@@ -67,14 +67,6 @@ pub fn received(out: &crate::support::sandbox::Output) -> f64 {
     rates.iter().sum::<f64>() / rates.len() as f64
 }
 
-/// The tests that measure with iperf3 run one at a time: two at once share
-/// the machine's cores, and the measurement with them.
-static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn measuring() -> std::sync::MutexGuard<'static, ()> {
-    MEASURING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 #[track_caller]
 fn within_ten_percent(measured: f64, asked: f64, what: &str) {
     assert!(
@@ -90,7 +82,6 @@ fn wan_rate_is_what_iperf3_measures_and_unshaping_lifts_it() {
     if !privileged() {
         return;
     }
-    let _one_at_a_time = measuring();
     // A second lab unshapes both ends of the first's link (not its own),
     // and its `down` shapes them again as they were.
     let unshape = r#"
@@ -98,6 +89,7 @@ fn wan_rate_is_what_iperf3_measures_and_unshaping_lifts_it() {
         netns("site-b").link_unshape("wan");
     "#;
     let out = Sandbox::new()
+        .alone()
         .file("unshape.rhai", unshape)
         .step(&format!("netscript {} rate=10mbit delay=0ms", script("wan")))
         .step(&iperf3("site-a", "site-b", "10.60.0.2"))
@@ -126,8 +118,7 @@ fn rates_from_mbit_to_hundreds_hold() {
     if !privileged() {
         return;
     }
-    let _one_at_a_time = measuring();
-    let mut sandbox = Sandbox::new();
+    let mut sandbox = Sandbox::new().alone();
     let rates = [("2mbit", 2e6), ("50mbit", 50e6), ("200mbit", 200e6)];
     for (i, (rate, _)) in rates.iter().enumerate() {
         sandbox = sandbox
@@ -166,8 +157,8 @@ fn a_link_the_lab_did_not_make_gets_its_own_qdisc_back() {
     if !privileged() {
         return;
     }
-    let _one_at_a_time = measuring();
     let out = Sandbox::new()
+        .alone()
         .file("lab.rhai", SHAPE_BY_HAND)
         .step(BY_HAND)
         .step(QDISCS)

@@ -6,7 +6,7 @@
 //! - `vm_missing_features` runs every test of this folder inside the VM:
 //!   tests of what a kernel without netem, 8021q, dummy, VRF, WireGuard,
 //!   bonding, GRE/IPIP or bridge VLAN filtering cannot show;
-//! - `vm_core_suite` runs the integration tests of [`CORE_IN_VM`] there,
+//! - `vm_suite_of_core_tests` runs the integration tests of [`CORE_IN_VM`] there,
 //!   less [`NOT_IN_VM`], to show that netscript works on the older kernel.
 //!
 //! Each passes when every test inside passed; the console of a failed run is
@@ -84,6 +84,10 @@ pub const NOT_IN_VM: &[(&str, &str)] = &[
         "a wall-clock bound for a native CPU; under TCG everything takes several times longer",
     ),
     (
+        "namespaces::a_lab_of_more_namespaces_than_open_sockets_works_in_all_and_goes_down_exactly",
+        "a test of scale (600 namespaces), not of a kernel feature; under TCG it takes minutes",
+    ),
+    (
         "connectivity::pingall_over_twenty_namespaces_in_under_two_seconds",
         "a wall-clock bound for a native CPU; under TCG everything takes several times longer",
     ),
@@ -112,13 +116,14 @@ fn vm_missing_features() {
         args: args(2, &["kernel_matrix::", "--skip", "kernel_matrix::vm_"]),
         load: &[],
         timeout: timeout(300),
+        alone: true,
     };
     let Some(outcome) = vm::boot(&run) else { return };
     assert!(outcome.passed >= 4, "too few tests ran in the VM:\n{}", outcome.output.join("\n"));
 }
 
 #[test]
-fn vm_core_suite() {
+fn vm_suite_of_core_tests() {
     if in_vm() {
         return;
     }
@@ -129,12 +134,13 @@ fn vm_core_suite() {
         rest.extend(["--skip", test]);
     }
     let run = Run {
-        name: "vm_core_suite",
+        name: "vm_suite_of_core_tests",
         args: args(2, &rest),
         // Not autoloaded; on, bridged traffic meets nftables' hooks as on
         // a Docker host.
         load: &["br_netfilter"],
         timeout: timeout(1200),
+        alone: false,
     };
     let Some(outcome) = vm::boot(&run) else { return };
     assert!(outcome.passed >= 40, "too few tests ran in the VM:\n{}", outcome.output.join("\n"));

@@ -64,6 +64,7 @@ impl Output {
 pub struct Sandbox {
     dir: TempDir,
     steps: Vec<String>,
+    alone: bool,
 }
 
 /// Whether this process may make namespaces. Without root the sandbox tests
@@ -96,7 +97,14 @@ fn nix_is_root() -> bool {
 
 impl Sandbox {
     pub fn new() -> Self {
-        Sandbox { dir: tempfile::tempdir().expect("temp dir"), steps: Vec::new() }
+        Sandbox { dir: tempfile::tempdir().expect("temp dir"), steps: Vec::new(), alone: false }
+    }
+
+    /// Runs with no other lab of the tests beside it (see turns): for
+    /// measurements of rates, which share the cores with whatever runs.
+    pub fn alone(mut self) -> Self {
+        self.alone = true;
+        self
     }
 
     /// Writes a file (a script, usually) into the sandbox's working directory.
@@ -138,7 +146,7 @@ impl Sandbox {
             "for n in $(ls /run/netns 2>/dev/null); do for p in $(ip netns pids \"$n\" 2>/dev/null); do \
              echo \"$n: $p $(tr '\\0' ' ' </proc/$p/cmdline)\"; kill -9 $p; done; done >outlived 2>&1\n",
         );
-        let _turn = super::turns::shared();
+        let _turn = if self.alone { super::turns::alone() } else { super::turns::shared() };
         let status = Command::new("unshare")
             .args(["--net", "--mount", "--propagation", "private", "bash", "-c", &script])
             .status()

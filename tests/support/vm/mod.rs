@@ -61,6 +61,9 @@ pub struct Run<'a> {
     pub load: &'a [&'a str],
     /// How long the tests may take once the VM booted.
     pub timeout: Duration,
+    /// Whether the tests inside measure time (netem delays, rates): then
+    /// the VM runs alone (see turns).
+    pub alone: bool,
 }
 
 /// What a run that ended gave.
@@ -132,10 +135,8 @@ pub fn boot(run: &Run) -> Option<Outcome> {
         env.push(("NETSCRIPT_VM_LOAD", run.load.join(",")));
     }
     let log = cache_dir().join(format!("{}.log", run.name));
-    // The VM runs alone (see turns): beside another VM or a host lab, the
-    // timing tests inside and beside it miss their bounds.
     let boot = {
-        let _alone = super::turns::alone();
+        let _turn = if run.alone { super::turns::alone() } else { super::turns::vm() };
         qemu::boot(&prepared.kernel, &prepared.initramfs, &env, &run.args, run.timeout, &log)
     };
     let boot = match boot {
