@@ -83,6 +83,15 @@ pub const NOT_IN_VM: &[(&str, &str)] = &[
         "connectivity::unanswered_ping_loses_everything_and_returns_promptly",
         "a wall-clock bound for a native CPU; under TCG everything takes several times longer",
     ),
+    ("trust::signals::", "signals, limits and their rollback are netscript's own, not the kernel's"),
+    (
+        "trust::state::",
+        "the checks of the ledger and the state directory are of files, not of a kernel feature",
+    ),
+    (
+        "trust::teardown::ctrl_c_during_down_stops_between_steps_and_a_second_down_finishes",
+        "a signal against a long teardown, no kernel feature; under TCG it alone took 100 s",
+    ),
     (
         "namespaces::a_lab_of_more_namespaces_than_open_sockets_works_in_all_and_goes_down_exactly",
         "a test of scale (600 namespaces), not of a kernel feature; under TCG it takes minutes",
