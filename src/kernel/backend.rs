@@ -178,9 +178,7 @@ impl Kernel {
             .zip(&names)
             .map(|(made, name)| {
                 let (handle, made) = made.map_err(|err| match io_errno(&err) {
-                    _ if err.kind() == io::ErrorKind::Interrupted => {
-                        KernelError::Failed(super::network::NOT_MADE.into())
-                    }
+                    _ if err.kind() == io::ErrorKind::Interrupted => KernelError::not_made(),
                     Some(Errno::EEXIST) => KernelError::Failed(format!("namespace '{name}' already exists")),
                     errno => generic(errno, &err),
                 })?;

@@ -12,9 +12,21 @@ pub enum KernelError {
     Failed(String),
 }
 
+/// Why a namespace of a bulk `netns_add_many` was not made: a signal came first.
+pub(super) const NOT_MADE: &str = "interrupted before it was made";
+
 impl KernelError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, KernelError::NotFound(_))
+    }
+
+    /// A namespace of a bulk add that a signal kept from being made.
+    pub fn not_made() -> Self {
+        KernelError::Failed(NOT_MADE.into())
+    }
+
+    pub fn is_not_made(&self) -> bool {
+        matches!(self, KernelError::Failed(why) if why == NOT_MADE)
     }
 }
 

@@ -157,7 +157,7 @@ pub fn create_many<T: Send + 'static>(
         .into_iter()
         .map(|result| {
             result.unwrap_or_else(|| match stop.load(Ordering::Relaxed) {
-                true => Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted before it was made")),
+                true => Err(io::Error::new(io::ErrorKind::Interrupted, super::error::NOT_MADE)),
                 false => Err(io::Error::other("the namespace worker is gone")),
             })
         })

@@ -19,9 +19,6 @@ use crate::ops::files::{FileBefore, NodePath};
 use crate::ops::firewall::Table;
 use crate::ops::{Hook, Netns, Op, Policy, Proto, Rule};
 
-/// Why a namespace of a bulk `netns_add_many` was not made: a signal came first.
-pub(super) const NOT_MADE: &str = "interrupted before it was made";
-
 pub trait Network {
     fn apply(&self, op: &Op) -> Result<(), KernelError>;
 
@@ -45,7 +42,7 @@ pub trait Network {
             .enumerate()
             .map(|(i, op)| {
                 if stop.load(Ordering::Relaxed) {
-                    return Err(KernelError::Failed(NOT_MADE.into()));
+                    return Err(KernelError::not_made());
                 }
                 self.apply_noted(op, &mut |cookie| noted(i, cookie))
             })

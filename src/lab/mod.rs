@@ -274,7 +274,7 @@ impl Lab {
                 }
                 Err(err) => {
                     let _ = self.append(&Entry::Failed { seq });
-                    failed.get_or_insert_with(|| match self.is_interrupted() {
+                    failed.get_or_insert_with(|| match err.is_not_made() {
                         true => format!("interrupted before it could {}", op.describe()),
                         false => format!("cannot {}: {err}", op.describe()),
                     });
