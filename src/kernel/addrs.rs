@@ -8,6 +8,7 @@ use rtnetlink::packet_route::address::{AddressAttribute, AddressHeaderFlags, Add
 
 use super::Kernel;
 use super::error::{KernelError, errno_of, generic};
+use super::links::link_name;
 use crate::ops::Netns;
 
 /// An address on a link, as `ip -j addr` lists it.
@@ -85,6 +86,22 @@ impl Kernel {
             }
         }
         Ok(by_index)
+    }
+
+    /// The link that has address `ip` in `ns`, if one has: one dump of the
+    /// addresses, and the link's name asked for only when there is one.
+    pub(super) fn addr_owner(&self, ns: &Netns, ip: IpAddr) -> Result<Option<String>, KernelError> {
+        let owner = self
+            .addr_messages(ns)?
+            .iter()
+            .find(|m| address_of(m).is_some_and(|a| a.ip() == ip))
+            .map(|m| m.header.index);
+        let Some(index) = owner else { return Ok(None) };
+        let handle = self.handle(ns)?;
+        let link = self
+            .block_on(handle.link().get().match_index(index).execute().try_next())
+            .map_err(|err| generic(errno_of(&err), &err))?;
+        Ok(Some(link.as_ref().and_then(link_name).unwrap_or_else(|| format!("link {index}"))))
     }
 
     fn addr_messages(&self, ns: &Netns) -> Result<Vec<AddressMessage>, KernelError> {

@@ -1,7 +1,9 @@
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fs::File;
 use std::future::Future;
 use std::io;
+use std::net::IpAddr;
 use std::sync::atomic::AtomicBool;
 
 use nix::errno::Errno;
@@ -345,6 +347,10 @@ impl super::Network for Kernel {
         Kernel::link_identity(self, ns, dev)
     }
 
+    fn link_identities(&self, ns: &Netns) -> Result<HashMap<String, (u32, String)>, KernelError> {
+        Kernel::link_identities(self, ns)
+    }
+
     fn links_del(&self, ns: &Netns, links: &[(String, u32)]) -> Result<(), KernelError> {
         Kernel::links_del(self, ns, links)
     }
@@ -359,6 +365,10 @@ impl super::Network for Kernel {
 
     fn addrs(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<super::AddrInfo>, KernelError> {
         Kernel::addrs(self, ns, dev)
+    }
+
+    fn addr_owner(&self, ns: &Netns, ip: IpAddr) -> Result<Option<String>, KernelError> {
+        Kernel::addr_owner(self, ns, ip)
     }
 
     fn routes(&self, ns: &Netns) -> Result<Vec<super::RouteInfo>, KernelError> {

@@ -294,6 +294,19 @@ impl Kernel {
             .collect())
     }
 
+    /// Name -> (index, kind) of every link of a namespace, from one dump:
+    /// what `link_identity` gives, for all links at once.
+    pub(super) fn link_identities(&self, ns: &Netns) -> Result<HashMap<String, (u32, String)>, KernelError> {
+        let handle = self.handle(ns)?;
+        let messages: Vec<LinkMessage> = self
+            .block_on(handle.link().get().execute().try_collect())
+            .map_err(|err| generic(errno_of(&err), &err))?;
+        Ok(messages
+            .iter()
+            .filter_map(|m| link_name(m).map(|name| (name, (m.header.index, link_kind(m)))))
+            .collect())
+    }
+
     /// (index, name) of every link of a namespace.
     pub(super) fn links_raw_names(&self, ns: &Netns) -> Result<Vec<(u32, String)>, KernelError> {
         let handle = self.handle(ns)?;
@@ -312,7 +325,7 @@ async fn get_link(handle: &Handle, dev: &str) -> Result<Option<LinkMessage>, rtn
     }
 }
 
-fn link_name(message: &LinkMessage) -> Option<String> {
+pub(super) fn link_name(message: &LinkMessage) -> Option<String> {
     message.attributes.iter().find_map(|attr| match attr {
         LinkAttribute::IfName(name) => Some(name.clone()),
         _ => None,

@@ -3,6 +3,7 @@
 //! implements it; so does the dry run's simulated world, which answers from
 //! what the dry run itself "created".
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -66,6 +67,10 @@ pub trait Network {
     fn links(&self, ns: &Netns) -> Result<Vec<LinkInfo>, KernelError>;
     fn link_index(&self, ns: &Netns, dev: &str) -> Result<u32, KernelError>;
     fn addrs(&self, ns: &Netns, dev: Option<&str>) -> Result<Vec<AddrInfo>, KernelError>;
+    /// The link of `ns` that has address `ip`, if one has.
+    fn addr_owner(&self, ns: &Netns, ip: IpAddr) -> Result<Option<String>, KernelError> {
+        Ok(self.addrs(ns, None)?.into_iter().find(|a| a.address.ip() == ip).map(|a| a.dev))
+    }
     fn routes(&self, ns: &Netns) -> Result<Vec<RouteInfo>, KernelError>;
     /// The routes of one table (None: every table).
     fn routes_in(&self, ns: &Netns, table: Option<u32>) -> Result<Vec<RouteInfo>, KernelError>;
@@ -205,6 +210,12 @@ pub trait Network {
     /// A link's index and kind: what teardown checks before deleting it.
     fn link_identity(&self, ns: &Netns, dev: &str) -> Result<(u32, String), KernelError> {
         self.link(ns, dev).map(|link| (link.index, link.kind))
+    }
+
+    /// Name -> (index, kind) of every link of a namespace, as
+    /// `link_identity` gives each: for checking many links at once.
+    fn link_identities(&self, ns: &Netns) -> Result<HashMap<String, (u32, String)>, KernelError> {
+        Ok(self.links(ns)?.into_iter().map(|link| (link.name, (link.index, link.kind))).collect())
     }
 
     /// Deletes links of one namespace, given by name and the index they

@@ -411,13 +411,25 @@ fn check_link(
     made: Option<&Vec<Identity>>,
     strict: bool,
 ) -> Result<Option<u32>, String> {
+    check_link_as(net, ns, dev, net.link_identity(ns, dev).ok(), made, strict)
+}
+
+/// check_link, given what the kernel says link `dev` is now (None: no such link).
+fn check_link_as(
+    net: &dyn Network,
+    ns: &Netns,
+    dev: &str,
+    now: Option<(u32, String)>,
+    made: Option<&Vec<Identity>>,
+    strict: bool,
+) -> Result<Option<u32>, String> {
     let recorded = made.into_iter().flatten().find_map(|identity| match identity {
         Identity::Link { ns: n, index, kind, ns_cookie, .. } if n == ns => {
             Some((*index, kind.clone(), *ns_cookie))
         }
         _ => None,
     });
-    let Ok((index, kind)) = net.link_identity(ns, dev) else {
+    let Some((index, kind)) = now else {
         return Ok(None);
     };
     let by_hand = match ns {
@@ -451,12 +463,17 @@ fn delete_outer_ends(
     report: &mut Teardown,
 ) {
     let mut by_ns: Vec<Vec<(Netns, String, u32)>> = Vec::new();
+    // One dump per namespace instead of one request per link: every check
+    // comes before any deletion, so the dump is what each request would say.
+    let mut now: HashMap<Netns, HashMap<String, (u32, String)>> = HashMap::new();
     for u in stretch {
         let Op::LinkDel { ns, dev } = &u.op else { continue };
         if !going_with.contains(&(ns.clone(), dev.clone())) {
             continue;
         }
-        match check_link(net, ns, dev, owner.identities.get(&u.seq), owner.strict) {
+        let links = now.entry(ns.clone()).or_insert_with(|| net.link_identities(ns).unwrap_or_default());
+        let identity = links.get(dev).cloned();
+        match check_link_as(net, ns, dev, identity, owner.identities.get(&u.seq), owner.strict) {
             Err(why) => report.skipped.push(why),
             Ok(None) => report.gone.push(u.op.clone()),
             Ok(Some(index)) => match by_ns.iter_mut().find(|links| links[0].0 == *ns) {

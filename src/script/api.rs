@@ -300,14 +300,13 @@ fn register_addrs_and_routes(engine: &mut Engine, lab: &Shared) {
 /// takes a route via one of its own addresses, which then leads nowhere.
 fn check_gateway(lab: &Shared, ns: &Netns, route: &RouteSpec) -> Fallible<()> {
     let Some(via) = route.via else { return Ok(()) };
-    let addrs = lab.borrow().net().addrs(ns, None).unwrap_or_default();
-    match addrs.iter().find(|a| a.address.ip() == via) {
-        Some(own) => Err(format!(
-            "cannot add route {} via {via}{}: {via} is an address of {ns} itself (on {}); a gateway \
+    // One address dump per route: a lab's hosts each add one.
+    match lab.borrow().net().addr_owner(ns, via).unwrap_or_default() {
+        Some(dev) => Err(format!(
+            "cannot add route {} via {via}{}: {via} is an address of {ns} itself (on {dev}); a gateway \
              is the address of the next router, such as the bridge's or the peer's",
             route.describe_dst(),
             ns.location(),
-            own.dev
         )
         .into()),
         None => Ok(()),
