@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark in one run, each against its iproute2 baseline measured in
 # the same run: the star (IPv6 on and off), the grid, and veth scaling.
-# Run as root:   bench/run.sh      (about 30 minutes on 2 cores)
+# Run as root:   bench/run.sh      (about 16 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet

@@ -19,9 +19,13 @@ fn pair(shape: &str) -> String {
     )
 }
 
-/// (min, median) round trip of iputils' pings, in ms, leaving out the
+/// (low, median) round trip of iputils' pings, in ms, leaving out the
 /// first (it waits for the neighbour's address too). The median, not the
-/// mean: under software emulation a few round trips take far longer.
+/// mean: under software emulation a few round trips take far longer. Low
+/// is the 2nd percentile (the minimum under 50 answers): netem's `corrupt`
+/// flips a bit in some packets, and one in the send time that ping carries
+/// in the packet makes that round trip any value (iputils shows one that
+/// comes out negative as 0; seen once in 400 with corrupt 0.1 %).
 fn rtt(ping: &str) -> (f64, f64) {
     let mut times: Vec<f64> = ping
         .lines()
@@ -31,7 +35,7 @@ fn rtt(ping: &str) -> (f64, f64) {
         .collect();
     assert!(times.len() >= 5, "too few answers:\n{ping}");
     times.sort_by(f64::total_cmp);
-    (times[0], times[times.len() / 2])
+    (times[times.len() / 50], times[times.len() / 2])
 }
 
 /// How many of the pings were answered, from iputils' summary.
@@ -161,11 +165,11 @@ fn rate_delay_jitter_and_loss_at_once() {
     let lost = 400 - answered(&out[2].stdout);
     eprintln!("measured: combination: {lost} of 400 pings lost");
     assert!((15..=65).contains(&lost), "{lost} of 400 pings lost\n{}", out[2].stdout);
-    let (min, median) = rtt(&out[2].stdout);
-    eprintln!("measured: combination: round trip min {min} ms, median {median} ms");
+    let (low, median) = rtt(&out[2].stdout);
+    eprintln!("measured: combination: round trip 2nd percentile {low} ms, median {median} ms");
     assert!(
-        (46.0..=54.0 + SLACK_MS).contains(&min) && median <= 54.0 + BUSY_MS,
-        "25 ms ± 2 each way: min {min}, median {median}"
+        (46.0..=54.0 + SLACK_MS).contains(&low) && median <= 54.0 + BUSY_MS,
+        "25 ms ± 2 each way: 2nd percentile {low}, median {median}"
     );
     out[3].success().stdout_has(r#"label="25ms±2ms 10mbit 5% loss 0.1% duplicate 0.1% corrupt""#);
 }
