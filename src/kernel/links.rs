@@ -223,10 +223,8 @@ impl Kernel {
         if links.len() < 2 {
             return links.iter().try_for_each(|(dev, _)| self.link_del(ns, dev));
         }
+        let messages = self.link_messages(ns)?;
         let handle = self.handle(ns)?;
-        let messages: Vec<LinkMessage> = self
-            .block_on(handle.link().get().execute().try_collect())
-            .map_err(|err| generic(errno_of(&err), &err))?;
         let taken: std::collections::HashSet<u32> = messages
             .iter()
             .flat_map(|m| m.attributes.iter())
@@ -281,10 +279,7 @@ impl Kernel {
 
     /// Every link of a namespace, with its addresses.
     pub(super) fn links(&self, ns: &Netns) -> Result<Vec<LinkInfo>, KernelError> {
-        let handle = self.handle(ns)?;
-        let messages: Vec<LinkMessage> = self
-            .block_on(handle.link().get().execute().try_collect())
-            .map_err(|err| generic(errno_of(&err), &err))?;
+        let messages = self.link_messages(ns)?;
         let mut addresses = self.addresses_by_index(ns)?;
         let names: HashMap<u32, String> =
             messages.iter().filter_map(|m| link_name(m).map(|name| (m.header.index, name))).collect();
@@ -297,22 +292,23 @@ impl Kernel {
     /// Name -> (index, kind) of every link of a namespace, from one dump:
     /// what `link_identity` gives, for all links at once.
     pub(super) fn link_identities(&self, ns: &Netns) -> Result<HashMap<String, (u32, String)>, KernelError> {
-        let handle = self.handle(ns)?;
-        let messages: Vec<LinkMessage> = self
-            .block_on(handle.link().get().execute().try_collect())
-            .map_err(|err| generic(errno_of(&err), &err))?;
+        let messages = self.link_messages(ns)?;
         Ok(messages
             .iter()
             .filter_map(|m| link_name(m).map(|name| (name, (m.header.index, link_kind(m)))))
             .collect())
     }
 
+    /// One dump of a namespace's links.
+    fn link_messages(&self, ns: &Netns) -> Result<Vec<LinkMessage>, KernelError> {
+        let handle = self.handle(ns)?;
+        self.block_on(handle.link().get().execute().try_collect())
+            .map_err(|err| generic(errno_of(&err), &err))
+    }
+
     /// (index, name) of every link of a namespace.
     pub(super) fn links_raw_names(&self, ns: &Netns) -> Result<Vec<(u32, String)>, KernelError> {
-        let handle = self.handle(ns)?;
-        let messages: Vec<LinkMessage> = self
-            .block_on(handle.link().get().execute().try_collect())
-            .map_err(|err| generic(errno_of(&err), &err))?;
+        let messages = self.link_messages(ns)?;
         Ok(messages.iter().filter_map(|m| link_name(m).map(|name| (m.header.index, name))).collect())
     }
 }
